@@ -1,0 +1,98 @@
+"""nginx as a Swarm service, its config generated from nginx/default.conf.j2."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_docker as docker
+
+from components.nginx_config import HEALTH_PATH, NGINX_PORT, NginxConfigArgs, content_hash, render_nginx_config
+from components.resource_options import child_options
+from components.settings import HealthCheck, NginxSettings, RolloutPolicy
+from components.swarm_specs import converge_config, http_healthcheck, rollback_config, update_config
+from components.validation import Duration, parse_duration
+
+CONFIG_PATH = "/etc/nginx/conf.d/default.conf"
+
+# nginx starts in well under a second; these need no tuning per stack.
+NGINX_HEALTH = HealthCheck(
+    path=HEALTH_PATH,
+    interval=parse_duration("2s"),
+    timeout=parse_duration("2s"),
+    retries=3,
+    start_period=parse_duration("2s"),
+)
+
+
+def nginx_rollout(publish_mode: str, failure_action: str) -> RolloutPolicy:
+    # A host-published port is bound by one task per node: a second task
+    # cannot start before the old one lets go, so only ingress can start first.
+    return RolloutPolicy(
+        parallelism=1,
+        delay=parse_duration("0s"),
+        order="start-first" if publish_mode == "ingress" else "stop-first",
+        monitor=parse_duration(f"{NGINX_HEALTH.seconds_to_unhealthy:g}s"),
+        failure_action=failure_action,
+    )
+
+
+@dataclass(frozen=True)
+class LoadBalancerArgs:
+    nginx: NginxSettings
+    config: NginxConfigArgs
+    converge_timeout: Duration
+    network_id: pulumi.Input[str]
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("swarm-zero-downtime:index:LoadBalancer", name, None, opts)
+        child = child_options(self, opts)
+        rendered = render_nginx_config(args.config)
+        self.config_sha256 = content_hash(rendered)
+        # Swarm configs are immutable and cannot be deleted while in use: a new
+        # content gets a new resource, the service moves to it, and only then
+        # does Pulumi delete the old one.
+        config = docker.ServiceConfig(
+            f"{name}-conf-{self.config_sha256[:12]}",
+            data=base64.b64encode(rendered.encode()).decode(),
+            opts=child,
+        )
+        nginx = args.nginx
+        self.service = docker.Service(
+            name,
+            task_spec=docker.ServiceTaskSpecArgs(
+                container_spec=docker.ServiceTaskSpecContainerSpecArgs(
+                    image=nginx.image,
+                    configs=[
+                        docker.ServiceTaskSpecContainerSpecConfigArgs(
+                            config_id=config.id, config_name=config.name, file_name=CONFIG_PATH
+                        )
+                    ],
+                    healthcheck=http_healthcheck(NGINX_PORT, NGINX_HEALTH),
+                ),
+                networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_id)],
+            ),
+            mode=docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=nginx.replicas)),
+            endpoint_spec=docker.ServiceEndpointSpecArgs(
+                # pulumi-docker accepts published ports only with a VIP; with
+                # host publishing nothing ever connects through it.
+                mode="vip",
+                ports=[
+                    docker.ServiceEndpointSpecPortArgs(
+                        target_port=NGINX_PORT,
+                        published_port=nginx.published_port,
+                        publish_mode=nginx.publish_mode,
+                    )
+                ],
+            ),
+            update_config=update_config(nginx_rollout(nginx.publish_mode, "rollback")),
+            rollback_config=rollback_config(nginx_rollout(nginx.publish_mode, "pause")),
+            converge_config=converge_config(args.converge_timeout),
+            opts=child,
+        )
+        self.service_name: pulumi.Output[str] = self.service.name
+        self.register_outputs({"service_name": self.service_name, "config_sha256": self.config_sha256})

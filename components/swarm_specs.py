@@ -1,0 +1,47 @@
+"""Pieces of a Swarm service spec that the app pools and nginx share."""
+
+from __future__ import annotations
+
+import pulumi_docker as docker
+
+from components.settings import HealthCheck, RolloutPolicy
+from components.validation import Duration
+
+# How often pulumi-docker polls while it waits for a rollout to converge.
+CONVERGE_POLL = "2s"
+
+
+def http_healthcheck(port: int, health: HealthCheck) -> docker.ServiceTaskSpecContainerSpecHealthcheckArgs:
+    url = f"http://127.0.0.1:{port}{health.path}"
+    return docker.ServiceTaskSpecContainerSpecHealthcheckArgs(
+        # Images ship curl or busybox wget, rarely both; either one will do.
+        tests=["CMD-SHELL", f"curl -fsS -o /dev/null {url} || wget -q -O /dev/null {url}"],
+        interval=health.interval.text,
+        timeout=health.timeout.text,
+        retries=health.retries,
+        start_period=health.start_period.text,
+    )
+
+
+def _rollout_fields(policy: RolloutPolicy) -> dict:
+    return {
+        "parallelism": policy.parallelism,
+        "delay": policy.delay.text,
+        "order": policy.order,
+        "monitor": policy.monitor.text,
+        "failure_action": policy.failure_action,
+        "max_failure_ratio": "0",
+    }
+
+
+def update_config(policy: RolloutPolicy) -> docker.ServiceUpdateConfigArgs:
+    return docker.ServiceUpdateConfigArgs(**_rollout_fields(policy))
+
+
+def rollback_config(policy: RolloutPolicy) -> docker.ServiceRollbackConfigArgs:
+    return docker.ServiceRollbackConfigArgs(**_rollout_fields(policy))
+
+
+def converge_config(timeout: Duration) -> docker.ServiceConvergeConfigArgs:
+    # Makes `pulumi up` wait for the rollout and fail when Swarm rolls it back.
+    return docker.ServiceConvergeConfigArgs(delay=CONVERGE_POLL, timeout=timeout.text)

@@ -1,0 +1,120 @@
+"""Run the Pulumi program under Pulumi's mock runtime and capture what it declares.
+
+No engine and no provider run here: every resource the program registers is
+recorded with its inputs, parent and dependencies, and given outputs the way
+pulumi-docker would (inputs echoed back, an auto-generated physical name).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import reset_options
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from tools.stack_config import REPO_ROOT, load_stack_config, project_name
+
+PROGRAM = REPO_ROOT / "__main__.py"
+
+
+@dataclass(frozen=True)
+class DeclaredResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    dependencies: tuple[str, ...]
+    inputs: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return mock_id(self.name)
+
+
+@dataclass
+class DeclaredProgram:
+    resources: list[DeclaredResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[DeclaredResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def by_urn(self, urn: str) -> DeclaredResource:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def get(self, type_: str, name: str) -> DeclaredResource:
+        return next(r for r in self.resources if r.type == type_ and r.name == name)
+
+
+def mock_id(name: str) -> str:
+    return f"id-of-{name}"
+
+
+def auto_name(name: str) -> str:
+    # Pulumi appends 7 random hex characters once and keeps them in the state;
+    # a hash of the logical name is as stable across runs.
+    return f"{name}-{hashlib.sha256(name.encode()).hexdigest()[:7]}"
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        outputs = dict(args.inputs)
+        outputs.setdefault("name", auto_name(args.name))
+        return mock_id(args.name), outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks):
+        super().__init__(mocks)
+        self.declared: list[DeclaredResource] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.declared.append(
+                DeclaredResource(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=request.custom,
+                    parent=request.parent,
+                    dependencies=tuple(request.dependencies),
+                    inputs=rpc.deserialize_properties(request.object),
+                )
+            )
+        return response
+
+
+def run_program(config: dict[str, str], stack: str, program: Path = PROGRAM) -> DeclaredProgram:
+    """Run ``program`` with fully qualified ``config``; exceptions propagate."""
+    project = project_name()
+    reset_options(project=project, stack=stack)
+    monitor = _RecordingMonitor(_Mocks())
+    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config)
+    if str(program.parent) not in sys.path:
+        sys.path.insert(0, str(program.parent))
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+    result = DeclaredProgram(resources=monitor.declared)
+    stack_resource = pulumi.runtime.get_root_resource()
+    for key, value in stack_resource.outputs.items():
+        result.outputs[key] = _sync_await(pulumi.Output.from_input(value).future())
+    return result
+
+
+def run_stack(stack: str, overrides: Optional[dict[str, object]] = None) -> DeclaredProgram:
+    """Run the program for Pulumi.<stack>.yaml (plus short-key overrides)."""
+    return run_program(load_stack_config(stack, overrides=overrides), stack)

@@ -1,0 +1,47 @@
+"""`make validate STACK=name`: run the whole program for a stack without an engine.
+
+Exits 0 with a one-line summary of what the stack would declare, or 1 with
+every problem in the stack config. Meant for pull requests, next to `pulumi
+preview`, and for machines that have no Pulumi CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+
+from components.settings import SettingsError
+from tools.mock_program import DeclaredProgram, run_stack
+from tools.stack_config import StackConfigError
+
+
+def summarize(stack: str, program: DeclaredProgram) -> str:
+    custom = Counter(r.type.split(":")[-1] for r in program.resources if r.custom)
+    components = sum(1 for r in program.resources if not r.custom)
+    parts = ", ".join(f"{count} {kind}" for kind, count in sorted(custom.items()))
+    return f"stack {stack}: valid; would declare {sum(custom.values())} resources ({parts}) in {components} components"
+
+
+def declare_or_exit(stack: str) -> DeclaredProgram:
+    """Run the program for ``stack``; on bad config print every problem and exit 1."""
+    try:
+        return run_stack(stack)
+    except SettingsError as error:
+        print(f"stack {stack}: invalid", file=sys.stderr)
+        print("\n".join(error.problems), file=sys.stderr)
+    except StackConfigError as error:
+        print(f"stack {stack}: invalid", file=sys.stderr)
+        print(error, file=sys.stderr)
+    sys.exit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stack", help="stack name: validates Pulumi.<stack>.yaml")
+    stack = parser.parse_args(argv).stack
+    print(summarize(stack, declare_or_exit(stack)))
+
+
+if __name__ == "__main__":
+    main()
