@@ -1,0 +1,50 @@
+# One entry point for users, developers and CI. `make help` lists the targets.
+STACK ?= dev
+PYTHON ?= python3
+VENV := venv
+PY := $(VENV)/bin/python
+PYTEST := $(PY) -m pytest
+
+.PHONY: help venv provision test test-unit test-nginx test-e2e validate render-nginx deploy bench check-workflows
+
+help:
+	@echo "make deploy [STACK=dev]        deploy a stack on the local swarm with the Pulumi CLI (local state)"
+	@echo "make test                      provision docker, swarm, images and nginx, then run every test"
+	@echo "make test-unit                 unit tests (Pulumi mock runtime, no Docker)"
+	@echo "make test-nginx                generated configs against a real nginx 1.30"
+	@echo "make test-e2e                  end-to-end on a real single-node swarm"
+	@echo "make validate STACK=name       run the program for Pulumi.<name>.yaml under mocks; list config errors"
+	@echo "make render-nginx STACK=name   print the nginx config the program generates for a stack"
+	@echo "make bench                     zero-downtime benchmark against the tutorial's setup"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+provision:
+	bash scripts/provision.sh all
+
+test: venv provision
+	$(PYTEST) tests
+
+test-unit: venv
+	$(PYTEST) tests/unit tests/support
+
+test-nginx: venv
+	bash scripts/provision.sh rootfs
+	$(PYTEST) tests/nginx
+
+test-e2e: venv provision
+	$(PYTEST) tests/e2e
+
+validate: venv
+	$(PY) -m tools.validate $(STACK)
+
+render-nginx: venv
+	@$(PY) -m tools.render_nginx $(STACK)
+
+deploy:
+	bash scripts/deploy-local.sh $(STACK)

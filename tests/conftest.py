@@ -1,0 +1,26 @@
+"""Shared test policy: locally a missing component skips with how to provision
+it; in CI (CI=true) it fails, because nothing may be skipped there."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(available: bool, what: str, how: str) -> None:
+    """Skip (locally) or fail (CI) when ``what`` is not available."""
+    if available:
+        return
+    message = f"{what} is not available; provision it with: {how}"
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
