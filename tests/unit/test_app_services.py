@@ -1,0 +1,69 @@
+"""The real and backup pools' Swarm service specs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.conftest import NETWORK, service
+
+
+@pytest.mark.parametrize("role", ["real", "backup"])
+def test_task_spec(dev, role):
+    spec = service(dev, f"webapp-{role}").inputs["taskSpec"]
+    container = spec["containerSpec"]
+    assert container["image"] == "windowforsun/test-web:latest"
+    assert container["hostname"] == f"app-{role}-{{{{.Task.Slot}}}}"
+    assert container["stopGracePeriod"] == "10s"
+    url = "http://127.0.0.1:8080/healthcheck"
+    assert container["healthcheck"] == {
+        "tests": ["CMD-SHELL", f"curl -fsS -o /dev/null {url} || wget -q -O /dev/null {url}"],
+        "interval": "2s",
+        "timeout": "2s",
+        "retries": 3,
+        "startPeriod": "10s",
+    }
+
+
+@pytest.mark.parametrize("role", ["real", "backup"])
+def test_attached_to_the_overlay_network_under_a_stable_alias(dev, role):
+    (network,) = dev.of_type(NETWORK)
+    attachments = service(dev, f"webapp-{role}").inputs["taskSpec"]["networksAdvanceds"]
+    assert attachments == [{"id": network.id, "aliases": [f"webapp-{role}"]}]
+    assert network.inputs == {"driver": "overlay", "attachable": True}
+
+
+@pytest.mark.parametrize("role", ["real", "backup"])
+def test_update_and_rollback_defaults(dev, role):
+    inputs = service(dev, f"webapp-{role}").inputs
+    common = {"parallelism": 1, "order": "start-first", "monitor": "20s", "maxFailureRatio": "0"}
+    assert inputs["updateConfig"] == {**common, "delay": "5s", "failureAction": "rollback"}
+    assert inputs["rollbackConfig"] == {**common, "delay": "0s", "failureAction": "pause"}
+    assert inputs["convergeConfig"] == {"delay": "2s", "timeout": "5m"}
+
+
+def test_dev_replicas_and_endpoint_mode(dev):
+    for role, replicas in (("real", 2), ("backup", 2)):
+        inputs = service(dev, f"webapp-{role}").inputs
+        assert inputs["mode"] == {"replicated": {"replicas": replicas}}
+        assert inputs["endpointSpec"] == {"mode": "dnsrr"}
+        assert inputs["labels"] == [{"label": "swarm-zero-downtime.pool", "value": role}]
+
+
+def test_prod_replicas_endpoint_mode_and_rollout(prod):
+    real, backup = service(prod, "webapp-real").inputs, service(prod, "webapp-backup").inputs
+    assert real["mode"] == {"replicated": {"replicas": 4}}
+    assert backup["mode"] == {"replicated": {"replicas": 2}}
+    assert real["endpointSpec"] == {"mode": "vip"}
+    assert real["updateConfig"]["parallelism"] == 2
+    assert real["updateConfig"]["monitor"] == "40s"
+    assert real["taskSpec"]["containerSpec"]["image"] == "windowforsun/test-web:v1"
+    assert real["convergeConfig"]["timeout"] == "15m"
+
+
+def test_backup_pool_can_be_left_out():
+    from tools.mock_program import run_stack
+
+    program = run_stack("dev", overrides={"backupEnabled": False})
+    names = {r.name for r in program.of_type("docker:index/service:Service")}
+    assert names == {"webapp-real", "webapp-nginx"}
+    assert program.outputs["backup_service_name"] is None

@@ -1,0 +1,143 @@
+"""Every invalid stack config value fails the program with a message naming the key."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from components.settings import SettingsError
+from tools.mock_program import run_stack
+from tools.stack_config import REPO_ROOT, StackConfigError
+
+KEY = "swarm-zero-downtime:"
+
+CASES = [
+    # (overrides, key, fragment of the message)
+    ({"realReplicas": 0}, "realReplicas", "'0' must be a whole number >= 1"),
+    ({"realReplicas": "two"}, "realReplicas", "'two' must be a whole number >= 1"),
+    ({"backupReplicas": -1}, "backupReplicas", "'-1' must be a whole number >= 1"),
+    ({"nginxReplicas": 0}, "nginxReplicas", "must be a whole number >= 1"),
+    ({"updateParallelism": 3}, "updateParallelism", "3 is above realReplicas (2); must be between 1 and 2"),
+    ({"rollbackParallelism": 0}, "rollbackParallelism", "must be a whole number >= 1"),
+    ({"updateDelay": "ten seconds"}, "updateDelay", "'ten seconds' must be a duration such as 10s, 500ms or 1m30s"),
+    ({"updateDelay": "10"}, "updateDelay", "must be a duration"),
+    ({"updateDelay": "1.5s"}, "updateDelay", "must be a duration"),
+    ({"stopGracePeriod": "1m30"}, "stopGracePeriod", "must be a duration"),
+    ({"healthCheckInterval": "0s"}, "healthCheckInterval", "must be a non-zero duration"),
+    ({"convergeTimeout": "forever"}, "convergeTimeout", "must be a non-zero duration"),
+    ({"nginxFailTimeout": "500ms"}, "nginxFailTimeout", "(units: s, m, h)"),
+    ({"nginxResolverValid": "1500ms"}, "nginxResolverValid", "(units: s, m, h)"),
+    ({"nginxConnectTimeout": "10us"}, "nginxConnectTimeout", "(units: ms, s, m, h)"),
+    ({"nginxNextUpstreamTimeout": "0s"}, "nginxNextUpstreamTimeout", "must be a non-zero duration"),
+    ({"imageTag": "v1 ; rm"}, "imageTag", "'v1 ; rm' must be an image tag"),
+    ({"imageTag": ".hidden"}, "imageTag", "must be an image tag"),
+    ({"imageTag": "x" * 129}, "imageTag", "must be an image tag"),
+    ({"appImage": "Windowforsun/Test-Web"}, "appImage", "must be an image repository"),
+    ({"appImage": "windowforsun/test-web:v1"}, "appImage", "without tag or digest (set the tag in imageTag)"),
+    ({"appImage": "web app"}, "appImage", "must be an image repository"),
+    ({"nginxImage": "nginx latest"}, "nginxImage", "must be an image reference"),
+    ({"nginxImage": "nginx:"}, "nginxImage", "must be an image reference"),
+    ({"appPort": 0}, "appPort", "must be a whole number between 1 and 65535"),
+    ({"publishedPort": 65536}, "publishedPort", "must be a whole number between 1 and 65535"),
+    ({"updateOrder": "random"}, "updateOrder", "'random' must be one of: start-first, stop-first"),
+    ({"rollbackOrder": "both"}, "rollbackOrder", "must be one of: start-first, stop-first"),
+    ({"updateFailureAction": "explode"}, "updateFailureAction", "must be one of: rollback, pause, continue"),
+    ({"rollbackFailureAction": "rollback"}, "rollbackFailureAction", "must be one of: pause, continue"),
+    ({"endpointMode": "ipvs"}, "endpointMode", "'ipvs' must be one of: dnsrr, vip"),
+    ({"publishMode": "mesh"}, "publishMode", "'mesh' must be one of: ingress, host"),
+    ({"backupEnabled": "yes"}, "backupEnabled", "'yes' must be true or false"),
+    ({"updateMonitor": "5s"}, "updateMonitor", "'5s' is shorter than healthCheckStartPeriod + healthCheckInterval x healthCheckRetries (16s)"),
+    ({"rollbackMonitor": "15s"}, "rollbackMonitor", "must be at least 16s"),
+    ({"nginxNextUpstreamTries": 2}, "nginxNextUpstreamTries", "must be at least 3 (real peers + 1"),
+    ({"nginxMaxFails": 0}, "nginxMaxFails", "must be a whole number between 1 and 100"),
+    ({"healthCheckPath": "/health;reboot"}, "healthCheckPath", "must be an absolute URL path"),
+    ({"healthCheckPath": "healthcheck"}, "healthCheckPath", "must be an absolute URL path"),
+    ({"appName": "Web_App"}, "appName", "must be a DNS label"),
+    ({"appName": "a" * 41}, "appName", "at most 40 characters"),
+    ({"publicHost": "app example.com"}, "publicHost", "must be a host name"),
+]
+
+
+@pytest.mark.parametrize("overrides,key,fragment", CASES, ids=[f"{c[1]}={str(list(c[0].values())[0])[:20]}" for c in CASES])
+def test_bad_value_names_key_value_and_allowed(overrides, key, fragment):
+    with pytest.raises(SettingsError) as error:
+        run_stack("dev", overrides=overrides)
+    (problem,) = error.value.problems
+    assert problem.startswith(f"{KEY}{key}: "), problem
+    assert fragment in problem
+
+
+def test_slower_health_check_needs_longer_monitors():
+    with pytest.raises(SettingsError) as error:
+        run_stack("dev", overrides={"healthCheckRetries": 10})
+    assert [p.split(": ")[0] for p in error.value.problems] == [f"{KEY}updateMonitor", f"{KEY}rollbackMonitor"]
+    assert all("must be at least 30s" in p for p in error.value.problems)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"updateDelay": "1m30s"},
+        {"updateParallelism": 2},
+        {"nginxConnectTimeout": "500ms"},
+        {"nginxNextUpstreamTries": 2, "endpointMode": "vip"},
+        {"nginxNextUpstreamTries": 1, "backupEnabled": False},
+        {"appImage": "registry.example.com:5000/team/web-app"},
+        {"nginxImage": "registry.example.com/nginx@sha256:" + "a" * 64},
+        {"imageTag": "2026.11.26-rc_1"},
+    ],
+)
+def test_good_values_pass(overrides):
+    run_stack("dev", overrides=overrides)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(SettingsError) as error:
+        run_stack("dev", overrides={"realReplicas": 0, "imageTag": "v1 ; rm", "updateDelay": "ten seconds"})
+    keys = sorted(p.split(": ")[0] for p in error.value.problems)
+    assert keys == [f"{KEY}imageTag", f"{KEY}realReplicas", f"{KEY}updateDelay"]
+
+
+def test_unknown_key_in_the_project_namespace_is_an_error():
+    with pytest.raises(StackConfigError, match="swarm-zero-downtime:imagetag: not a key of this project"):
+        run_stack("dev", overrides={"imagetag": "v2"})
+
+
+@pytest.fixture
+def bad_stack():
+    name = f"unit-bad-{os.getpid()}"
+    path = REPO_ROOT / f"Pulumi.{name}.yaml"
+    path.write_text(
+        "config:\n"
+        "  swarm-zero-downtime:realReplicas: 0\n"
+        '  swarm-zero-downtime:imageTag: "v1 ; rm"\n'
+        "  swarm-zero-downtime:updateDelay: ten seconds\n"
+    )
+    yield name
+    path.unlink()
+
+
+def validate(stack: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tools.validate", stack], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_validate_cli_lists_every_problem(bad_stack):
+    result = validate(bad_stack)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == f"stack {bad_stack}: invalid"
+    assert [line.split(": ")[0] for line in lines[1:]] == [f"{KEY}imageTag", f"{KEY}realReplicas", f"{KEY}updateDelay"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_validate_cli_summarises_a_good_stack(stack):
+    result = validate(stack)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        f"stack {stack}: valid; would declare 5 resources (1 Network, 3 Service, 1 ServiceConfig) in 5 components"
+    )

@@ -1,0 +1,49 @@
+"""Changing only imageTag must change only the app services' image.
+
+`pulumi preview` diffs inputs; if anything else moved (the nginx config, a
+name, the network), the preview would show more than an in-place image update.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from tools.mock_program import run_stack
+
+
+def leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaves(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from leaves(item, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+def changed_inputs(before, after) -> dict[str, list[str]]:
+    old = {r.urn: dict(leaves(r.inputs)) for r in before.resources}
+    new = {r.urn: dict(leaves(r.inputs)) for r in after.resources}
+    assert old.keys() == new.keys(), "the set of resources changed"
+    return {
+        urn.split("::")[-1]: sorted(k for k in old[urn].keys() | new[urn].keys() if old[urn].get(k) != new[urn].get(k))
+        for urn in old
+        if old[urn] != new[urn]
+    }
+
+
+def test_only_the_app_images_change():
+    before = run_stack("dev", overrides={"imageTag": "v1"})
+    after = run_stack("dev", overrides={"imageTag": "v2"})
+    image = "taskSpec.containerSpec.image"
+    assert changed_inputs(before, after) == {"webapp-real": [image], "webapp-backup": [image]}
+    for program, tag in ((before, "v1"), (after, "v2")):
+        for role in ("real", "backup"):
+            service = program.get("docker:index/service:Service", f"webapp-{role}")
+            assert service.inputs["taskSpec"]["containerSpec"]["image"] == f"windowforsun/test-web:{tag}"
+
+
+def test_same_config_declares_identical_inputs():
+    # Guards the diff above against a program that is not deterministic.
+    assert changed_inputs(run_stack("prod"), run_stack("prod")) == {}

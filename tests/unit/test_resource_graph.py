@@ -1,0 +1,75 @@
+"""What the program declares, and how the pieces hang together."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tests.unit.conftest import COMPONENT_PREFIX, NETWORK, SERVICE, SERVICE_CONFIG, service
+
+EXPECTED_PARENTS = {
+    ("swarm-zero-downtime:index:ZeroDowntimeDeployment", "webapp"): "pulumi:pulumi:Stack",
+    ("swarm-zero-downtime:index:OverlayNetwork", "webapp-net"): "swarm-zero-downtime:index:ZeroDowntimeDeployment",
+    ("swarm-zero-downtime:index:AppPool", "webapp-real"): "swarm-zero-downtime:index:ZeroDowntimeDeployment",
+    ("swarm-zero-downtime:index:AppPool", "webapp-backup"): "swarm-zero-downtime:index:ZeroDowntimeDeployment",
+    ("swarm-zero-downtime:index:LoadBalancer", "webapp-nginx"): "swarm-zero-downtime:index:ZeroDowntimeDeployment",
+    (NETWORK, "webapp-net"): "swarm-zero-downtime:index:OverlayNetwork",
+    (SERVICE, "webapp-real"): "swarm-zero-downtime:index:AppPool",
+    (SERVICE, "webapp-backup"): "swarm-zero-downtime:index:AppPool",
+    (SERVICE, "webapp-nginx"): "swarm-zero-downtime:index:LoadBalancer",
+}
+
+
+def parent_type(urn: str) -> str:
+    # urn:pulumi:stack::project::parentType$childType::name
+    return urn.split("::")[2].split("$")[-1]
+
+
+def test_declares_one_network_three_services_one_config(stack_program):
+    custom = Counter(r.type for r in stack_program.resources if r.custom)
+    assert custom == {NETWORK: 1, SERVICE: 3, SERVICE_CONFIG: 1}
+
+
+def test_declares_five_components_with_project_type_tokens(stack_program):
+    components = [r for r in stack_program.resources if not r.custom]
+    assert len(components) == 5
+    assert all(r.type.startswith(COMPONENT_PREFIX) for r in components)
+
+
+def test_every_resource_has_its_component_as_parent(stack_program):
+    for resource in stack_program.resources:
+        if resource.type == SERVICE_CONFIG:
+            expected = "swarm-zero-downtime:index:LoadBalancer"
+        else:
+            expected = EXPECTED_PARENTS[(resource.type, resource.name)]
+        assert parent_type(resource.parent) == expected, resource.urn
+
+
+def test_backup_service_waits_for_real_service(dev):
+    real, backup = service(dev, "webapp-real"), service(dev, "webapp-backup")
+    assert real.urn in backup.dependencies
+    assert backup.urn not in real.dependencies
+
+
+def test_nginx_service_waits_for_both_pools_and_its_config(dev):
+    nginx = service(dev, "webapp-nginx")
+    (config,) = dev.of_type(SERVICE_CONFIG)
+    for dependency in (service(dev, "webapp-real"), service(dev, "webapp-backup"), config):
+        assert dependency.urn in nginx.dependencies
+
+
+def test_no_fixed_physical_names(stack_program):
+    # A fixed name would turn any replacement into delete-then-create: downtime.
+    assert all("name" not in r.inputs for r in stack_program.resources if r.custom)
+
+
+def test_exports(dev):
+    (config,) = dev.of_type(SERVICE_CONFIG)
+    assert dev.outputs["url"] == "http://localhost:80/"
+    assert dev.outputs["real_service_name"].startswith("webapp-real-")
+    assert dev.outputs["backup_service_name"].startswith("webapp-backup-")
+    assert dev.outputs["nginx_service_name"].startswith("webapp-nginx-")
+    assert config.name == f"webapp-nginx-conf-{dev.outputs['nginx_config_sha256'][:12]}"
+
+
+def test_prod_url_uses_public_host(prod):
+    assert prod.outputs["url"] == "http://app.example.com:80/"
