@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Deploy a stack to the local Docker Engine's swarm with the Pulumi CLI, keeping
+# Pulumi's state in local files (no Pulumi Cloud account needed).
+set -euo pipefail
+stack="${1:-dev}"
+cd "$(dirname "$0")/.."
+
+command -v pulumi >/dev/null || { echo "deploy: the Pulumi CLI is not installed (see Pulumi's install docs)" >&2; exit 1; }
+docker info >/dev/null 2>&1 || { echo "deploy: Docker does not answer; start the Docker Engine first" >&2; exit 1; }
+[ -f "Pulumi.$stack.yaml" ] || { echo "deploy: no Pulumi.$stack.yaml; stacks: $(ls Pulumi.*.yaml | sed -E "s/Pulumi\.(.*)\.yaml/\1/" | tr "\n" " ")" >&2; exit 1; }
+
+if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != "active" ]; then
+  echo "deploy: initialising a single-node swarm"
+  docker swarm init --advertise-addr 127.0.0.1 >/dev/null
+fi
+
+# Local state under ~/.pulumi unless the caller chose a backend; an empty
+# passphrase is fine for a local dev stack that has no secrets.
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://~}"
+export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
+
+pulumi stack select --create "$stack"
+pulumi up --yes --stack "$stack"
