@@ -9,6 +9,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.resource_options import child_options
+from components.rollout_plan import plan_rollout
 from components.settings import HealthCheck, RolloutPolicy
 from components.swarm_specs import converge_config, http_healthcheck, rollback_config, update_config
 from components.validation import Duration
@@ -61,5 +62,14 @@ class AppPool(pulumi.ComponentResource):
             converge_config=converge_config(args.converge_timeout),
             opts=child_options(self, opts),
         )
+        self.rollout_plan = plan_rollout(args.role, args.replicas, args.update, args.health)
+        pulumi.log.info(self.rollout_plan.describe(), resource=self.service)
+        if self.rollout_plan.estimated_seconds > args.converge_timeout.seconds:
+            pulumi.log.warn(
+                f"convergeTimeout {args.converge_timeout.text} is shorter than the estimated"
+                f" {self.rollout_plan.estimated_seconds:g}s rollout of the {args.role} pool:"
+                " `pulumi up` would fail while Swarm is still rolling",
+                resource=self.service,
+            )
         self.service_name: pulumi.Output[str] = self.service.name
-        self.register_outputs({"service_name": self.service_name})
+        self.register_outputs({"service_name": self.service_name, "rollout_plan": self.rollout_plan.to_dict()})

@@ -49,7 +49,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
         # The backup pool rolls only once the real pool has converged, so the
         # two pools are never updating at the same time.
         self.backup = pool("backup", s.backup_replicas, [self.real.service]) if s.backup_enabled else None
-        pools = [self.real] + ([self.backup] if self.backup else [])
+        self.pools = [self.real] + ([self.backup] if self.backup else [])
         self.load_balancer = LoadBalancer(
             f"{name}-nginx",
             LoadBalancerArgs(
@@ -58,7 +58,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                 converge_timeout=s.converge_timeout,
                 network_id=network.id,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[p.service for p in pools]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[p.service for p in self.pools]),
         )
         self.network_name = network.name
         self.url = f"http://{s.public_host}:{s.nginx.published_port}/"

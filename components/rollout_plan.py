@@ -1,0 +1,60 @@
+"""What a rolling update of a pool will do, in numbers a reviewer can check.
+
+Logged at preview time next to the service and exported, so a pull request
+that changes the tag or the update settings shows how long the rollout takes
+and whether any request has to lean on the backup pool.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from components.settings import HealthCheck, RolloutPolicy
+
+
+@dataclass(frozen=True)
+class RolloutPlan:
+    pool: str
+    replicas: int
+    parallelism: int
+    steps: int
+    order: str
+    health_gate: str
+    estimated_seconds: float
+    min_tasks_serving: int
+    needs_backup: bool
+
+    def describe(self) -> str:
+        cover = "the backup pool serves meanwhile" if self.needs_backup else "no gap in the pool itself"
+        return (
+            f"rollout of the {self.pool} pool: {self.replicas} task(s), {self.parallelism} at a time = {self.steps} step(s),"
+            f" {self.order}; a new task counts once {self.health_gate};"
+            f" about {self.estimated_seconds:g}s; at least {self.min_tasks_serving} {self.pool} task(s) serving ({cover})"
+        )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def plan_rollout(pool: str, replicas: int, update: RolloutPolicy, health: HealthCheck) -> RolloutPlan:
+    steps = math.ceil(replicas / update.parallelism)
+    # start-first keeps every old task until its replacement is healthy.
+    serving = replicas if update.order == "start-first" else max(replicas - update.parallelism, 0)
+    return RolloutPlan(
+        pool=pool,
+        replicas=replicas,
+        parallelism=update.parallelism,
+        steps=steps,
+        order=update.order,
+        health_gate=(
+            f"GET {health.path} passes (start period {health.start_period.text},"
+            f" then every {health.interval.text}, {health.retries} failures = unhealthy),"
+            f" watched for {update.monitor.text}, then {update.delay.text} pause"
+        ),
+        estimated_seconds=steps * (health.start_period.seconds + update.monitor.seconds + update.delay.seconds),
+        min_tasks_serving=serving,
+        # The real pool leans on the backup pool when it has no task left; the
+        # backup pool rolls only while the real pool serves.
+        needs_backup=pool == "real" and serving == 0,
+    )
