@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# Prepare this machine for the project's integration tests.
+#
+# No image registry is reachable and there is no systemd, so everything is made
+# locally: Docker Engine from apt (started by hand, single-node swarm), a Debian sid
+# root filesystem from debootstrap (sid ships nginx >= 1.27.3, which has `resolve`
+# on upstream servers; bookworm's 1.22 does not), and images imported/built from it.
+#
+# Usage: scripts/provision.sh docker|rootfs|images|nginx-bin|all
+# Every subcommand is idempotent and quick when there is nothing to do. Progress
+# goes to stderr, so stdout carries only what nginx-bin prints.
+# PROVISION_CACHE overrides the cache folder (default: <repo>/.cache).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${PROVISION_CACHE:-$ROOT/.cache}"
+mkdir -p "$CACHE"
+CACHE="$(cd "$CACHE" && pwd)"
+ROOTFS="$CACHE/rootfs"
+ROOTFS_ID_FILE=etc/szd-rootfs-id # inside the rootfs; stamps one debootstrap run
+DEBIAN_MIRROR="${DEBIAN_MIRROR:-}" # empty: debootstrap's default mirror
+DEBOOTSTRAP_PACKAGES=python3,nginx-light,curl,ca-certificates
+MIN_NGINX=1.27.3
+BASE_IMAGE=szd-base:sid
+NGINX_IMAGE=szd-nginx:test
+APP_REPO=szd-testapp
+APP_VERSIONS=(v1 v2 bad)
+
+say() { printf 'provision: %s\n' "$*" >&2; }
+die() {
+	printf 'provision: ERROR: %s\n' "$*" >&2
+	exit 1
+}
+# die, showing the end of a log file first.
+die_log() {
+	local log=$1
+	shift
+	tail -n 20 "$log" >&2 || true
+	die "$* (full log: $log)"
+}
+
+# --- helpers -------------------------------------------------------------------
+
+APT_UPDATED=0
+apt_install() {
+	[ "$(id -u)" = 0 ] || die "must run as root to apt-get install $*"
+	local log="$CACHE/apt.log"
+	if [ "$APT_UPDATED" = 0 ]; then
+		say "apt-get update"
+		apt-get update >"$log" 2>&1 || die_log "$log" "apt-get update failed"
+		APT_UPDATED=1
+	fi
+	say "apt-get install $*"
+	# With recommends, as checked by hand: docker.io wants apparmor on kernels that
+	# enable it, debootstrap wants debian-archive-keyring to verify sid.
+	DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >>"$log" 2>&1 ||
+		die_log "$log" "apt-get install $* failed"
+}
+
+# Serialise the steps that change shared state (daemon, rootfs, images) between
+# concurrent runs. Descriptor 9 must not leak into long-lived children (dockerd).
+lock() {
+	exec 9>>"$CACHE/provision.lock"
+	if ! flock -n 9; then
+		say "waiting for another provision run to finish"
+		flock -w 1800 9 || die "timed out waiting for $CACHE/provision.lock"
+	fi
+}
+unlock() {
+	flock -u 9
+	exec 9>&-
+}
+
+# rm -rf a directory that an interrupted debootstrap may have left with /proc,
+# /sys or /dev mounted inside: unmount those first, never delete through them.
+remove_tree() {
+	local dir=$1 mnt
+	[ -e "$dir" ] || return 0
+	while read -r mnt; do
+		umount -l "$mnt" 2>/dev/null || true
+	done < <(awk -v d="$dir/" 'index($2 "/", d) == 1 { print $2 }' /proc/mounts | sort -r)
+	rm -rf --one-file-system "$dir"
+}
+
+# --- docker ----------------------------------------------------------------------
+
+DOCKER_DONE=0
+cmd_docker() {
+	[ "$DOCKER_DONE" = 0 ] || return 0
+	if command -v dockerd >/dev/null; then
+		say "docker engine: installed ($(dockerd --version | cut -d, -f1))"
+	else
+		apt_install docker.io
+		command -v dockerd >/dev/null || die "docker.io installed but dockerd is not on PATH"
+	fi
+	command -v docker >/dev/null || die "docker client not found on PATH"
+
+	if docker info >/dev/null 2>&1; then
+		say "dockerd: running"
+	else
+		lock
+		if docker info >/dev/null 2>&1; then
+			say "dockerd: running (started by another run)"
+		else
+			start_dockerd
+		fi
+		unlock
+	fi
+
+	local state
+	state="$(docker info --format '{{.Swarm.LocalNodeState}}')"
+	case "$state" in
+	active) say "swarm: active" ;;
+	inactive)
+		say "swarm: init --advertise-addr 127.0.0.1"
+		docker swarm init --advertise-addr 127.0.0.1 >/dev/null || die "docker swarm init failed"
+		;;
+	*) die "swarm is in state '$state'; fix it by hand (e.g. docker swarm leave --force)" ;;
+	esac
+	DOCKER_DONE=1
+}
+
+start_dockerd() {
+	local log="$CACHE/dockerd.log" pid i
+	say "dockerd: starting in the background (log: $log)"
+	# setsid + nohup: the daemon outlives this script and its session, so the test
+	# steps that follow can use it. 9>&- keeps it from holding our lock forever.
+	setsid nohup dockerd >>"$log" 2>&1 </dev/null 9>&- &
+	pid=$!
+	for ((i = 0; i < 60; i++)); do
+		if docker info >/dev/null 2>&1; then
+			say "dockerd: up after ${i}s (pid $pid)"
+			return 0
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			docker info >/dev/null 2>&1 && return 0 # lost a race with another starter
+			die_log "$log" "dockerd exited during start-up"
+		fi
+		sleep 1
+	done
+	die_log "$log" "dockerd did not answer 'docker info' within 60 s (pid $pid still running)"
+}
+
+# --- rootfs ----------------------------------------------------------------------
+
+rootfs_ok() {
+	[ -x "$ROOTFS/usr/sbin/nginx" ] && [ -s "$ROOTFS/$ROOTFS_ID_FILE" ] &&
+		chroot "$ROOTFS" nginx -v >/dev/null 2>&1
+}
+
+ROOTFS_DONE=0
+cmd_rootfs() {
+	[ "$ROOTFS_DONE" = 0 ] || return 0
+	if rootfs_ok; then
+		say "rootfs: cached ($ROOTFS)"
+	else
+		lock
+		if rootfs_ok; then
+			say "rootfs: cached ($ROOTFS, built by another run)"
+		else
+			build_rootfs
+		fi
+		unlock
+	fi
+	check_nginx_version
+	ROOTFS_DONE=1
+}
+
+build_rootfs() {
+	[ "$(id -u)" = 0 ] || die "must run as root to debootstrap and chroot"
+	command -v debootstrap >/dev/null || apt_install debootstrap
+	local tmp="$CACHE/rootfs.partial" log="$CACHE/debootstrap.log" started=$SECONDS
+	# Build beside the final place and rename at the end, so an interrupted build
+	# never leaves something at $ROOTFS that looks finished.
+	remove_tree "$tmp"
+	say "rootfs: debootstrap sid with $DEBOOTSTRAP_PACKAGES (about a minute; log: $log)"
+	debootstrap --variant=minbase --include="$DEBOOTSTRAP_PACKAGES" \
+		sid "$tmp" ${DEBIAN_MIRROR:+"$DEBIAN_MIRROR"} >"$log" 2>&1 ||
+		die_log "$log" "debootstrap failed"
+	chroot "$tmp" nginx -v >/dev/null 2>&1 || die "nginx does not run in the new rootfs $tmp"
+	# Leave no package cache in the rootfs: it would go into every image.
+	rm -rf "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/lib/apt/lists/*_Packages
+	printf '%s-%s\n' "$(date -u +%Y%m%dT%H%M%SZ)" "$$" >"$tmp/$ROOTFS_ID_FILE"
+	remove_tree "$ROOTFS"
+	mv "$tmp" "$ROOTFS"
+	say "rootfs: built in $((SECONDS - started))s ($(du -sh "$ROOTFS" | cut -f1))"
+}
+
+check_nginx_version() {
+	local out version
+	out="$(chroot "$ROOTFS" nginx -v 2>&1)" || die "chroot $ROOTFS nginx -v failed: $out"
+	version="${out##*nginx/}"
+	version="${version%% *}"
+	[[ "$version" =~ ^[0-9]+(\.[0-9]+)+$ ]] || die "cannot read the nginx version from: $out"
+	if ! printf '%s\n%s\n' "$MIN_NGINX" "$version" | sort -V -C; then
+		die "rootfs has nginx $version; need >= $MIN_NGINX (resolve on upstream servers)"
+	fi
+	say "rootfs: nginx $version (>= $MIN_NGINX)"
+}
+
+# --- images ----------------------------------------------------------------------
+
+BASE_CHANGED=0
+cmd_images() {
+	cmd_docker
+	cmd_rootfs
+	lock
+	import_base
+	build_image "$NGINX_IMAGE" "$ROOT/images/nginx/Dockerfile" "$ROOT/images/nginx"
+	local v
+	for v in "${APP_VERSIONS[@]}"; do
+		build_image "$APP_REPO:$v" "$ROOT/images/testapp/Dockerfile" "$ROOT/testapp" \
+			--build-arg "APP_VERSION=$v"
+	done
+	if [ "$BASE_CHANGED" = 1 ]; then
+		# Images built on the previous base are now untagged leftovers of this script.
+		docker image prune --force --filter label=szd.rootfs-id >/dev/null || true
+	fi
+	unlock
+}
+
+import_base() {
+	local id current
+	id="$(cat "$ROOTFS/$ROOTFS_ID_FILE")"
+	current="$(docker image inspect --format '{{index .Config.Labels "szd.rootfs-id"}}' \
+		"$BASE_IMAGE" 2>/dev/null || true)"
+	if [ "$current" = "$id" ]; then
+		say "image $BASE_IMAGE: up to date (rootfs $id)"
+		return 0
+	fi
+	say "image $BASE_IMAGE: importing rootfs $id"
+	# /proc, /sys and /dev are provided by the container runtime; a test run of
+	# nginx through chroot may have left logs and a pid file: none belong in the image.
+	tar -C "$ROOTFS" --numeric-owner \
+		--exclude='./proc/*' --exclude='./sys/*' --exclude='./dev/*' \
+		--exclude='./var/log/nginx/*' --exclude=./run/nginx.pid \
+		-c . |
+		docker import --change "LABEL szd.rootfs-id=$id" - "$BASE_IMAGE" >/dev/null ||
+		die "docker import of $ROOTFS as $BASE_IMAGE failed"
+	BASE_CHANGED=1
+}
+
+build_image() {
+	local tag=$1 dockerfile=$2 context=$3 log started=$SECONDS
+	shift 3
+	log="$CACHE/build-${tag//[:\/]/-}.log"
+	docker build --tag "$tag" --file "$dockerfile" "$@" "$context" >"$log" 2>&1 ||
+		die_log "$log" "docker build of $tag failed"
+	say "image $tag: ready in $((SECONDS - started))s ($(docker image inspect --format '{{.Id}}' "$tag" | cut -c8-19))"
+}
+
+# --- nginx-bin -------------------------------------------------------------------
+
+cmd_nginx_bin() {
+	cmd_rootfs
+	# Shell-quoted, so callers can shlex.split() it even if the path has spaces.
+	printf 'chroot %q nginx\n' "$ROOTFS"
+}
+
+usage() {
+	cat >&2 <<EOF
+usage: $0 COMMAND
+  docker     install Docker Engine if missing, start dockerd, init a single-node swarm
+  rootfs     debootstrap a Debian sid rootfs with nginx >= $MIN_NGINX into $ROOTFS
+  images     import the rootfs as $BASE_IMAGE; build $NGINX_IMAGE and $APP_REPO:{${APP_VERSIONS[*]}}
+  nginx-bin  print the command that runs the rootfs's nginx via chroot
+  all        docker, rootfs, images
+EOF
+	exit 2
+}
+
+[ $# -eq 1 ] || usage
+case "$1" in
+docker) cmd_docker ;;
+rootfs) cmd_rootfs ;;
+images) cmd_images ;;
+nginx-bin) cmd_nginx_bin ;;
+all)
+	cmd_docker
+	cmd_rootfs
+	cmd_images
+	;;
+*) usage ;;
+esac

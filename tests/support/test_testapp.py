@@ -1,0 +1,171 @@
+"""The test app (testapp/app.py) over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import requests
+
+from .testapp_process import AppProcess, free_port, start_testapp
+
+BODY = re.compile(r"^(?P<name>.+), current time : (?P<ms>\d+), version : (?P<version>\S+)$")
+
+StartApp = Callable[..., AppProcess]
+
+
+@pytest.fixture
+def start_app() -> Iterator[StartApp]:
+    apps: list[AppProcess] = []
+
+    def start(name: str = "app-1", version: str = "v1") -> AppProcess:
+        app = start_testapp(name, free_port(), version=version)
+        apps.append(app)
+        return app
+
+    yield start
+    for app in apps:
+        app.close()
+
+
+@pytest.fixture
+def app(start_app: StartApp) -> AppProcess:
+    return start_app("real-1", "v2")
+
+
+def test_root_names_the_instance_time_and_version(app: AppProcess) -> None:
+    before = time.time() * 1000
+    response = requests.get(f"{app.url}/", timeout=5)
+    after = time.time() * 1000
+
+    assert response.status_code == 200
+    match = BODY.match(response.text)
+    assert match, response.text
+    assert match["name"] == "real-1"
+    assert match["version"] == "v2"
+    assert before - 1 <= int(match["ms"]) <= after + 1
+    assert response.headers["X-App-Name"] == "real-1"
+    assert response.headers["X-App-Version"] == "v2"
+
+
+def test_time_path_sleeps_that_many_milliseconds(app: AppProcess) -> None:
+    started = time.monotonic()
+    response = requests.get(f"{app.url}/300", timeout=5)
+
+    assert time.monotonic() - started >= 0.3
+    assert response.status_code == 200
+    assert BODY.match(response.text)["version"] == "v2"
+
+
+def test_healthcheck(app: AppProcess) -> None:
+    response = requests.get(f"{app.url}/healthcheck", timeout=5)
+    assert (response.status_code, response.text) == (200, "ok")
+
+    started = time.monotonic()
+    response = requests.get(f"{app.url}/healthcheck/200", timeout=5)
+    assert time.monotonic() - started >= 0.2
+    assert (response.status_code, response.text) == (200, "ok")
+
+
+@pytest.mark.parametrize("path", ["/", "/150"])
+def test_post_answers_like_get(app: AppProcess, path: str) -> None:
+    with requests.Session() as session:
+        # Twice on one keep-alive connection: the body must have been consumed.
+        for _ in range(2):
+            response = session.post(f"{app.url}{path}", data=b"x" * 100_000, timeout=5)
+            assert response.status_code == 200
+            assert BODY.match(response.text)["name"] == "real-1"
+
+
+@pytest.mark.parametrize("path", ["/nope", "/12a", "/healthcheck/x", "/healthcheckz", "/1/2"])
+def test_unknown_paths_are_404(app: AppProcess, path: str) -> None:
+    assert requests.get(f"{app.url}{path}", timeout=5).status_code == 404
+
+
+def test_bad_version_serves_but_never_passes_healthcheck(start_app: StartApp) -> None:
+    bad = start_app("bad-1", "bad")
+
+    response = requests.get(f"{bad.url}/", timeout=5)
+    assert response.status_code == 200
+    assert BODY.match(response.text)["version"] == "bad"
+    assert requests.get(f"{bad.url}/healthcheck", timeout=5).status_code == 500
+    assert requests.get(f"{bad.url}/healthcheck/10", timeout=5).status_code == 500
+
+
+def test_keep_alive_reuses_the_connection(app: AppProcess) -> None:
+    conn = http.client.HTTPConnection(app.host, app.port, timeout=5)
+    try:
+        for _ in range(3):
+            conn.request("GET", "/")
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200
+            assert response.getheader("Connection") is None
+        assert conn.sock is not None  # never closed and reopened
+    finally:
+        conn.close()
+
+
+def test_sigterm_finishes_in_flight_request_and_refuses_new_ones(app: AppProcess) -> None:
+    result: dict[str, object] = {}
+
+    def slow_request() -> None:
+        try:
+            response = requests.get(f"{app.url}/1000", timeout=10)
+            result["status"] = response.status_code
+            result["version"] = BODY.match(response.text)["version"]
+            result["connection"] = response.headers.get("Connection")
+        except requests.RequestException as exc:
+            result["error"] = exc
+
+    client = threading.Thread(target=slow_request)
+    client.start()
+    time.sleep(0.3)  # the request is now sleeping inside the app
+
+    app.terminate(wait=False)
+    deadline = time.monotonic() + 0.5
+    while True:  # the listening socket closes within the app's 50 ms poll interval
+        try:
+            socket_refused = False
+            requests.get(f"{app.url}/", timeout=1)
+        except requests.ConnectionError:
+            socket_refused = True
+        if socket_refused or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert socket_refused, "the app still accepts connections 0.5 s after SIGTERM"
+    assert app.running(), "the app exited before its in-flight request finished"
+
+    client.join(5)
+    assert "error" not in result, result
+    assert result == {"status": 200, "version": "v2", "connection": "close"}
+    assert app.wait(5) == 0
+    assert "SIGTERM" in app.logs()
+
+
+def test_sigterm_closes_idle_keep_alive_connections_at_once(app: AppProcess) -> None:
+    conn = http.client.HTTPConnection(app.host, app.port, timeout=5)
+    try:
+        conn.request("GET", "/")
+        conn.getresponse().read()
+
+        started = time.monotonic()
+        assert app.terminate(timeout=5) == 0
+        assert time.monotonic() - started < 1.0
+    finally:
+        conn.close()
+
+
+def test_restart_and_kill(app: AppProcess) -> None:
+    first_pid = app.pid
+    app.restart()
+    assert app.pid != first_pid
+    assert requests.get(f"{app.url}/healthcheck", timeout=5).text == "ok"
+
+    assert app.kill() == -9
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{app.url}/", timeout=1)
