@@ -38,6 +38,10 @@ class Handler(BaseHTTPRequestHandler):
     # Headers and body go out in separate writes; with Nagle on, the body would wait
     # for the client's delayed ACK (~40 ms) and cap throughput under load tests.
     disable_nagle_algorithm = True
+    # Buffer the response and send headers and body in one write (handle_one_request
+    # flushes): a task killed mid-answer could otherwise leave nginx holding headers
+    # it already relayed, and nginx can retry nothing once bytes reached the client.
+    wbufsize = 64 * 1024
 
     def handle(self):
         try:
