@@ -1,0 +1,60 @@
+"""Fixtures for the real-nginx tests: the rootfs nginx, gixy, loopback sites, and a
+report of every scenario's measured counts at the end of the pytest run."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import require
+from tests.support.nginx_chroot import HOW_TO_PROVISION, NginxInstall, find_nginx
+from tests.support.nginx_loopback import LoopbackSite, Tally
+
+_MEASURED: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def nginx_install() -> NginxInstall:
+    install, why = find_nginx()
+    require(install is not None, f"nginx >= 1.27.3 from the provisioned rootfs via chroot ({why})", HOW_TO_PROVISION)
+    assert install is not None
+    return install
+
+
+@pytest.fixture(scope="session")
+def gixy() -> str:
+    found = shutil.which("gixy") or str(Path(sys.executable).parent / "gixy")
+    require(Path(found).is_file(), "gixy (PyPI gixy-ng)", "make venv (requirements-dev.txt has gixy-ng)")
+    return found
+
+
+@pytest.fixture
+def site(nginx_install: NginxInstall) -> Iterator[LoopbackSite]:
+    """The dev stack's nginx config in front of two real and two backup loopback backends."""
+    with LoopbackSite(nginx_install, "dev") as started:
+        yield started
+
+
+@pytest.fixture
+def report(request: pytest.FixtureRequest) -> Callable[[Any], str]:
+    """Print a scenario's counts now (pytest -s) and again in the run's summary."""
+
+    def add(measured: Tally | str) -> str:
+        line = measured.line() if isinstance(measured, Tally) else str(measured)
+        print(line)
+        _MEASURED.append(f"{request.node.name}: {line}")
+        return line
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _MEASURED:
+        terminalreporter.section("nginx 1.30 on loopback: what each scenario measured")
+        for line in _MEASURED:
+            terminalreporter.write_line(line)

@@ -1,0 +1,145 @@
+"""Every nginx config the program can render is accepted by a real nginx 1.30 and by gixy.
+
+Each config is what the real Pulumi program mounts for a stack (run under mocks,
+`nginx_config(run_stack(stack, overrides))`), unchanged: the resolver stays
+Docker's 127.0.0.11 and the names stay `tasks.webapp-real` etc. `nginx -t` runs in
+an empty network namespace, so no name can resolve and nothing can be reached:
+nginx 1.30 accepts the config because every upstream server has `resolve`, which
+defers resolution to run time (the last tests prove that is what makes it pass).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+from typing import Any
+
+import pytest
+
+from tests.support.nginx_chroot import NginxInstall, NginxSandbox
+from tests.support.nginx_configs import program_config
+
+# (stack, overrides): every option that changes the template, at its edges.
+MATRIX: list[tuple[str, dict[str, Any]]] = [
+    ("dev", {}),
+    ("prod", {}),
+    *[
+        ("dev", {"endpointMode": mode, "backupEnabled": backup, "publishMode": publish})
+        for mode, backup, publish in itertools.product(("dnsrr", "vip"), (True, False), ("host", "ingress"))
+    ],
+    ("prod", {"backupEnabled": False}),
+    ("prod", {"endpointMode": "dnsrr", "publishMode": "host"}),
+    ("dev", {"nginxFailTimeout": "1s"}),
+    ("dev", {"nginxFailTimeout": "1m"}),
+    ("dev", {"nginxFailTimeout": "1h30m"}),
+    ("dev", {"nginxConnectTimeout": "500ms"}),
+    ("dev", {"nginxConnectTimeout": "2s"}),
+    ("dev", {"nginxConnectTimeout": "1m30s"}),
+    ("dev", {"nginxResolverValid": "1s"}),
+    ("dev", {"nginxResolverValid": "30s"}),
+    ("dev", {"nginxResolverValid": "1h"}),
+    ("dev", {"nginxNextUpstreamTries": 100, "nginxNextUpstreamTimeout": "500ms"}),
+    ("dev", {"nginxNextUpstreamTries": 3, "nginxNextUpstreamTimeout": "1h"}),
+    ("dev", {"backupEnabled": False, "nginxNextUpstreamTries": 1, "nginxMaxFails": 100}),
+    ("dev", {"nginxMaxFails": 1, "nginxFailTimeout": "10s", "nginxConnectTimeout": "1ms"}),
+    ("dev", {"appName": "a" + "b" * 39, "appPort": 1}),
+    ("dev", {"appName": "x", "appPort": 65535, "endpointMode": "vip"}),
+]
+
+# gixy findings of medium or high severity that are accepted, by plugin, with why.
+# Empty: every such finding is a defect of the template to fix, not to explain away.
+EXPLAINED_GIXY_FINDINGS: dict[str, str] = {}
+
+
+def case_id(case: tuple[str, dict[str, Any]]) -> str:
+    stack, overrides = case
+    return stack + "".join(f"-{k}={v}" for k, v in overrides.items())
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, str]:
+    """case id -> the config the program mounts."""
+    return {case_id(case): program_config(*case) for case in MATRIX}
+
+
+@pytest.fixture
+def sandbox(nginx_install: NginxInstall):
+    with NginxSandbox(nginx_install) as box:
+        yield box
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=case_id)
+def test_real_nginx_accepts_the_config(case, rendered, sandbox: NginxSandbox):
+    sandbox.write(rendered[case_id(case)])
+    result = sandbox.check()
+    config = rendered[case_id(case)]
+    assert result.ok, f"nginx -t rejected the config for {case_id(case)}:\n{result.output}\n--- config ---\n{config}"
+    assert "test is successful" in result.output
+
+
+def gixy_findings(gixy: str, sandbox: NginxSandbox, config: str) -> list[dict[str, Any]]:
+    sandbox.write(config)
+    wrapper = sandbox.host_dir / "gixy.conf"
+    # gixy follows includes by host path, so it gets a wrapper of its own.
+    wrapper.write_text(f"events {{}}\nhttp {{\n    include {sandbox.site_path};\n}}\n")
+    run = subprocess.run(
+        [gixy, "--format", "json", str(wrapper)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "File not found" not in run.stderr, f"gixy did not read the generated file:\n{run.stderr}"
+    try:
+        findings = json.loads(run.stdout)
+    except json.JSONDecodeError as exc:
+        raise AssertionError(f"gixy printed no JSON (exit {run.returncode}):\n{run.stdout}\n{run.stderr}") from exc
+    assert isinstance(findings, list), findings
+    return findings
+
+
+def describe(finding: dict[str, Any]) -> str:
+    return (f"[{finding.get('severity')}] {finding.get('plugin')}: {finding.get('summary')}\n"
+            f"  reason: {finding.get('reason')}\n  line {finding.get('line')}:{finding.get('config')}")
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=case_id)
+def test_gixy_finds_nothing_of_medium_or_high_severity(case, rendered, sandbox: NginxSandbox, gixy: str):
+    findings = gixy_findings(gixy, sandbox, rendered[case_id(case)])
+    serious = [f for f in findings if str(f.get("severity", "")).upper() in ("MEDIUM", "HIGH")]
+    unexplained = [f for f in serious if f.get("plugin") not in EXPLAINED_GIXY_FINDINGS]
+    assert not unexplained, "gixy findings to fix in nginx/default.conf.j2:\n" + "\n".join(map(describe, unexplained))
+
+
+def test_gixy_does_report_a_known_bad_config(sandbox: NginxSandbox, gixy: str):
+    # The check above proves something only if gixy really reads the generated file.
+    bad = program_config("dev").replace("proxy_set_header Host $host;", "proxy_set_header Host $http_host;\n"
+                                        "        add_header X-Debug $http_x_debug;")
+    findings = gixy_findings(gixy, sandbox, bad)
+    assert findings, "gixy reported nothing for a config with $http_host and a header echoed from the request"
+
+
+def test_matrix_options_reach_the_template(rendered):
+    # Guards against a matrix that silently renders one file many times.
+    assert len(set(rendered.values())) >= 20, f"only {len(set(rendered.values()))} distinct configs"
+
+
+def test_nginx_t_rejects_what_real_nginx_rejects(sandbox: NginxSandbox):
+    # The harness proves something only if a bad config fails: `backup` is not
+    # supported by the hash balancer (a documented nginx restriction).
+    config = program_config("dev").replace("least_conn;", "hash $remote_addr;")
+    sandbox.write(config)
+    result = sandbox.check()
+    assert not result.ok, f"nginx -t accepted a config it must reject:\n{result.output}"
+    assert "does not support parameter" in result.output or "backup" in result.output, result.output
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_pool_names_do_not_resolve_here_and_resolve_is_what_makes_nginx_accept_them(stack, sandbox: NginxSandbox):
+    # The same config without `resolve` makes nginx resolve the names at start, as
+    # nginx < 1.27.3 would: in the empty network namespace they cannot resolve,
+    # just as Docker's names (tasks.webapp-real, webapp-real) do not on the host.
+    config = program_config(stack)
+    without_resolve = config.replace(" resolve ", " ")
+    assert without_resolve != config
+    sandbox.write(without_resolve)
+    result = sandbox.check()
+    assert not result.ok, f"nginx -t accepted unresolvable upstream names without `resolve`:\n{result.output}"
+    assert "host not found in upstream" in result.output, result.output
