@@ -60,8 +60,12 @@ class HealthCheck:
 
     @property
     def seconds_to_unhealthy(self) -> float:
-        """Longest time Docker may take to call a task that never works unhealthy."""
-        return self.start_period.seconds + self.interval.seconds * self.retries
+        """Longest time Docker may take to call a task that never works unhealthy.
+
+        Docker waits an interval after each check ends, and a hanging check
+        ends only at its timeout (moby daemon/health.go).
+        """
+        return self.start_period.seconds + (self.interval.seconds + self.timeout.seconds) * self.retries
 
 
 @dataclass(frozen=True)
@@ -175,14 +179,19 @@ def _check_consistency(r: _ConfigReader, s: StackSettings) -> None:
                 f"{prefix}Parallelism",
                 f"{policy.parallelism} is above realReplicas ({s.real_replicas}); must be between 1 and {s.real_replicas}",
             )
-        if policy.monitor is not None and None not in (s.health.start_period, s.health.interval, s.health.retries):
+        if policy.monitor is not None and None not in (
+            s.health.start_period,
+            s.health.interval,
+            s.health.timeout,
+            s.health.retries,
+        ):
             needed = s.health.seconds_to_unhealthy
             r.require(
                 policy.monitor.seconds >= needed,
                 f"{prefix}Monitor",
-                f"{policy.monitor.text!r} is shorter than healthCheckStartPeriod + healthCheckInterval x"
-                f" healthCheckRetries ({needed:g}s): Swarm would call a rollout done before a bad task is"
-                f" known to be unhealthy; must be at least {needed:g}s",
+                f"{policy.monitor.text!r} is shorter than healthCheckStartPeriod + (healthCheckInterval +"
+                f" healthCheckTimeout) x healthCheckRetries ({needed:g}s): Swarm would call a rollout done"
+                f" before a bad task is known to be unhealthy; must be at least {needed:g}s",
             )
     tries = s.nginx.next_upstream_tries
     if s.backup_enabled and None not in (tries, s.real_replicas, s.endpoint_mode):

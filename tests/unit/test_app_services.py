@@ -35,7 +35,7 @@ def test_attached_to_the_overlay_network_under_a_stable_alias(dev, role):
 @pytest.mark.parametrize("role", ["real", "backup"])
 def test_update_and_rollback_defaults(dev, role):
     inputs = service(dev, f"webapp-{role}").inputs
-    common = {"parallelism": 1, "order": "start-first", "monitor": "20s", "maxFailureRatio": "0"}
+    common = {"parallelism": 1, "order": "start-first", "monitor": "25s", "maxFailureRatio": "0"}
     assert inputs["updateConfig"] == {**common, "delay": "5s", "failureAction": "rollback"}
     assert inputs["rollbackConfig"] == {**common, "delay": "0s", "failureAction": "pause"}
     assert inputs["convergeConfig"] == {"delay": "2s", "timeout": "5m"}
@@ -55,7 +55,7 @@ def test_prod_replicas_endpoint_mode_and_rollout(prod):
     assert backup["mode"] == {"replicated": {"replicas": 2}}
     assert real["endpointSpec"] == {"mode": "vip"}
     assert real["updateConfig"]["parallelism"] == 2
-    assert real["updateConfig"]["monitor"] == "40s"
+    assert real["updateConfig"]["monitor"] == "45s"
     assert real["taskSpec"]["containerSpec"]["image"] == "windowforsun/test-web:v1"
     assert real["convergeConfig"]["timeout"] == "15m"
 

@@ -49,8 +49,8 @@ CASES = [
     ({"endpointMode": "ipvs"}, "endpointMode", "'ipvs' must be one of: dnsrr, vip"),
     ({"publishMode": "mesh"}, "publishMode", "'mesh' must be one of: ingress, host"),
     ({"backupEnabled": "yes"}, "backupEnabled", "'yes' must be true or false"),
-    ({"updateMonitor": "5s"}, "updateMonitor", "'5s' is shorter than healthCheckStartPeriod + healthCheckInterval x healthCheckRetries (16s)"),
-    ({"rollbackMonitor": "15s"}, "rollbackMonitor", "must be at least 16s"),
+    ({"updateMonitor": "5s"}, "updateMonitor", "'5s' is shorter than healthCheckStartPeriod + (healthCheckInterval + healthCheckTimeout) x healthCheckRetries (22s)"),
+    ({"rollbackMonitor": "21s"}, "rollbackMonitor", "must be at least 22s"),
     ({"nginxNextUpstreamTries": 2}, "nginxNextUpstreamTries", "must be at least 3 (real peers + 1"),
     ({"nginxMaxFails": 0}, "nginxMaxFails", "must be a whole number between 1 and 100"),
     ({"healthCheckPath": "/health;reboot"}, "healthCheckPath", "must be an absolute URL path"),
@@ -74,7 +74,7 @@ def test_slower_health_check_needs_longer_monitors():
     with pytest.raises(SettingsError) as error:
         run_stack("dev", overrides={"healthCheckRetries": 10})
     assert [p.split(": ")[0] for p in error.value.problems] == [f"{KEY}updateMonitor", f"{KEY}rollbackMonitor"]
-    assert all("must be at least 30s" in p for p in error.value.problems)
+    assert all("must be at least 50s" in p for p in error.value.problems)
 
 
 @pytest.mark.parametrize(

@@ -54,8 +54,8 @@ def test_nginx_image_health_check_network_and_rollback(dev):
     assert container["healthcheck"]["tests"][1].startswith("curl -fsS -o /dev/null http://127.0.0.1:80/nginx-health ||")
     assert inputs["taskSpec"]["networksAdvanceds"] == [{"id": network.id}]
     assert inputs["updateConfig"]["failureAction"] == "rollback"
-    # The monitor covers nginx's own start period + interval x retries (2 + 2 x 3).
-    assert inputs["updateConfig"]["monitor"] == "8s"
+    # The monitor covers nginx's own start period + (interval + timeout) x retries.
+    assert inputs["updateConfig"]["monitor"] == "14s"
 
 
 @pytest.mark.parametrize("port", [8080, 443])

@@ -20,7 +20,7 @@ def test_dev_plan_is_exported_for_both_pools(dev):
     plan = dev.outputs["rollout_plan"]
     assert set(plan) == {"real", "backup"}
     assert plan["real"]["steps"] == 2
-    assert plan["real"]["estimated_seconds"] == 2 * (10 + 20 + 5)
+    assert plan["real"]["estimated_seconds"] == 2 * (10 + 25 + 5)
     assert plan["real"]["min_tasks_serving"] == 2
     assert plan["real"]["needs_backup"] is False
 
@@ -55,4 +55,4 @@ def test_plan_is_logged_and_a_too_short_converge_timeout_warned(caplog):
         run_stack("dev", overrides={"convergeTimeout": "1m"})
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("rollout of the real pool: 2 task(s)") for m in messages), messages
-    assert any("convergeTimeout 1m is shorter than the estimated 70s rollout of the real pool" in m for m in messages), messages
+    assert any("convergeTimeout 1m is shorter than the estimated 80s rollout of the real pool" in m for m in messages), messages
