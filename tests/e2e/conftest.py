@@ -1,0 +1,35 @@
+"""The e2e stack deployed once per module, and destroyed at the end, also after failures."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from tests.conftest import require
+from tests.e2e.harness import PORT, PROVISION, STACK, Deployment, docker_ready, port_in_use
+from tests.e2e.swarm_applier import SwarmApplier
+
+LOCK_FILE = Path("/tmp/szd-e2e.lock")
+
+
+@pytest.fixture(scope="module")
+def deployment() -> Iterator[Deployment]:
+    ready, what = docker_ready()
+    require(ready, what, PROVISION)
+    with LOCK_FILE.open("w") as lock:
+        # One e2e run at a time on this machine: they share the stack and the port.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        api = docker.from_env(timeout=120).api
+        applier = SwarmApplier(api, STACK)
+        applier.destroy()  # leftovers of an interrupted run
+        assert not port_in_use(PORT), f"127.0.0.1:{PORT} is taken by something else; the e2e stack needs it"
+        d = Deployment(api, applier)
+        try:
+            d.initial = d.apply()
+            yield d
+        finally:
+            applier.destroy()

@@ -1,0 +1,193 @@
+"""What the end-to-end scenarios use: the e2e stack, the load, the figures they print.
+
+The stack is ``dev`` plus ``E2E_OVERRIDES`` (test images, a free port, short
+timings), applied by ``swarm_applier`` in place of `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import time
+from dataclasses import dataclass
+from typing import Self
+
+import docker
+import requests
+
+from tests.e2e.swarm_applier import LABEL_STACK, SERVICE, ApplyReport, SwarmApplier
+from tools.mock_program import DeclaredProgram, run_program
+from tools.probe import Probe, ProbeOptions, ProbeResult
+from tools.stack_config import load_stack_config
+
+STACK = "e2e"
+BASE_STACK = "dev"
+PORT = 18080
+URL = f"http://127.0.0.1:{PORT}/"
+IMAGES = ("szd-testapp:v1", "szd-testapp:v2", "szd-testapp:bad", "szd-nginx:test")
+PROVISION = "bash scripts/provision.sh all  (or: make provision)"
+
+# Test settings only; the assertions never depend on them being generous.
+E2E_OVERRIDES: dict[str, object] = {
+    "appName": "szde2e",  # keeps clear of anyone's `make deploy` on the same swarm
+    "appImage": "szd-testapp",
+    "imageTag": "v1",
+    "nginxImage": "szd-nginx:test",
+    "publishMode": "host",
+    "endpointMode": "dnsrr",
+    "publishedPort": PORT,
+    "healthCheckStartPeriod": "2s",
+    "healthCheckInterval": "1s",
+    "healthCheckTimeout": "1s",
+    "healthCheckRetries": 2,
+    # Above start period + retries x (interval + timeout) = 6 s, the longest a bad task can look fine.
+    "updateMonitor": "7s",
+    "rollbackMonitor": "7s",
+    "updateDelay": "1s",
+    "stopGracePeriod": "5s",
+    "convergeTimeout": "2m",
+}
+
+LOAD = {"concurrency": 4, "slow_path": "/1000", "slow_share": 0.5, "timeout": 5.0}
+ANSWER = re.compile(r"^(?P<host>[\w-]+), current time : \d+, version : (?P<version>\S+)$")
+
+
+@dataclass
+class Deployment:
+    """The e2e stack on the swarm, and what the scenarios need to look at it."""
+
+    api: docker.APIClient
+    applier: SwarmApplier
+    initial: ApplyReport | None = None
+
+    def program(self, **overrides: object) -> DeclaredProgram:
+        config = load_stack_config(BASE_STACK, overrides={**E2E_OVERRIDES, **overrides})
+        return run_program(config, STACK)
+
+    def apply(self, **overrides: object) -> ApplyReport:
+        return self.applier.apply(self.program(**overrides))
+
+    def service(self, role: str) -> dict | None:
+        """Inspect output of the "real", "backup" or "nginx" service; None when it is gone."""
+        return self.applier.find(SERVICE, f"{E2E_OVERRIDES['appName']}-{role}")
+
+    def running_tasks(self, role: str) -> list[dict]:
+        service = self.service(role)
+        if service is None:
+            return []
+        tasks = self.api.tasks(filters={"service": service["ID"], "desired-state": "running"})
+        return [t for t in tasks if t["Status"]["State"] == "running"]
+
+    def nginx_config(self) -> tuple[str, str]:
+        """(id, name) of the config the nginx service mounts."""
+        (ref,) = self.service("nginx")["Spec"]["TaskTemplate"]["ContainerSpec"]["Configs"]
+        return ref["ConfigID"], ref["ConfigName"]
+
+    def config_exists(self, config_id: str) -> bool:
+        try:
+            self.api.inspect_config(config_id)
+            return True
+        except docker.errors.NotFound:
+            return False
+
+    def managed_configs(self) -> list[str]:
+        return [c["Spec"]["Name"] for c in self.api.configs(filters={"label": [f"{LABEL_STACK}={STACK}"]})]
+
+    def nginx_problems(self, since: float) -> list[str]:
+        """nginx's error lines and non-2xx access lines since an epoch time (for failure messages)."""
+        service = self.service("nginx")
+        if service is None:
+            return ["(no nginx service)"]
+        raw = self.api.service_logs(service["ID"], stdout=True, stderr=True, since=int(since))
+        lines = b"".join(raw).decode(errors="replace").splitlines()
+        noise = "could not be resolved"  # nginx retries a vanished pool name every few seconds
+        return [
+            line
+            for line in lines
+            if noise not in line and ("[error]" in line or "[warn]" in line or re.search(r'" [45]\d\d ', line))
+        ]
+
+    def explain(self, load: Load) -> str:
+        """The failures of a probe run with nginx's view of them, for an assertion message."""
+        failures = ", ".join(f"{t:.3f}s {kind}" for t, kind in load.result.failures[:10])
+        problems = self.nginx_problems(load.result.started_at - 1)[-30:]
+        return f"{load.result.failed} failed ({failures}); nginx said:\n" + "\n".join(problems)
+
+    def wait_running(self, role: str, replicas: int, timeout: float = 60.0) -> float:
+        """Seconds until ``replicas`` tasks of the pool run again."""
+        started = time.monotonic()
+        while len(self.running_tasks(role)) < replicas:
+            if time.monotonic() - started > timeout:
+                raise AssertionError(f"{role}: fewer than {replicas} running tasks after {timeout:g}s")
+            time.sleep(0.25)
+        return time.monotonic() - started
+
+
+def answers(count: int = 20) -> list[tuple[str, str]]:
+    """(hostname, version) of ``count`` plain GETs through nginx."""
+    out = []
+    for _ in range(count):
+        response = requests.get(URL, timeout=5)
+        response.raise_for_status()
+        match = ANSWER.match(response.text.strip())
+        assert match, f"unexpected answer {response.text!r}"
+        out.append((match["host"], match["version"]))
+    return out
+
+
+class Load:
+    """The probe's load through nginx for the length of a ``with`` block."""
+
+    def __init__(self) -> None:
+        self.probe = Probe(ProbeOptions(url=URL, **LOAD))
+        self.result: ProbeResult | None = None
+        self.started_at = 0.0
+
+    def __enter__(self) -> Self:
+        self.probe.start()
+        self.started_at = time.time()
+        return self
+
+    def at(self, epoch: float) -> float:
+        """Seconds into the probe run of a time.time() instant."""
+        return epoch - self.result.started_at if self.result else epoch - self.started_at
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.result = self.probe.stop()
+
+
+def print_figures(scenario: str, result: ProbeResult, rollout_s: float | None = None, **extra: object) -> dict:
+    figures = {
+        "scenario": scenario,
+        "sent": result.sent,
+        "failed": result.failed,
+        "failed_by_kind": result.failures_by_kind,
+        "real": result.by_pool.get("real", 0),
+        "backup": result.by_pool.get("backup", 0),
+        "other": {k: v for k, v in result.by_pool.items() if k not in ("real", "backup")},
+        "rollout_s": None if rollout_s is None else round(rollout_s, 1),
+        **extra,
+    }
+    print(f"\n=== {scenario}\nFIGURES {json.dumps(figures)}\n{result.summary()}", flush=True)
+    return figures
+
+
+def docker_ready() -> tuple[bool, str]:
+    try:
+        api = docker.from_env().api
+        info = api.info()
+    except Exception as error:  # noqa: BLE001 - any failure means "not provisioned"
+        return False, f"a running Docker daemon ({error})"
+    if info.get("Swarm", {}).get("LocalNodeState") != "active":
+        return False, "an active swarm (docker swarm init --advertise-addr 127.0.0.1)"
+    missing = [image for image in IMAGES if not api.images(name=image)]
+    if missing:
+        return False, f"the test images {', '.join(missing)}"
+    return True, ""
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
