@@ -15,6 +15,8 @@ if str(REPO_ROOT) not in sys.path:
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+_MEASURED: dict[str, list[str]] = {}
+
 
 def require(available: bool, what: str, how: str) -> None:
     """Skip (locally) or fail (CI) when ``what`` is not available."""
@@ -24,3 +26,15 @@ def require(available: bool, what: str, how: str) -> None:
     if IN_CI:
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
+
+
+def record_measurement(section: str, line: str) -> None:
+    """Keep a measured figure for the run's summary, where it shows without -s."""
+    _MEASURED.setdefault(section, []).append(line)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for section, lines in _MEASURED.items():
+        terminalreporter.section(section)
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -16,6 +16,7 @@ from typing import Self
 import docker
 import requests
 
+from tests.conftest import record_measurement
 from tests.e2e.swarm_applier import LABEL_STACK, SERVICE, ApplyReport, SwarmApplier
 from tools.mock_program import DeclaredProgram, run_program
 from tools.probe import Probe, ProbeOptions, ProbeResult
@@ -170,6 +171,7 @@ def print_figures(scenario: str, result: ProbeResult, rollout_s: float | None = 
         **extra,
     }
     print(f"\n=== {scenario}\nFIGURES {json.dumps(figures)}\n{result.summary()}", flush=True)
+    record_measurement("end-to-end on the swarm: what each scenario measured", f"FIGURES {json.dumps(figures)}")
     return figures
 
 

@@ -11,11 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import require
+from tests.conftest import record_measurement, require
 from tests.support.nginx_chroot import HOW_TO_PROVISION, NginxInstall, find_nginx
 from tests.support.nginx_loopback import LoopbackSite, Tally
-
-_MEASURED: list[str] = []
 
 
 @pytest.fixture(scope="session")
@@ -47,14 +45,7 @@ def report(request: pytest.FixtureRequest) -> Callable[[Any], str]:
     def add(measured: Tally | str) -> str:
         line = measured.line() if isinstance(measured, Tally) else str(measured)
         print(line)
-        _MEASURED.append(f"{request.node.name}: {line}")
+        record_measurement("nginx 1.30 on loopback: what each scenario measured", f"{request.node.name}: {line}")
         return line
 
     return add
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _MEASURED:
-        terminalreporter.section("nginx 1.30 on loopback: what each scenario measured")
-        for line in _MEASURED:
-            terminalreporter.write_line(line)
