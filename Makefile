@@ -48,3 +48,6 @@ render-nginx: venv
 
 deploy:
 	bash scripts/deploy-local.sh $(STACK)
+
+bench: venv provision
+	$(PY) -m bench

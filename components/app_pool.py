@@ -64,10 +64,10 @@ class AppPool(pulumi.ComponentResource):
         )
         self.rollout_plan = plan_rollout(args.role, args.replicas, args.update, args.health)
         pulumi.log.info(self.rollout_plan.describe(), resource=self.service)
-        if self.rollout_plan.estimated_seconds > args.converge_timeout.seconds:
+        if self.rollout_plan.max_seconds > args.converge_timeout.seconds:
             pulumi.log.warn(
-                f"convergeTimeout {args.converge_timeout.text} is shorter than the estimated"
-                f" {self.rollout_plan.estimated_seconds:g}s rollout of the {args.role} pool:"
+                f"convergeTimeout {args.converge_timeout.text} is shorter than the longest"
+                f" ({self.rollout_plan.max_seconds:g}s) rollout of the {args.role} pool:"
                 " `pulumi up` would fail while Swarm is still rolling",
                 resource=self.service,
             )

@@ -673,18 +673,7 @@ class SwarmApplier:
             return False
 
     def _delete_network(self, e: _Existing) -> None:
-        deadline = time.monotonic() + 30.0
-        while True:
-            try:
-                self.api.remove_network(e.id)
-                return
-            except NotFound:
-                return
-            except APIError as error:
-                # Endpoints of just-removed tasks linger a moment.
-                if "active endpoints" not in str(error) or time.monotonic() > deadline:
-                    raise
-                time.sleep(POLL_S)
+        remove_network(self.api, e.id)
 
     # -- reading the swarm ------------------------------------------------------------
 
@@ -714,6 +703,21 @@ class SwarmApplier:
         if type_ == SERVICE_CONFIG:
             return self.api.inspect_config(id_)
         return self.api.inspect_network(id_)
+
+
+def remove_network(api: docker.APIClient, network_id: str) -> None:
+    """Remove a network, waiting out the endpoints of just-removed tasks."""
+    deadline = time.monotonic() + 30.0
+    while True:
+        try:
+            api.remove_network(network_id)
+            return
+        except NotFound:
+            return
+        except APIError as error:
+            if "active endpoints" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(POLL_S)
 
 
 def _within(path: str, prefix: str) -> bool:

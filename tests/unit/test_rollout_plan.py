@@ -20,7 +20,10 @@ def test_dev_plan_is_exported_for_both_pools(dev):
     plan = dev.outputs["rollout_plan"]
     assert set(plan) == {"real", "backup"}
     assert plan["real"]["steps"] == 2
-    assert plan["real"]["estimated_seconds"] == 2 * (10 + 25 + 5)
+    # Two steps of (first health check + delay), then one monitor window.
+    assert plan["real"]["estimated_seconds"] == 2 * (2 + 5) + 25
+    # The slowest task that still passes: start period + (interval + timeout) x retries.
+    assert plan["real"]["max_seconds"] == 2 * (10 + (2 + 2) * 3 + 5) + 25
     assert plan["real"]["min_tasks_serving"] == 2
     assert plan["real"]["needs_backup"] is False
 
@@ -46,7 +49,7 @@ def test_description_states_the_numbers():
     assert text == (
         "rollout of the real pool: 2 task(s), 1 at a time = 2 step(s), start-first; a new task counts once"
         " GET /healthcheck passes (start period 10s, then every 2s, 3 failures = unhealthy), watched for 20s,"
-        " then 5s pause; about 70s; at least 2 real task(s) serving (no gap in the pool itself)"
+        " then 5s pause; about 34s (at most 74s); at least 2 real task(s) serving (no gap in the pool itself)"
     )
 
 
@@ -55,4 +58,4 @@ def test_plan_is_logged_and_a_too_short_converge_timeout_warned(caplog):
         run_stack("dev", overrides={"convergeTimeout": "1m"})
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("rollout of the real pool: 2 task(s)") for m in messages), messages
-    assert any("convergeTimeout 1m is shorter than the estimated 80s rollout of the real pool" in m for m in messages), messages
+    assert any("convergeTimeout 1m is shorter than the longest (79s) rollout of the real pool" in m for m in messages), messages

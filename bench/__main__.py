@@ -1,0 +1,144 @@
+"""python -m bench [--runs N] [--setups a,b,c] [--rate R] [--out FILE]: see bench/__init__.py."""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import shlex
+import signal
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import docker
+
+from bench.measure import LoadPlan, RunFigures, run_once
+from bench.report import Report, describe_machine
+from bench.setups import SETUP_KEYS, build_setups
+from tests.e2e.harness import PROVISION, docker_ready, port_in_use
+from tools.probe import OptionError
+
+# The e2e suite holds this for its whole run (tests/e2e/conftest.py): two loads
+# on the same 2 cores would spoil both measurements.
+LOCK_FILE = Path("/tmp/szd-e2e.lock")
+PORT = 18090  # clear of the e2e stack's 18080
+URL = f"http://127.0.0.1:{PORT}/"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    plan = LoadPlan(rate=args.rate)
+    try:
+        slow_workers = plan.probe_options(URL).slow_workers
+    except OptionError as error:
+        parser.error(f"argument --{error.option}: {error.reason}")
+    if not args.out.resolve().parent.is_dir():
+        parser.error(f"argument --out: directory of {str(args.out)!r} does not exist")
+    ready, missing = docker_ready()
+    if not ready:
+        print(f"bench needs {missing}: {PROVISION}", file=sys.stderr)
+        return 2
+    # `kill` and CI job timeouts send SIGTERM: tear down as for Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    client = docker.from_env(timeout=120)
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    with _swarm_lock():
+        for setup in build_setups(list(SETUP_KEYS), client.api, PORT):
+            setup.tear_down()  # leftovers of an interrupted run, whichever setups it ran
+        setups = build_setups(args.setups, client.api, PORT)
+        if port_in_use(PORT):
+            print(f"127.0.0.1:{PORT} is taken by something else; the bench needs it", file=sys.stderr)
+            return 2
+        machine = describe_machine(client)
+        started = time.monotonic()
+        figures: list[RunFigures] = []
+        # Interleaved, so a slow drift of the machine touches every setup alike.
+        for run in range(1, args.runs + 1):
+            for setup in setups:
+                print(f"\n=== ({setup.key}) {setup.title}: run {run}/{args.runs}", flush=True)
+                try:
+                    figures.append(run_once(setup, plan, URL, run))
+                finally:
+                    setup.tear_down()
+                print(figures[-1], flush=True)
+        elapsed_s = time.monotonic() - started
+    report = Report(
+        setups=setups,
+        figures=figures,
+        plan=plan,
+        slow_workers=slow_workers,
+        port=PORT,
+        machine=machine,
+        date=date,
+        command=_command(argv),
+        elapsed_s=elapsed_s,
+    ).markdown()
+    args.out.write_text(report)
+    print(f"\n{report}\nwritten to {args.out}")
+    return 0
+
+
+@contextmanager
+def _swarm_lock() -> Iterator[None]:
+    with LOCK_FILE.open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for {LOCK_FILE} (an e2e run or another bench holds the swarm)", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _command(argv: Sequence[str] | None) -> str:
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = shlex.join(["venv/bin/python", "-m", "bench", *args])
+    return f"make bench  # {command}" if os.environ.get("MAKELEVEL") and not args else command
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Failed requests, latency and pools during a v1 -> v2 rollout under the same load:"
+        " (a) the tutorial's setup, (b) the tutorial plus nginx's resolve fix, (c) this project's dev stack."
+        " Needs the provisioned swarm and images; waits for any e2e run to finish first.",
+    )
+    parser.add_argument("--runs", type=_positive_int, default=3, metavar="N", help="runs of each setup (default 3)")
+    parser.add_argument(
+        "--setups", type=_setups, default=list(SETUP_KEYS), metavar="a,b,c", help="setups to run (default a,b,c)"
+    )
+    parser.add_argument("--rate", type=float, default=40.0, metavar="R", help="requests/s in total (default 40)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("bench/results.md"), metavar="FILE", help="default bench/results.md"
+    )
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number, 1 or more, got {text!r}")
+    return int(text)
+
+
+def _setups(text: str) -> list[str]:
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in SETUP_KEYS]
+    if unknown or not keys or len(set(keys)) != len(keys):
+        raise argparse.ArgumentTypeError(f"a comma-separated subset of {','.join(SETUP_KEYS)}, got {text!r}")
+    return keys
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("bench: interrupted; what it had deployed is torn down", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,239 @@
+"""The three setups under test: how each is deployed, rolled from v1 to v2, and removed.
+
+(a) and (b) are the tutorial's stack, created with the Docker SDK the way
+`docker stack deploy -c docker-compose-app-real.yml -c docker-compose-app-backup.yml
+-c docker-compose-nginx.yml szdbench` would: services named szdbench_<service>, each
+with the network alias <service> (which is how the tutorial's nginx config finds
+`webapp-real`), no health check, only the update_config the compose file sets.
+(c) is this project's program, applied by the e2e test applier in place of `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import docker
+from docker.errors import NotFound
+from docker.types import ContainerSpec, EndpointSpec, Mount, NetworkAttachmentConfig, ServiceMode, TaskTemplate
+
+from tests.e2e.swarm_applier import SwarmApplier, remove_network
+from tools.mock_program import run_program
+from tools.stack_config import load_stack_config
+
+APP_REPO = "szd-testapp"
+NGINX_IMAGE = "szd-nginx:test"
+PREFIX = "szdbench"  # every name this benchmark creates starts with it
+REPLICAS = 2  # per pool in every setup: the tutorial's later runs and the dev stack agree
+POLL_S = 0.25
+TIMEOUT_S = 600.0
+
+
+class Setup(Protocol):
+    key: str
+    title: str
+
+    def deploy(self) -> None:
+        """v1 everywhere; returns once every task runs."""
+
+    def roll_out(self) -> None:
+        """v1 -> v2; returns once Swarm reports the update completed."""
+
+    def tear_down(self) -> None:
+        """Removes everything the setup may have created, also after an interrupted run."""
+
+
+# --- (a) and (b): the tutorial ------------------------------------------------------
+
+STACK_LABEL = "com.docker.stack.namespace"
+NETWORK = f"{PREFIX}_nginxdocker-net"
+REAL, BACKUP, NGINX = (f"{PREFIX}_{s}" for s in ("webapp-real", "webapp-backup", "nginx"))
+NGINX_CONF = "/etc/nginx/conf.d/default.conf"
+# The tutorial's compose file for the real service; Swarm defaults for everything else.
+TUTORIAL_UPDATE_CONFIG = {"Parallelism": 1, "Delay": 10 * 10**9}
+
+TUTORIAL_UPSTREAM = """\
+upstream app-server {
+    least_conn;
+    server webapp-real:8080 max_fails=1 fail_timeout=2s;
+    server webapp-backup:8080 backup;
+}
+"""
+
+# (b): the same upstream re-resolved at run time, and nothing else changed.
+RESOLVING_UPSTREAM = """\
+resolver 127.0.0.11 valid=1s;
+
+upstream app-server {
+    zone app-server 64k;
+    least_conn;
+    server webapp-real:8080 max_fails=1 fail_timeout=2s resolve;
+    server webapp-backup:8080 backup resolve;
+}
+"""
+
+TUTORIAL_SERVER = """
+server {
+    server_name 127.0.0.1;
+    error_log  /var/log/nginx/error.log;
+    access_log /var/log/nginx/access.log;
+
+    location / {
+        proxy_pass http://app-server;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header Host $http_host;
+    }
+}
+"""
+
+
+@dataclass
+class TutorialSetup:
+    key: str
+    title: str
+    resolve: bool
+    api: docker.APIClient
+    port: int
+    _conf_dir: Path | None = field(default=None, init=False)
+
+    @property
+    def nginx_conf(self) -> str:
+        return (RESOLVING_UPSTREAM if self.resolve else TUTORIAL_UPSTREAM) + TUTORIAL_SERVER
+
+    def deploy(self) -> None:
+        labels = {STACK_LABEL: PREFIX}
+        network = self.api.create_network(NETWORK, driver="overlay", attachable=True, labels=labels)["Id"]
+        self._app("webapp-real", "real", network, TUTORIAL_UPDATE_CONFIG)
+        self._app("webapp-backup", "backup", network, None)
+        _wait_running(self.api, REAL, REPLICAS)
+        _wait_running(self.api, BACKUP, REPLICAS)
+        # Created last: without `resolve`, nginx exits at start while a name does not
+        # resolve yet (stack deploy would restart it until it does), and it must see
+        # both real tasks, as it did in the tutorial.
+        self._conf_dir = Path(tempfile.mkdtemp(prefix=f"{PREFIX}-"))
+        conf = self._conf_dir / "default.conf"
+        conf.write_text(self.nginx_conf)
+        nginx = TaskTemplate(
+            ContainerSpec(NGINX_IMAGE, mounts=[Mount(NGINX_CONF, str(conf), type="bind")]),
+            networks=[NetworkAttachmentConfig(network, aliases=["nginx"])],
+        )
+        self.api.create_service(
+            nginx, name=NGINX, labels=labels, endpoint_spec=EndpointSpec(ports={self.port: (80, "tcp", "host")})
+        )
+        _wait_running(self.api, NGINX, 1)
+
+    def _app(self, service: str, role: str, network: str, update_config: dict | None) -> None:
+        task = TaskTemplate(
+            ContainerSpec(f"{APP_REPO}:v1", hostname=f"app-{role}-{{{{.Task.Slot}}}}"),
+            networks=[NetworkAttachmentConfig(network, aliases=[service])],
+        )
+        self.api.create_service(
+            task,
+            name=f"{PREFIX}_{service}",
+            labels={STACK_LABEL: PREFIX},
+            mode=ServiceMode("replicated", REPLICAS),
+            update_config=update_config,
+            endpoint_spec=EndpointSpec(mode="dnsrr"),
+        )
+
+    def roll_out(self) -> None:
+        """`docker service update --image szd-testapp:v2 szdbench_webapp-real`, then wait for Swarm."""
+        service = self.api.inspect_service(REAL)
+        before = (service.get("UpdateStatus") or {}).get("StartedAt")
+        # Like the CLI: the current spec (with Swarm's defaults filled in), only the image changed.
+        self.api.update_service(
+            service["ID"],
+            service["Version"]["Index"],
+            task_template={"ContainerSpec": {"Image": f"{APP_REPO}:v2"}},
+            fetch_current_spec=True,
+        )
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            status = self.api.inspect_service(REAL).get("UpdateStatus") or {}
+            if status.get("StartedAt") not in (None, before):
+                if status.get("State") == "completed":
+                    return
+                if status.get("State") != "updating":
+                    raise RuntimeError(f"{REAL}: update {status.get('State')}: {status.get('Message')}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{REAL}: update not completed after {TIMEOUT_S:g}s ({status})")
+            time.sleep(POLL_S)
+
+    def tear_down(self) -> None:
+        services = self.api.services(filters={"label": f"{STACK_LABEL}={PREFIX}"})
+        for service in services:
+            try:
+                self.api.remove_service(service["ID"])
+            except NotFound:
+                pass
+        deadline = time.monotonic() + 60.0
+        for service in services:
+            label = f"com.docker.swarm.service.name={service['Spec']['Name']}"
+            while self.api.containers(filters={"label": label}) and time.monotonic() < deadline:
+                time.sleep(POLL_S)
+        for network in self.api.networks(filters={"label": f"{STACK_LABEL}={PREFIX}"}):
+            remove_network(self.api, network["Id"])
+        if self._conf_dir is not None:
+            shutil.rmtree(self._conf_dir, ignore_errors=True)
+            self._conf_dir = None
+
+
+def _wait_running(api: docker.APIClient, service: str, replicas: int) -> None:
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:
+        tasks = api.tasks(filters={"service": service, "desired-state": "running"})
+        if sum(t["Status"]["State"] == "running" for t in tasks) >= replicas:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{service}: fewer than {replicas} running tasks after {TIMEOUT_S:g}s")
+        time.sleep(POLL_S)
+
+
+# --- (c): this project ----------------------------------------------------------------
+
+
+class ProjectSetup:
+    """The `dev` stack with only what this machine forces overridden."""
+
+    key = "c"
+    title = "project defaults (dev stack)"
+
+    def __init__(self, api: docker.APIClient, port: int):
+        self.applier = SwarmApplier(api, PREFIX)
+        self.overrides: dict[str, object] = {
+            "appName": PREFIX,
+            "appImage": APP_REPO,
+            "nginxImage": NGINX_IMAGE,
+            "publishedPort": port,
+        }
+
+    def _apply(self, tag: str) -> None:
+        self.applier.apply(run_program(load_stack_config("dev", overrides={**self.overrides, "imageTag": tag}), PREFIX))
+
+    def deploy(self) -> None:
+        self._apply("v1")
+
+    def roll_out(self) -> None:
+        # One `pulumi up`: the real pool, then the backup pool once real has converged.
+        self._apply("v2")
+
+    def tear_down(self) -> None:
+        self.applier.destroy()
+
+
+SETUP_KEYS = ("a", "b", "c")
+
+
+def build_setups(keys: list[str], api: docker.APIClient, port: int) -> list[Setup]:
+    every: dict[str, Setup] = {
+        "a": TutorialSetup("a", "tutorial as written", resolve=False, api=api, port=port),
+        "b": TutorialSetup("b", "tutorial + nginx resolve", resolve=True, api=api, port=port),
+        "c": ProjectSetup(api, port),
+    }
+    return [every[k] for k in keys]
+
