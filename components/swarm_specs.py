@@ -7,7 +7,8 @@ import pulumi_docker as docker
 from components.settings import HealthCheck, RolloutPolicy
 from components.validation import Duration
 
-# How often pulumi-docker polls while it waits for a rollout to converge.
+# pulumi-docker waits this long before its first look at a new service; its
+# wait after an update has fixed timing (7 s, then polls every 5 s or more).
 CONVERGE_POLL = "2s"
 
 
