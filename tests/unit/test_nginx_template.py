@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import pulumi
-
 from components.nginx_config import config_args_from_settings, render_nginx_config
-from components.settings import load_settings
+from tests.support.nginx_configs import stack_settings
 from tools.mock_program import run_stack
 from tools.render_nginx import nginx_config
-from tools.stack_config import load_stack_config
 
 
 def directives(config: str) -> list[str]:
@@ -105,6 +102,4 @@ def test_post_is_never_retried_once_sent(stack_program):
 
 def test_rendering_from_settings_matches_what_the_program_mounts(dev):
     # Tests that render configs straight from settings see the same file.
-    pulumi.runtime.set_all_config(load_stack_config("dev"))
-    settings = load_settings(pulumi.Config("swarm-zero-downtime"))
-    assert render_nginx_config(config_args_from_settings(settings)) == nginx_config(dev)
+    assert render_nginx_config(config_args_from_settings(stack_settings("dev"))) == nginx_config(dev)
