@@ -51,7 +51,7 @@ def plan_rollout(pool: str, replicas: int, update: RolloutPolicy, health: Health
         health_gate=(
             f"GET {health.path} passes (start period {health.start_period.text},"
             f" then every {health.interval.text}, {health.retries} failures = unhealthy),"
-            f" watched for {update.monitor.text}, then {update.delay.text} pause"
+            f" then a {update.delay.text} pause; Swarm watches {update.monitor.text} after the last step"
         ),
         # Swarm moves to the next step once the new task is healthy (first check
         # after one interval) and the delay has passed, and watches the monitor

@@ -48,8 +48,8 @@ def test_description_states_the_numbers():
     text = plan_rollout("real", 2, policy(1, "start-first"), HEALTH).describe()
     assert text == (
         "rollout of the real pool: 2 task(s), 1 at a time = 2 step(s), start-first; a new task counts once"
-        " GET /healthcheck passes (start period 10s, then every 2s, 3 failures = unhealthy), watched for 20s,"
-        " then 5s pause; about 34s (at most 74s); at least 2 real task(s) serving (no gap in the pool itself)"
+        " GET /healthcheck passes (start period 10s, then every 2s, 3 failures = unhealthy), then a 5s pause;"
+        " Swarm watches 20s after the last step; about 34s (at most 74s); at least 2 real task(s) serving (no gap in the pool itself)"
     )
 
 
