@@ -5,7 +5,7 @@ VENV := venv
 PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: help venv provision test test-unit test-nginx test-e2e validate render-nginx deploy bench check-workflows
+.PHONY: help venv provision test test-unit test-nginx test-e2e validate render-nginx deploy bench
 
 help:
 	@echo "make deploy [STACK=dev]        deploy a stack on the local swarm with the Pulumi CLI (local state)"
@@ -21,7 +21,7 @@ venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 provision:

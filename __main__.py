@@ -3,15 +3,30 @@
 import pulumi
 
 from components.deployment import ZeroDowntimeDeployment, ZeroDowntimeDeploymentArgs
-from components.settings import load_settings
+from settings import load_settings
 
-settings = load_settings()
-deployment = ZeroDowntimeDeployment(settings.app_name, ZeroDowntimeDeploymentArgs(settings))
-
-pulumi.export("url", deployment.url)
-pulumi.export("network_name", deployment.network_name)
-pulumi.export("real_service_name", deployment.real.service_name)
-pulumi.export("backup_service_name", deployment.backup.service_name if deployment.backup else None)
-pulumi.export("nginx_service_name", deployment.load_balancer.service_name)
-pulumi.export("nginx_config_sha256", deployment.load_balancer.config_sha256)
-pulumi.export("rollout_plan", {pool.rollout_plan.pool: pool.rollout_plan.to_dict() for pool in deployment.pools})
+s = load_settings()
+deployment = ZeroDowntimeDeployment(
+    s.app.name,
+    ZeroDowntimeDeploymentArgs(
+        app_name=s.app.name,
+        image=s.app.image,
+        app_port=s.app.port,
+        public_host=s.app.public_host,
+        real_replicas=s.pools.real_replicas,
+        backup_replicas=s.pools.backup_replicas if s.pools.backup_enabled else None,
+        health=s.health,
+        update=s.update,
+        rollback=s.rollback,
+        stop_grace_period=s.pools.stop_grace_period,
+        endpoint_mode=s.pools.endpoint_mode,
+        converge_timeout=s.pools.converge_timeout,
+        nginx_image=s.nginx.image,
+        nginx_replicas=s.nginx.replicas,
+        published_port=s.nginx.published_port,
+        publish_mode=s.nginx.publish_mode,
+        upstream=s.nginx.upstream,
+    ),
+)
+for name, value in deployment.outputs.items():
+    pulumi.export(name, value)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
 import shlex
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,12 +17,9 @@ import docker
 from bench.measure import LoadPlan, RunFigures, run_once
 from bench.report import Report, describe_machine
 from bench.setups import SETUP_KEYS, build_setups
-from tests.e2e.harness import PROVISION, docker_ready, port_in_use
+from standins.swarm_env import PROVISION, docker_ready, port_in_use, swarm_lock
 from tools.probe import OptionError
 
-# The e2e suite holds this for its whole run (tests/e2e/conftest.py): two loads
-# on the same 2 cores would spoil both measurements.
-LOCK_FILE = Path("/tmp/szd-e2e.lock")
 PORT = 18090  # clear of the e2e stack's 18080
 URL = f"http://127.0.0.1:{PORT}/"
 
@@ -47,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     client = docker.from_env(timeout=120)
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    with _swarm_lock():
+    with swarm_lock():
         for setup in build_setups(list(SETUP_KEYS), client.api, PORT):
             setup.tear_down()  # leftovers of an interrupted run, whichever setups it ran
         setups = build_setups(args.setups, client.api, PORT)
@@ -81,17 +76,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.write_text(report)
     print(f"\n{report}\nwritten to {args.out}")
     return 0
-
-
-@contextmanager
-def _swarm_lock() -> Iterator[None]:
-    with LOCK_FILE.open("a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"waiting for {LOCK_FILE} (an e2e run or another bench holds the swarm)", flush=True)
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
 
 
 def _interrupt(signum: int, frame: object) -> None:

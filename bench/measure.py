@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import requests
 
 from bench.setups import REPLICAS, Setup
+from swarm.naming import REAL, task_name_pattern
 from tools.probe import Probe, ProbeOptions, ProbeResult
 
-REAL_HOST = re.compile(r"^(app-real-\d+),")
+REAL_HOST = re.compile(rf"^({task_name_pattern(REAL)}),")
 # "Real serves again" when at least this share of the requests sent in the tail
 # window were answered by real: a stray failure must not turn a yes into a no.
 REAL_AGAIN_SHARE = 0.99

@@ -21,9 +21,9 @@ import docker
 from docker.errors import NotFound
 from docker.types import ContainerSpec, EndpointSpec, Mount, NetworkAttachmentConfig, ServiceMode, TaskTemplate
 
-from tests.e2e.swarm_applier import SwarmApplier, remove_network
-from tools.mock_program import run_program
-from tools.stack_config import load_stack_config
+from standins.swarm_applier import SwarmApplier, remove_network
+from standins.mock_program import run_program
+from standins.stack_config import load_stack_config
 
 APP_REPO = "szd-testapp"
 NGINX_IMAGE = "szd-nginx:test"

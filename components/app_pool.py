@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any
 
 import pulumi
 import pulumi_docker as docker
 
-from components.resource_options import child_options
-from components.rollout_plan import plan_rollout
-from components.settings import HealthCheck, RolloutPolicy
-from components.swarm_specs import converge_config, http_healthcheck, rollback_config, update_config
-from components.validation import Duration
-
-POOL_LABEL = "swarm-zero-downtime.pool"
+from components.base import child_options, component_type
+from swarm.naming import POOL_LABEL, task_hostname
+from swarm.rollout_plan import plan_rollout
+from swarm.service_spec import converge_config, http_healthcheck, rollback_config, update_config
+from swarm.values import Duration, HealthCheck, RolloutPolicy
 
 
 @dataclass(frozen=True)
@@ -36,18 +34,21 @@ class AppPoolArgs:
 
 
 class AppPool(pulumi.ComponentResource):
-    def __init__(self, name: str, args: AppPoolArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("swarm-zero-downtime:index:AppPool", name, None, opts)
+    service_name: pulumi.Output[str]
+    rollout_plan: dict[str, Any]
+
+    def __init__(self, name: str, args: AppPoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(component_type("AppPool"), name, None, opts)
         # No fixed service name: Pulumi's auto-naming lets a replacement be
         # created before the old service is deleted, while nginx keeps finding
         # both through the alias.
-        self.service = docker.Service(
+        service = docker.Service(
             name,
             labels=[docker.ServiceLabelArgs(label=POOL_LABEL, value=args.role)],
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                     image=args.image,
-                    hostname=f"app-{args.role}-{{{{.Task.Slot}}}}",
+                    hostname=task_hostname(args.role),
                     healthcheck=http_healthcheck(args.port, args.health),
                     stop_grace_period=args.stop_grace_period.text,
                 ),
@@ -62,14 +63,15 @@ class AppPool(pulumi.ComponentResource):
             converge_config=converge_config(args.converge_timeout),
             opts=child_options(self, opts),
         )
-        self.rollout_plan = plan_rollout(args.role, args.replicas, args.update, args.health)
-        pulumi.log.info(self.rollout_plan.describe(), resource=self.service)
-        if self.rollout_plan.max_seconds > args.converge_timeout.seconds:
+        plan = plan_rollout(args.role, args.replicas, args.update, args.health)
+        pulumi.log.info(plan.describe(), resource=service)
+        if plan.max_seconds > args.converge_timeout.seconds:
             pulumi.log.warn(
                 f"convergeTimeout {args.converge_timeout.text} is shorter than the longest"
-                f" ({self.rollout_plan.max_seconds:g}s) rollout of the {args.role} pool:"
+                f" ({plan.max_seconds:g}s) rollout of the {args.role} pool:"
                 " `pulumi up` would fail while Swarm is still rolling",
-                resource=self.service,
+                resource=service,
             )
-        self.service_name: pulumi.Output[str] = self.service.name
-        self.register_outputs({"service_name": self.service_name, "rollout_plan": self.rollout_plan.to_dict()})
+        self.service_name = service.name
+        self.rollout_plan = plan.to_dict()
+        self.register_outputs({"service_name": self.service_name, "rollout_plan": self.rollout_plan})

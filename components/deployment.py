@@ -3,72 +3,115 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any
 
 import pulumi
 
 from components.app_pool import AppPool, AppPoolArgs
+from components.base import child_options, component_type
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import OverlayNetwork
-from components.nginx_config import config_args_from_settings, pool_alias
-from components.settings import StackSettings
+from nginx.config import UpstreamTuning, nginx_config_args
+from swarm.naming import BACKUP, REAL, pool_alias
+from swarm.values import Duration, HealthCheck, RolloutPolicy
 
 
 @dataclass(frozen=True)
 class ZeroDowntimeDeploymentArgs:
-    settings: StackSettings
+    app_name: str
+    """Prefix of the pools' network aliases (webapp-real, webapp-backup)."""
+    image: str
+    app_port: int
+    public_host: str
+    real_replicas: int
+    backup_replicas: int | None
+    """None: no backup pool."""
+    health: HealthCheck
+    update: RolloutPolicy
+    rollback: RolloutPolicy
+    stop_grace_period: Duration
+    endpoint_mode: str
+    converge_timeout: Duration
+    nginx_image: str
+    nginx_replicas: int
+    published_port: int
+    publish_mode: str
+    upstream: UpstreamTuning
 
 
 class ZeroDowntimeDeployment(pulumi.ComponentResource):
-    def __init__(self, name: str, args: ZeroDowntimeDeploymentArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("swarm-zero-downtime:index:ZeroDowntimeDeployment", name, None, opts)
-        s = args.settings
-        network = OverlayNetwork(f"{name}-net", opts=pulumi.ResourceOptions(parent=self))
+    url: str
+    network_name: pulumi.Output[str]
+    real_service_name: pulumi.Output[str]
+    backup_service_name: pulumi.Output[str] | None
+    nginx_service_name: pulumi.Output[str]
+    nginx_config_sha256: str
+    rollout_plan: dict[str, dict[str, Any]]
 
-        def pool(role: str, replicas: int, depends_on: list[pulumi.Resource]) -> AppPool:
+    def __init__(
+        self, name: str, args: ZeroDowntimeDeploymentArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(component_type("ZeroDowntimeDeployment"), name, None, opts)
+        network = OverlayNetwork(f"{name}-net", opts=child_options(self, opts))
+
+        def pool(role: str, replicas: int, after: list[pulumi.Resource]) -> AppPool:
             return AppPool(
                 f"{name}-{role}",
                 AppPoolArgs(
                     role=role,
-                    alias=pool_alias(s.app_name, role),
-                    image=s.image,
+                    alias=pool_alias(args.app_name, role),
+                    image=args.image,
                     replicas=replicas,
-                    port=s.app_port,
-                    health=s.health,
-                    update=s.update,
-                    rollback=s.rollback,
-                    stop_grace_period=s.stop_grace_period,
-                    endpoint_mode=s.endpoint_mode,
-                    converge_timeout=s.converge_timeout,
+                    port=args.app_port,
+                    health=args.health,
+                    update=args.update,
+                    rollback=args.rollback,
+                    stop_grace_period=args.stop_grace_period,
+                    endpoint_mode=args.endpoint_mode,
+                    converge_timeout=args.converge_timeout,
                     network_id=network.id,
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after),
             )
 
-        self.real = pool("real", s.real_replicas, [])
+        real = pool(REAL, args.real_replicas, [])
         # The backup pool rolls only once the real pool has converged, so the
         # two pools are never updating at the same time.
-        self.backup = pool("backup", s.backup_replicas, [self.real.service]) if s.backup_enabled else None
-        self.pools = [self.real] + ([self.backup] if self.backup else [])
-        self.load_balancer = LoadBalancer(
+        backup = pool(BACKUP, args.backup_replicas, [real]) if args.backup_replicas is not None else None
+        pools = [real] + ([backup] if backup else [])
+        load_balancer = LoadBalancer(
             f"{name}-nginx",
             LoadBalancerArgs(
-                nginx=s.nginx,
-                config=config_args_from_settings(s),
-                converge_timeout=s.converge_timeout,
+                image=args.nginx_image,
+                replicas=args.nginx_replicas,
+                published_port=args.published_port,
+                publish_mode=args.publish_mode,
+                config=nginx_config_args(
+                    args.app_name, args.app_port, args.endpoint_mode, backup is not None, args.upstream
+                ),
+                converge_timeout=args.converge_timeout,
                 network_id=network.id,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[p.service for p in self.pools]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(pools)),
         )
+        self.url = f"http://{args.public_host}:{args.published_port}/"
         self.network_name = network.name
-        self.url = f"http://{s.public_host}:{s.nginx.published_port}/"
-        self.register_outputs(
-            {
-                "url": self.url,
-                "network_name": self.network_name,
-                "real_service_name": self.real.service_name,
-                "backup_service_name": self.backup.service_name if self.backup else None,
-                "nginx_service_name": self.load_balancer.service_name,
-                "nginx_config_sha256": self.load_balancer.config_sha256,
-            }
-        )
+        self.real_service_name = real.service_name
+        self.backup_service_name = backup.service_name if backup else None
+        self.nginx_service_name = load_balancer.service_name
+        self.nginx_config_sha256 = load_balancer.config_sha256
+        self.rollout_plan = {p.rollout_plan["pool"]: p.rollout_plan for p in pools}
+        self.register_outputs(self.outputs)
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """The stack's outputs: registered here and exported by __main__.py under the same names."""
+        return {
+            "url": self.url,
+            "network_name": self.network_name,
+            "real_service_name": self.real_service_name,
+            "backup_service_name": self.backup_service_name,
+            "nginx_service_name": self.nginx_service_name,
+            "nginx_config_sha256": self.nginx_config_sha256,
+            "rollout_plan": self.rollout_plan,
+        }

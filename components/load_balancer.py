@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_docker as docker
 
-from components.nginx_config import HEALTH_PATH, NGINX_PORT, NginxConfigArgs, content_hash, render_nginx_config
-from components.resource_options import child_options
-from components.settings import HealthCheck, NginxSettings, RolloutPolicy
-from components.swarm_specs import converge_config, http_healthcheck, rollback_config, update_config
-from components.validation import Duration, parse_duration
+from components.base import child_options, component_type
+from nginx.config import HEALTH_PATH, NGINX_PORT, NginxConfigArgs, content_hash, render_nginx_config
+from settings.parsers import parse_duration
+from swarm.service_spec import converge_config, http_healthcheck, rollback_config, update_config
+from swarm.values import Duration, HealthCheck, RolloutPolicy
 
 CONFIG_PATH = "/etc/nginx/conf.d/default.conf"
 
@@ -41,15 +40,21 @@ def nginx_rollout(publish_mode: str, failure_action: str) -> RolloutPolicy:
 
 @dataclass(frozen=True)
 class LoadBalancerArgs:
-    nginx: NginxSettings
+    image: str
+    replicas: int
+    published_port: int
+    publish_mode: str
     config: NginxConfigArgs
     converge_timeout: Duration
     network_id: pulumi.Input[str]
 
 
 class LoadBalancer(pulumi.ComponentResource):
-    def __init__(self, name: str, args: LoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("swarm-zero-downtime:index:LoadBalancer", name, None, opts)
+    service_name: pulumi.Output[str]
+    config_sha256: str
+
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(component_type("LoadBalancer"), name, None, opts)
         child = child_options(self, opts)
         rendered = render_nginx_config(args.config)
         self.config_sha256 = content_hash(rendered)
@@ -61,12 +66,11 @@ class LoadBalancer(pulumi.ComponentResource):
             data=base64.b64encode(rendered.encode()).decode(),
             opts=child,
         )
-        nginx = args.nginx
-        self.service = docker.Service(
+        service = docker.Service(
             name,
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
-                    image=nginx.image,
+                    image=args.image,
                     configs=[
                         docker.ServiceTaskSpecContainerSpecConfigArgs(
                             config_id=config.id, config_name=config.name, file_name=CONFIG_PATH
@@ -76,7 +80,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 ),
                 networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_id)],
             ),
-            mode=docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=nginx.replicas)),
+            mode=docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=args.replicas)),
             endpoint_spec=docker.ServiceEndpointSpecArgs(
                 # pulumi-docker accepts published ports only with a VIP; with
                 # host publishing nothing ever connects through it.
@@ -84,15 +88,15 @@ class LoadBalancer(pulumi.ComponentResource):
                 ports=[
                     docker.ServiceEndpointSpecPortArgs(
                         target_port=NGINX_PORT,
-                        published_port=nginx.published_port,
-                        publish_mode=nginx.publish_mode,
+                        published_port=args.published_port,
+                        publish_mode=args.publish_mode,
                     )
                 ],
             ),
-            update_config=update_config(nginx_rollout(nginx.publish_mode, "rollback")),
-            rollback_config=rollback_config(nginx_rollout(nginx.publish_mode, "pause")),
+            update_config=update_config(nginx_rollout(args.publish_mode, "rollback")),
+            rollback_config=rollback_config(nginx_rollout(args.publish_mode, "pause")),
             converge_config=converge_config(args.converge_timeout),
             opts=child,
         )
-        self.service_name: pulumi.Output[str] = self.service.name
+        self.service_name = service.name
         self.register_outputs({"service_name": self.service_name, "config_sha256": self.config_sha256})

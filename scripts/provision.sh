@@ -206,10 +206,10 @@ cmd_images() {
 	cmd_rootfs
 	lock
 	import_base
-	build_image "$NGINX_IMAGE" "$ROOT/images/nginx/Dockerfile" "$ROOT/images/nginx"
+	build_image "$NGINX_IMAGE" "$ROOT/tests/fixtures/images/nginx/Dockerfile" "$ROOT/tests/fixtures/images/nginx"
 	local v
 	for v in "${APP_VERSIONS[@]}"; do
-		build_image "$APP_REPO:$v" "$ROOT/images/testapp/Dockerfile" "$ROOT/testapp" \
+		build_image "$APP_REPO:$v" "$ROOT/tests/fixtures/images/testapp/Dockerfile" "$ROOT/tests/fixtures/testapp" \
 			--build-arg "APP_VERSION=$v"
 	done
 	if [ "$BASE_CHANGED" = 1 ]; then

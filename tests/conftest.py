@@ -4,14 +4,8 @@ it; in CI (CI=true) it fails, because nothing may be skipped there."""
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

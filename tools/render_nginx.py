@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import base64
 
-from tools.mock_program import DeclaredProgram
+from standins.mock_program import DeclaredProgram
+from standins.resource_types import SERVICE_CONFIG
 from tools.validate import declare_or_exit
 
-SERVICE_CONFIG = "docker:index/serviceConfig:ServiceConfig"
 
 
 def nginx_config(program: DeclaredProgram) -> str:

@@ -11,9 +11,9 @@ import argparse
 import sys
 from collections import Counter
 
-from components.settings import SettingsError
-from tools.mock_program import DeclaredProgram, run_stack
-from tools.stack_config import StackConfigError
+from settings import SettingsError
+from standins.mock_program import DeclaredProgram, run_stack
+from standins.stack_config import StackConfigError
 
 
 def summarize(stack: str, program: DeclaredProgram) -> str:

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator
-from pathlib import Path
 
 import docker
 import pytest
 
 from tests.conftest import require
-from tests.e2e.harness import PORT, PROVISION, STACK, Deployment, docker_ready, port_in_use
-from tests.e2e.swarm_applier import SwarmApplier
-
-LOCK_FILE = Path("/tmp/szd-e2e.lock")
+from standins.swarm_applier import SwarmApplier
+from standins.swarm_env import PROVISION, docker_ready, port_in_use, swarm_lock
+from tests.e2e.harness import PORT, STACK, Deployment
 
 
 @pytest.fixture(scope="module")
 def deployment() -> Iterator[Deployment]:
     ready, what = docker_ready()
     require(ready, what, PROVISION)
-    with LOCK_FILE.open("w") as lock:
-        # One e2e run at a time on this machine: they share the stack and the port.
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    # One e2e run at a time on this machine: they share the stack and the port.
+    with swarm_lock():
         api = docker.from_env(timeout=120).api
         applier = SwarmApplier(api, STACK)
         applier.destroy()  # leftovers of an interrupted run

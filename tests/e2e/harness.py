@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 from dataclasses import dataclass
 from typing import Self
@@ -17,17 +16,15 @@ import docker
 import requests
 
 from tests.conftest import record_measurement
-from tests.e2e.swarm_applier import LABEL_STACK, SERVICE, ApplyReport, SwarmApplier
-from tools.mock_program import DeclaredProgram, run_program
+from standins.swarm_applier import LABEL_STACK, SERVICE, ApplyReport, SwarmApplier
+from standins.mock_program import DeclaredProgram, run_program
 from tools.probe import Probe, ProbeOptions, ProbeResult
-from tools.stack_config import load_stack_config
+from standins.stack_config import load_stack_config
 
 STACK = "e2e"
 BASE_STACK = "dev"
 PORT = 18080
 URL = f"http://127.0.0.1:{PORT}/"
-IMAGES = ("szd-testapp:v1", "szd-testapp:v2", "szd-testapp:bad", "szd-nginx:test")
-PROVISION = "bash scripts/provision.sh all  (or: make provision)"
 
 # Test settings only; the assertions never depend on them being generous.
 E2E_OVERRIDES: dict[str, object] = {
@@ -173,23 +170,3 @@ def print_figures(scenario: str, result: ProbeResult, rollout_s: float | None = 
     print(f"\n=== {scenario}\nFIGURES {json.dumps(figures)}\n{result.summary()}", flush=True)
     record_measurement("end-to-end on the swarm: what each scenario measured", f"FIGURES {json.dumps(figures)}")
     return figures
-
-
-def docker_ready() -> tuple[bool, str]:
-    try:
-        api = docker.from_env().api
-        info = api.info()
-    except Exception as error:  # noqa: BLE001 - any failure means "not provisioned"
-        return False, f"a running Docker daemon ({error})"
-    if info.get("Swarm", {}).get("LocalNodeState") != "active":
-        return False, "an active swarm (docker swarm init --advertise-addr 127.0.0.1)"
-    missing = [image for image in IMAGES if not api.images(name=image)]
-    if missing:
-        return False, f"the test images {', '.join(missing)}"
-    return True, ""
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", port)) == 0

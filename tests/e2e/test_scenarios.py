@@ -14,7 +14,7 @@ import time
 import pytest
 
 from tests.e2e.harness import E2E_OVERRIDES, Deployment, Load, answers, print_figures
-from tests.e2e.swarm_applier import ApplyError, parse_time
+from standins.swarm_applier import ApplyError, parse_time
 
 IMAGE = "taskSpec.containerSpec.image"
 SETTLE_S = 3.0  # load before and after each change, so both steady states are measured

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from tests.e2e.harness import Deployment
-from tests.e2e.swarm_applier import (
+from standins.swarm_applier import (
     NETWORK,
     SERVICE,
     SERVICE_CONFIG,
@@ -16,7 +16,7 @@ from tests.e2e.swarm_applier import (
     changed_paths,
     translate,
 )
-from tools.mock_program import DeclaredProgram, DeclaredResource, run_stack
+from standins.mock_program import DeclaredProgram, DeclaredResource, run_stack
 
 
 @pytest.fixture(scope="module", params=["dev", "prod", "e2e"])

@@ -7,7 +7,7 @@ must replace (checked line by line when it is rendered):
     controls answers tasks.webapp-real -> 127.0.0.2, .3 and tasks.webapp-backup ->
     127.0.0.4, .5 (with Docker's 600 s TTL);
   - `listen`: a free port instead of 80.
-Backends are testapp/app.py processes labelled app-real-N / app-backup-N, all on
+Backends are tests/fixtures/testapp/app.py processes labelled app-real-N / app-backup-N, all on
 the same port (the template has one port per pool). Load comes from tools.probe:
 6 clients, 2 of them on the slow path /1000 (about 1 s per request).
 """

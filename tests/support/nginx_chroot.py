@@ -39,12 +39,12 @@ PROVISION = REPO_ROOT / "scripts" / "provision.sh"
 MIN_NGINX = (1, 27, 3)  # `resolve` on upstream servers in open-source nginx
 HOW_TO_PROVISION = "make test-nginx (runs `bash scripts/provision.sh rootfs`; needs root)"
 
-# Debian's /etc/nginx/nginx.conf, which images/nginx runs with the generated file in
+# Debian's /etc/nginx/nginx.conf, which tests/fixtures/images/nginx runs with the generated file in
 # conf.d, minus what does not matter here (ssl, gzip, the modules-enabled and
 # sites-enabled includes), with pid and error_log moved into the sandbox.
 NGINX_CONF = """\
 # Test wrapper for the generated conf.d snippet: Debian's nginx.conf (what
-# images/nginx runs) reduced to what matters, pid and error log in this folder.
+# tests/fixtures/images/nginx runs) reduced to what matters, pid and error log in this folder.
 user www-data;
 worker_processes {workers};
 pid {dir}/nginx.pid;

@@ -15,19 +15,11 @@ from typing import Any
 
 import pulumi
 
-from components.nginx_config import (
-    NginxConfigArgs,
-    config_args_from_settings,
-    render_nginx_config,
-)
-from components.settings import StackSettings, load_settings
-from tools.mock_program import run_stack
+from nginx.config import NginxConfigArgs, nginx_config_args, render_nginx_config
+from settings import StackSettings, load_settings
+from standins.mock_program import run_stack
 from tools.render_nginx import nginx_config
-from tools.stack_config import load_stack_config, project_name
-
-# The only fields a test may replace (see the module docstring).
-TEST_REPLACEABLE = ("resolver", "listen_port")
-
+from standins.stack_config import load_stack_config, project_name
 
 def program_config(stack: str, overrides: dict[str, Any] | None = None) -> str:
     """What the program mounts as conf.d/default.conf for the stack."""
@@ -39,12 +31,23 @@ def stack_settings(stack: str, overrides: dict[str, Any] | None = None) -> Stack
     return load_settings(pulumi.Config(project_name()))
 
 
+def settings_config_args(settings: StackSettings) -> NginxConfigArgs:
+    """The template's args for a stack, from its settings rather than from the program."""
+    return nginx_config_args(
+        settings.app.name,
+        settings.app.port,
+        settings.pools.endpoint_mode,
+        settings.pools.backup_enabled,
+        settings.nginx.upstream,
+    )
+
+
 def loopback_config(
     stack: str, overrides: dict[str, Any] | None, *, resolver: str, listen_port: int
 ) -> tuple[str, NginxConfigArgs]:
     """(config text, its args): the program's config with resolver and listen port replaced."""
     mounted = program_config(stack, overrides)
-    args = config_args_from_settings(stack_settings(stack, overrides))
+    args = settings_config_args(stack_settings(stack, overrides))
     rendered = render_nginx_config(args)
     if rendered != mounted:
         diff = "\n".join(

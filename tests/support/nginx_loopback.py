@@ -25,7 +25,8 @@ from typing import Any, Self
 
 import requests
 
-from components.nginx_config import NginxConfigArgs
+from nginx.config import NginxConfigArgs
+from swarm.naming import TASK_PATTERN, role_of_hostname
 from tests.support.dns_stub import DnsStub
 from tests.support.nginx_chroot import NginxInstall, NginxSandbox
 from tests.support.nginx_configs import loopback_config
@@ -35,15 +36,11 @@ REAL_ADDRESSES = ("127.0.0.2", "127.0.0.3")
 BACKUP_ADDRESSES = ("127.0.0.4", "127.0.0.5")
 SPARE_ADDRESSES = ("127.0.0.6", "127.0.0.7")
 # Group 1 is the backend's label, so the probe counts answers per backend.
-BACKEND_PATTERN = r"(app-(?:real|backup)-\d+)"
+BACKEND_PATTERN = TASK_PATTERN
 
 
 def pool_of_label(label: str) -> str:
-    if label.startswith("app-real-"):
-        return "real"
-    if label.startswith("app-backup-"):
-        return "backup"
-    return label
+    return role_of_hostname(label) or label
 
 
 def shared_port(addresses: tuple[str, ...], attempts: int = 50) -> int:

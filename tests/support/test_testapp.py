@@ -1,4 +1,4 @@
-"""The test app (testapp/app.py) over real HTTP on loopback."""
+"""The test app (tests/fixtures/testapp/app.py) over real HTTP on loopback."""
 
 from __future__ import annotations
 

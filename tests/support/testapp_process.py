@@ -1,4 +1,4 @@
-"""Run testapp/app.py on the host as a subprocess, for loopback tests.
+"""Run tests/fixtures/testapp/app.py on the host as a subprocess, for loopback tests.
 
     app = start_testapp("real-1", free_port(), version="v2")
     ...                       # app.url, app.port, app.pid
@@ -19,7 +19,7 @@ import urllib.request
 import weakref
 from pathlib import Path
 
-APP = Path(__file__).resolve().parents[2] / "testapp" / "app.py"
+APP = Path(__file__).resolve().parents[1] / "fixtures" / "testapp" / "app.py"
 # Loopback only: never through an http_proxy from the environment.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -150,5 +150,5 @@ def _cleanup(procs: list[subprocess.Popen[bytes]], log_path: str) -> None:
 
 def start_testapp(name: str, port: int, version: str = "v1", host: str = "127.0.0.1",
                   timeout: float = 10.0) -> AppProcess:
-    """Start testapp/app.py and wait until it answers; use as a context manager or call terminate()/kill()."""
+    """Start tests/fixtures/testapp/app.py and wait until it answers; use as a context manager or call terminate()/kill()."""
     return AppProcess(name, port, version=version, host=host).start(timeout)

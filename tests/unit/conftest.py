@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tools.mock_program import DeclaredProgram, DeclaredResource, run_stack
+from standins.mock_program import DeclaredProgram, DeclaredResource, run_stack
+from standins.resource_types import SERVICE
 
-SERVICE = "docker:index/service:Service"
-SERVICE_CONFIG = "docker:index/serviceConfig:ServiceConfig"
-NETWORK = "docker:index/network:Network"
-COMPONENT_PREFIX = "swarm-zero-downtime:index:"
 
 
 def service(program: DeclaredProgram, logical_name: str) -> DeclaredResource:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.conftest import NETWORK, service
+from standins.resource_types import NETWORK, SERVICE
+from tests.unit.conftest import service
 
 
 @pytest.mark.parametrize("role", ["real", "backup"])
@@ -61,9 +62,9 @@ def test_prod_replicas_endpoint_mode_and_rollout(prod):
 
 
 def test_backup_pool_can_be_left_out():
-    from tools.mock_program import run_stack
+    from standins.mock_program import run_stack
 
     program = run_stack("dev", overrides={"backupEnabled": False})
-    names = {r.name for r in program.of_type("docker:index/service:Service")}
+    names = {r.name for r in program.of_type(SERVICE)}
     assert names == {"webapp-real", "webapp-nginx"}
     assert program.outputs["backup_service_name"] is None

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from tools.mock_program import run_stack
+from standins.mock_program import run_stack
+from standins.resource_types import SERVICE
 
 
 def leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
@@ -40,7 +41,7 @@ def test_only_the_app_images_change():
     assert changed_inputs(before, after) == {"webapp-real": [image], "webapp-backup": [image]}
     for program, tag in ((before, "v1"), (after, "v2")):
         for role in ("real", "backup"):
-            service = program.get("docker:index/service:Service", f"webapp-{role}")
+            service = program.get(SERVICE, f"webapp-{role}")
             assert service.inputs["taskSpec"]["containerSpec"]["image"] == f"windowforsun/test-web:{tag}"
 
 

@@ -6,9 +6,10 @@ import base64
 
 import pytest
 
-from components.nginx_config import content_hash
-from tests.unit.conftest import NETWORK, SERVICE_CONFIG, service
-from tools.mock_program import auto_name, run_stack
+from nginx.config import content_hash
+from standins.resource_types import NETWORK, SERVICE_CONFIG
+from tests.unit.conftest import service
+from standins.mock_program import auto_name, run_stack
 
 
 def test_config_is_mounted_from_a_content_addressed_service_config(stack_program):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from components.nginx_config import config_args_from_settings, render_nginx_config
-from tests.support.nginx_configs import stack_settings
-from tools.mock_program import run_stack
+from nginx.config import render_nginx_config
+from tests.support.nginx_configs import settings_config_args, stack_settings
+from standins.mock_program import run_stack
 from tools.render_nginx import nginx_config
 
 
@@ -102,4 +102,4 @@ def test_post_is_never_retried_once_sent(stack_program):
 
 def test_rendering_from_settings_matches_what_the_program_mounts(dev):
     # Tests that render configs straight from settings see the same file.
-    assert render_nginx_config(config_args_from_settings(stack_settings("dev"))) == nginx_config(dev)
+    assert render_nginx_config(settings_config_args(stack_settings("dev"))) == nginx_config(dev)

@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from tools.stack_config import REPO_ROOT
+from standins.stack_config import REPO_ROOT
 
 
 def readme_table() -> dict[str, str]:

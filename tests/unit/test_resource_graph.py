@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.unit.conftest import COMPONENT_PREFIX, NETWORK, SERVICE, SERVICE_CONFIG, service
+from components.base import TYPE_PREFIX
+from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
+from tests.unit.conftest import service
 
 EXPECTED_PARENTS = {
     ("swarm-zero-downtime:index:ZeroDowntimeDeployment", "webapp"): "pulumi:pulumi:Stack",
@@ -32,7 +34,7 @@ def test_declares_one_network_three_services_one_config(stack_program):
 def test_declares_five_components_with_project_type_tokens(stack_program):
     components = [r for r in stack_program.resources if not r.custom]
     assert len(components) == 5
-    assert all(r.type.startswith(COMPONENT_PREFIX) for r in components)
+    assert all(r.type.startswith(TYPE_PREFIX) for r in components)
 
 
 def test_every_resource_has_its_component_as_parent(stack_program):

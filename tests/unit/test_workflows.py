@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from tools.stack_config import REPO_ROOT, available_stacks
+from standins.stack_config import REPO_ROOT, available_stacks
 
 WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
 

@@ -7,8 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-# Task hostnames look like app-real-1 / app-backup-2; group 1 names the pool.
-DEFAULT_POOL_PATTERN = r"app-(real|backup)-"
+from swarm.naming import POOL_PATTERN as DEFAULT_POOL_PATTERN
 DEFAULT_SLOW_SHARE = 0.25
 METHODS = ("GET", "POST")
 

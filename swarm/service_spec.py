@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pulumi_docker as docker
 
-from components.settings import HealthCheck, RolloutPolicy
-from components.validation import Duration
+from swarm.values import HealthCheck, RolloutPolicy
+from swarm.values import Duration
 
 # pulumi-docker waits this long before its first look at a new service; its
 # wait after an update has fixed timing (7 s, then polls every 5 s or more).

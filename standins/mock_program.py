@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import runpy
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -21,7 +20,7 @@ from pulumi.runtime.settings import reset_options
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from tools.stack_config import REPO_ROOT, load_stack_config, project_name
+from standins.stack_config import REPO_ROOT, load_stack_config, project_name
 
 PROGRAM = REPO_ROOT / "__main__.py"
 
@@ -105,8 +104,6 @@ def run_program(config: dict[str, str], stack: str, program: Path = PROGRAM) -> 
     monitor = _RecordingMonitor(_Mocks())
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config)
-    if str(program.parent) not in sys.path:
-        sys.path.insert(0, str(program.parent))
     _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
     result = DeclaredProgram(resources=monitor.declared)
     stack_resource = pulumi.runtime.get_root_resource()

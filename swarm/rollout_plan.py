@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from components.settings import HealthCheck, RolloutPolicy
+from swarm.values import HealthCheck, RolloutPolicy
 
 
 @dataclass(frozen=True)

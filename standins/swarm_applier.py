@@ -2,7 +2,7 @@
 
 There is no Pulumi engine or docker provider plugin on the CI machines, so the
 end-to-end tests run the real program under Pulumi's mock runtime
-(``tools.mock_program``), take every resource it declares with its inputs, and
+(``standins.mock_program``), take every resource it declares with its inputs, and
 apply them here with the Docker SDK the way pulumi-docker would:
 
 - create what is new; update what changed in place (a Swarm service update with
@@ -43,11 +43,9 @@ from typing import Any
 import docker
 from docker.errors import APIError, NotFound
 
-from tools.mock_program import DeclaredProgram, DeclaredResource, auto_name, mock_id
+from standins.mock_program import DeclaredProgram, DeclaredResource, auto_name, mock_id
+from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
 
-NETWORK = "docker:index/network:Network"
-SERVICE = "docker:index/service:Service"
-SERVICE_CONFIG = "docker:index/serviceConfig:ServiceConfig"
 
 LABEL_PREFIX = "szd.e2e-applier"
 LABEL_STACK = f"{LABEL_PREFIX}.stack"

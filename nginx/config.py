@@ -1,4 +1,4 @@
-"""Renders nginx/default.conf.j2 from validated settings.
+"""Renders default.conf.j2 (beside this file) from validated values.
 
 All decisions (which names to resolve, which timings) are made here in Python;
 the template only places values, so it stays readable as nginx config.
@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import jinja2
 
-from components.settings import StackSettings
+from swarm.naming import BACKUP, REAL, pool_alias
+from swarm.values import Duration
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "nginx"
+TEMPLATE_DIR = Path(__file__).resolve().parent
 TEMPLATE_NAME = "default.conf.j2"
 
 # Docker's embedded DNS server, present in every container on a user network.
@@ -23,6 +23,18 @@ DOCKER_DNS = "127.0.0.11"
 NGINX_PORT = 80
 HEALTH_PATH = "/nginx-health"
 UPSTREAM_NAME = "app-server"
+
+
+@dataclass(frozen=True)
+class UpstreamTuning:
+    """How nginx picks, retries and drops app tasks: the stack keys that reach the config."""
+
+    max_fails: int
+    fail_timeout: Duration
+    connect_timeout: Duration
+    resolver_valid: Duration
+    next_upstream_tries: int
+    next_upstream_timeout: Duration
 
 
 @dataclass(frozen=True)
@@ -39,7 +51,7 @@ class NginxConfigArgs:
     resolver: str
     resolver_valid: str
     real: UpstreamServer
-    backup: Optional[UpstreamServer]
+    backup: UpstreamServer | None
     max_fails: int
     fail_timeout: str
     connect_timeout: str
@@ -49,33 +61,29 @@ class NginxConfigArgs:
     health_path: str = HEALTH_PATH
 
 
-def pool_alias(app_name: str, role: str) -> str:
-    """The network alias nginx resolves for a pool ("webapp-real")."""
-    return f"{app_name}-{role}"
-
-
 def upstream_host(alias: str, endpoint_mode: str) -> str:
     # dnsrr: tasks.ALIAS lists every task, so nginx balances and fails over per
     # task. vip: the alias is one virtual IP and IPVS picks the task.
     return f"tasks.{alias}" if endpoint_mode == "dnsrr" else alias
 
 
-def config_args_from_settings(settings: StackSettings) -> NginxConfigArgs:
+def nginx_config_args(
+    app_name: str, app_port: int, endpoint_mode: str, backup_enabled: bool, upstream: UpstreamTuning
+) -> NginxConfigArgs:
     def server(role: str) -> UpstreamServer:
-        return UpstreamServer(upstream_host(pool_alias(settings.app_name, role), settings.endpoint_mode), settings.app_port)
+        return UpstreamServer(upstream_host(pool_alias(app_name, role), endpoint_mode), app_port)
 
-    nginx = settings.nginx
     return NginxConfigArgs(
         listen_port=NGINX_PORT,
         resolver=DOCKER_DNS,
-        resolver_valid=nginx.resolver_valid.nginx,
-        real=server("real"),
-        backup=server("backup") if settings.backup_enabled else None,
-        max_fails=nginx.max_fails,
-        fail_timeout=nginx.fail_timeout.nginx,
-        connect_timeout=nginx.connect_timeout.nginx,
-        next_upstream_tries=nginx.next_upstream_tries,
-        next_upstream_timeout=nginx.next_upstream_timeout.nginx,
+        resolver_valid=upstream.resolver_valid.nginx,
+        real=server(REAL),
+        backup=server(BACKUP) if backup_enabled else None,
+        max_fails=upstream.max_fails,
+        fail_timeout=upstream.fail_timeout.nginx,
+        connect_timeout=upstream.connect_timeout.nginx,
+        next_upstream_tries=upstream.next_upstream_tries,
+        next_upstream_timeout=upstream.next_upstream_timeout.nginx,
     )
 
 

@@ -1,34 +1,21 @@
 """Parsers for stack config values.
 
 Each parser takes the raw string Pulumi hands the program and either returns a
-typed value or raises ``InvalidValue`` with what is allowed; ``settings``
-turns those into one message per key. Everything that later reaches the nginx
+typed value or raises ``InvalidValue`` with what is allowed; the section
+readers turn those into one message per key. Everything that later reaches the nginx
 template or a Swarm spec passes through here first.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterable
+from collections.abc import Iterable
+
+from swarm.values import Duration
 
 
 class InvalidValue(ValueError):
     """A config value that does not parse; the text says what is allowed."""
-
-
-@dataclass(frozen=True)
-class Duration:
-    """A duration as the user wrote it (Swarm takes it verbatim) and in seconds."""
-
-    text: str
-    seconds: float
-
-    @property
-    def nginx(self) -> str:
-        """The same duration in nginx's time syntax (whole ms, or whole s)."""
-        millis = round(self.seconds * 1000)
-        return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
 
 
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}

@@ -1,0 +1,63 @@
+"""The stack's settings: every config key read once, validated, made immutable.
+
+Defaults live in ``Pulumi.yaml`` (the CLI merges them into the stack config
+before the program runs), so a key missing here is a broken project file, not
+a user choice. Each section of keys has its reader (``app``, ``pools``,
+``health``, ``rollout``, ``nginx``); all problems are collected and reported
+together, one line per key, so a pull request shows everything that is wrong
+in one preview.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from settings.app import AppSettings, read_app
+from settings.health import read_health
+from settings.nginx import NginxSettings, check_nginx, read_nginx
+from settings.pools import PoolSettings, read_pools
+from settings.reader import ConfigReader, SettingsError, complete
+from settings.rollout import ROLLBACK_FAILURE_ACTIONS, UPDATE_FAILURE_ACTIONS, check_rollout, read_rollout
+from swarm.values import HealthCheck, RolloutPolicy
+
+__all__ = [
+    "AppSettings",
+    "NginxSettings",
+    "PoolSettings",
+    "SettingsError",
+    "StackSettings",
+    "load_settings",
+]
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    app: AppSettings
+    pools: PoolSettings
+    health: HealthCheck
+    update: RolloutPolicy
+    rollback: RolloutPolicy
+    nginx: NginxSettings
+
+
+def load_settings(config: pulumi.Config | None = None) -> StackSettings:
+    """Read and validate every key; raise SettingsError listing all problems."""
+    r = ConfigReader(config or pulumi.Config())
+    settings = complete(
+        StackSettings,
+        app=read_app(r),
+        pools=read_pools(r),
+        health=read_health(r),
+        update=read_rollout(r, "update", UPDATE_FAILURE_ACTIONS),
+        rollback=read_rollout(r, "rollback", ROLLBACK_FAILURE_ACTIONS),
+        nginx=read_nginx(r),
+    )
+    check_rollout(r, "update")
+    check_rollout(r, "rollback")
+    check_nginx(r)
+    # A section that did not parse noted its problems; settings is None only then.
+    if settings is None or r.problems:
+        raise SettingsError(r.problems)
+    return settings

@@ -1,0 +1,66 @@
+"""Reads config keys, remembering every problem instead of stopping at the first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pulumi
+
+from settings.parsers import InvalidValue
+
+T = TypeVar("T")
+
+
+class SettingsError(pulumi.RunError):
+    """Invalid stack config; RunError makes Pulumi print it without a traceback."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(
+            f"{len(problems)} invalid stack config value(s):\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+class ConfigReader:
+    def __init__(self, config: pulumi.Config):
+        self._config = config
+        self.problems: list[str] = []
+        # Every key that parsed, by short name: rules that span keys look here,
+        # so one bad key does not hide a problem of another.
+        self.parsed: dict[str, Any] = {}
+
+    def read(self, key: str, parse: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """The parsed value of ``key``, or None (and a problem noted) when it does not parse."""
+        raw = self._config.get(key)
+        if raw is None:
+            self.problems.append(
+                f"{self._config.full_key(key)}: missing (declare it with a default in Pulumi.yaml"
+                f" or run `pulumi config set {key} VALUE`)"
+            )
+            return None
+        try:
+            value = parse(raw, *args, **kwargs)
+        except InvalidValue as error:
+            self.problems.append(f"{self._config.full_key(key)}: {raw!r} {error}")
+            return None
+        self.parsed[key] = value
+        return value
+
+    def all_parsed(self, *keys: str) -> bool:
+        return all(key in self.parsed for key in keys)
+
+    def require(self, ok: bool, key: str, message: str) -> None:
+        if not ok:
+            self.problems.append(f"{self._config.full_key(key)}: {message}")
+
+
+def complete(make: Callable[..., T], **fields: Any) -> T | None:
+    """``make(**fields)``, or None when a field did not parse (its problem is already noted).
+
+    A section is built only whole, so the rules that span sections can rely on
+    every value of a section they are given.
+    """
+    if any(value is None for value in fields.values()):
+        return None
+    return make(**fields)

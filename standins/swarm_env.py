@@ -1,0 +1,50 @@
+"""The provisioned swarm that the end-to-end tests and the benchmark share."""
+
+from __future__ import annotations
+
+import fcntl
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import docker
+
+IMAGES = ("szd-testapp:v1", "szd-testapp:v2", "szd-testapp:bad", "szd-nginx:test")
+PROVISION = "bash scripts/provision.sh all  (or: make provision)"
+# Held for a whole e2e run or benchmark: both deploy to the same swarm, and two
+# loads on the same 2 cores would spoil both measurements.
+SWARM_LOCK = Path("/tmp/szd-e2e.lock")
+
+
+def docker_ready() -> tuple[bool, str]:
+    """(True, "") when the daemon, the swarm and the test images are there; else what is missing."""
+    try:
+        api = docker.from_env().api
+        info = api.info()
+    except Exception as error:  # noqa: BLE001 - any failure means "not provisioned"
+        return False, f"a running Docker daemon ({error})"
+    if info.get("Swarm", {}).get("LocalNodeState") != "active":
+        return False, "an active swarm (docker swarm init --advertise-addr 127.0.0.1)"
+    missing = [image for image in IMAGES if not api.images(name=image)]
+    if missing:
+        return False, f"the test images {', '.join(missing)}"
+    return True, ""
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextmanager
+def swarm_lock() -> Iterator[None]:
+    """Wait for any other e2e run or benchmark on this machine, then hold the swarm."""
+    with SWARM_LOCK.open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for {SWARM_LOCK} (an e2e run or a benchmark holds the swarm)", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
