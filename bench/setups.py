@@ -236,4 +236,3 @@ def build_setups(keys: list[str], api: docker.APIClient, port: int) -> list[Setu
         "c": ProjectSetup(api, port),
     }
     return [every[k] for k in keys]
-

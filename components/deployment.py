@@ -48,9 +48,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
     nginx_config_sha256: str
     rollout_plan: dict[str, dict[str, Any]]
 
-    def __init__(
-        self, name: str, args: ZeroDowntimeDeploymentArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: ZeroDowntimeDeploymentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(component_type("ZeroDowntimeDeployment"), name, None, opts)
         network = OverlayNetwork(f"{name}-net", opts=child_options(self, opts))
 

@@ -85,25 +85,33 @@ def parse_repository(raw: str) -> str:
     if _REFERENCE_RE.fullmatch(raw) and not _REPOSITORY_RE.fullmatch(raw):
         raise InvalidValue("must be an image repository without tag or digest (set the tag in imageTag)")
     if not _REPOSITORY_RE.fullmatch(raw) or len(raw) > 255:
-        raise InvalidValue("must be an image repository such as windowforsun/test-web or registry.example.com:5000/team/app (lowercase)")
+        raise InvalidValue(
+            "must be an image repository such as windowforsun/test-web or registry.example.com:5000/team/app (lowercase)"
+        )
     return raw
 
 
 def parse_tag(raw: str) -> str:
     if not _TAG_RE.fullmatch(raw):
-        raise InvalidValue("must be an image tag: 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'")
+        raise InvalidValue(
+            "must be an image tag: 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'"
+        )
     return raw
 
 
 def parse_image_reference(raw: str) -> str:
     if not _REFERENCE_RE.fullmatch(raw) or len(raw) > 255:
-        raise InvalidValue("must be an image reference such as nginx:1.30-alpine or registry.example.com/nginx@sha256:<64 hex>")
+        raise InvalidValue(
+            "must be an image reference such as nginx:1.30-alpine or registry.example.com/nginx@sha256:<64 hex>"
+        )
     return raw
 
 
 def parse_dns_label(raw: str, max_length: int) -> str:
     if not re.fullmatch(r"[a-z]([a-z0-9-]*[a-z0-9])?", raw) or len(raw) > max_length:
-        raise InvalidValue(f"must be a DNS label: lowercase letters, digits and '-', starting with a letter, at most {max_length} characters")
+        raise InvalidValue(
+            f"must be a DNS label: lowercase letters, digits and '-', starting with a letter, at most {max_length} characters"
+        )
     return raw
 
 
@@ -117,5 +125,7 @@ def parse_hostname(raw: str) -> str:
 def parse_url_path(raw: str) -> str:
     """An absolute URL path safe to place in a shell health-check command."""
     if not re.fullmatch(r"/[A-Za-z0-9._~/-]*", raw):
-        raise InvalidValue("must be an absolute URL path such as /healthcheck (letters, digits, '/', '.', '_', '~', '-')")
+        raise InvalidValue(
+            "must be an absolute URL path such as /healthcheck (letters, digits, '/', '.', '_', '~', '-')"
+        )
     return raw

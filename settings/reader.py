@@ -17,9 +17,7 @@ class SettingsError(pulumi.RunError):
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__(
-            f"{len(problems)} invalid stack config value(s):\n" + "\n".join(f"  - {p}" for p in problems)
-        )
+        super().__init__(f"{len(problems)} invalid stack config value(s):\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 class ConfigReader:

@@ -46,11 +46,15 @@ def load_stack_config(stack: str, root: Path = REPO_ROOT, overrides: dict[str, o
     project = yaml.safe_load((root / "Pulumi.yaml").read_text())
     name = project["name"]
     declared = project.get("config") or {}
-    config = {f"{name}:{key}": _as_config_string(key, spec["default"]) for key, spec in declared.items() if "default" in spec}
+    config = {
+        f"{name}:{key}": _as_config_string(key, spec["default"]) for key, spec in declared.items() if "default" in spec
+    }
 
     stack_file = root / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
-        raise StackConfigError(f"no stack file {stack_file.name}; stacks here: {', '.join(available_stacks(root)) or 'none'}")
+        raise StackConfigError(
+            f"no stack file {stack_file.name}; stacks here: {', '.join(available_stacks(root)) or 'none'}"
+        )
     stack_values = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
     problems = []
     for key, value in list(stack_values.items()) + [(f"{name}:{k}", v) for k, v in (overrides or {}).items()]:

@@ -39,7 +39,7 @@ TASK_PATTERN = rf"({_HOSTNAME_PREFIX}(?:{'|'.join(POOL_ROLES)})-\d+)"
 
 
 def role_of_hostname(hostname: str) -> str | None:
-    """"real" for app-real-1; None for a name no pool gives its tasks."""
+    """ "real" for app-real-1; None for a name no pool gives its tasks."""
     for role in POOL_ROLES:
         if hostname.startswith(f"{_HOSTNAME_PREFIX}{role}-"):
             return role

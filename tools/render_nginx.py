@@ -10,7 +10,6 @@ from standins.resource_types import SERVICE_CONFIG
 from tools.validate import declare_or_exit
 
 
-
 def nginx_config(program: DeclaredProgram) -> str:
     (config,) = program.of_type(SERVICE_CONFIG)
     return base64.b64decode(config.inputs["data"]).decode()

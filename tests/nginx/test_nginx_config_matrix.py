@@ -96,8 +96,10 @@ def gixy_findings(gixy: str, sandbox: NginxSandbox, config: str) -> list[dict[st
 
 
 def describe(finding: dict[str, Any]) -> str:
-    return (f"[{finding.get('severity')}] {finding.get('plugin')}: {finding.get('summary')}\n"
-            f"  reason: {finding.get('reason')}\n  line {finding.get('line')}:{finding.get('config')}")
+    return (
+        f"[{finding.get('severity')}] {finding.get('plugin')}: {finding.get('summary')}\n"
+        f"  reason: {finding.get('reason')}\n  line {finding.get('line')}:{finding.get('config')}"
+    )
 
 
 @pytest.mark.parametrize("case", MATRIX, ids=case_id)
@@ -110,8 +112,9 @@ def test_gixy_finds_nothing_of_medium_or_high_severity(case, rendered, sandbox: 
 
 def test_gixy_does_report_a_known_bad_config(sandbox: NginxSandbox, gixy: str):
     # The check above proves something only if gixy really reads the generated file.
-    bad = program_config("dev").replace("proxy_set_header Host $host;", "proxy_set_header Host $http_host;\n"
-                                        "        add_header X-Debug $http_x_debug;")
+    bad = program_config("dev").replace(
+        "proxy_set_header Host $host;", "proxy_set_header Host $http_host;\n        add_header X-Debug $http_x_debug;"
+    )
     findings = gixy_findings(gixy, sandbox, bad)
     assert findings, "gixy reported nothing for a config with $http_host and a header echoed from the request"
 

@@ -93,15 +93,23 @@ def addresses(site: LoopbackSite, hosts: tuple[str, ...]) -> set[str]:
 def diagnostics(site: LoopbackSite) -> str:
     """What nginx itself saw: for assertion messages."""
     odd = [line for line in site.nginx.access_log() if line.status != 200 or len(line.upstreams) > 1]
-    errors = [line for line in site.nginx.error_log().splitlines() if "[error]" in line or "[crit]" in line
-              or "[alert]" in line or "[warn]" in line]
-    return ("\nnginx access log, retried or non-200 requests (last 20):\n  " + "\n  ".join(map(str, odd[-20:]))
-            + "\nnginx error log, errors and warnings (last 20):\n  " + "\n  ".join(errors[-20:]))
+    errors = [
+        line
+        for line in site.nginx.error_log().splitlines()
+        if "[error]" in line or "[crit]" in line or "[alert]" in line or "[warn]" in line
+    ]
+    return (
+        "\nnginx access log, retried or non-200 requests (last 20):\n  "
+        + "\n  ".join(map(str, odd[-20:]))
+        + "\nnginx error log, errors and warnings (last 20):\n  "
+        + "\n  ".join(errors[-20:])
+    )
 
 
 def no_reload_evidence(site: LoopbackSite, master: int, workers: set[int]) -> None:
     assert site.nginx.master_pid == master and site.nginx.worker_pids() == workers, (
-        f"nginx workers changed ({workers} -> {site.nginx.worker_pids()}): something reloaded it")
+        f"nginx workers changed ({workers} -> {site.nginx.worker_pids()}): something reloaded it"
+    )
     assert "reconfiguring" not in site.nginx.error_log(), "nginx was reloaded"
 
 
@@ -122,8 +130,10 @@ def test_0_nginx_starts_before_any_pool_name_resolves_and_serves_once_they_do(ng
         early_s = time.monotonic() - started
         site.publish_pools()
         waited = site.wait_for_pool("real", timeout=bound + 5)
-        summary = (f"0 nginx up before DNS has the pools: answered {early.status_code} in {early_s:.3f}s; "
-                   f"real answered {waited:.3f}s after the names appeared (bound {bound:g}s)")
+        summary = (
+            f"0 nginx up before DNS has the pools: answered {early.status_code} in {early_s:.3f}s; "
+            f"real answered {waited:.3f}s after the names appeared (bound {bound:g}s)"
+        )
         report(summary)
 
         assert early.status_code in (502, 503) and early_s < 1.0, summary
@@ -171,14 +181,22 @@ def test_2_real_pool_killed_backup_answers_and_no_get_fails(site: LoopbackSite, 
     caught = in_flight_at(result, kill_t)
     rescued = [s for s in caught if s.pool is not None and pool_of_label(s.pool) == "backup"]
     real_addresses = addresses(site, REAL_ADDRESSES)
-    failed_over = [line for line in site.nginx.access_log()
-                   if len(line.upstreams) > 1 and line.upstreams[0] in real_addresses and line.status == 200]
+    failed_over = [
+        line
+        for line in site.nginx.access_log()
+        if len(line.upstreams) > 1 and line.upstreams[0] in real_addresses and line.status == 200
+    ]
     around_kill = [s.latency_ms for s in result.samples if kill_t - 1.5 < s.t < kill_t + 0.5]
-    tally = Tally.of("2 real SIGKILL", result, sent_after_kill=after.sent,
-                     backup_after_kill=sum(v for k, v in after.by_pool.items() if pool_of_label(k) == "backup"),
-                     in_flight_at_kill=len(caught), in_flight_retried_to_backup=len(rescued),
-                     nginx_retries_real_to_backup=len(failed_over),
-                     slowest_around_kill_ms=max(around_kill, default=0.0))
+    tally = Tally.of(
+        "2 real SIGKILL",
+        result,
+        sent_after_kill=after.sent,
+        backup_after_kill=sum(v for k, v in after.by_pool.items() if pool_of_label(k) == "backup"),
+        in_flight_at_kill=len(caught),
+        in_flight_retried_to_backup=len(rescued),
+        nginx_retries_real_to_backup=len(failed_over),
+        slowest_around_kill_ms=max(around_kill, default=0.0),
+    )
     line = report(tally)
 
     when = f"\nfailures (s from start, kind): {result.failures}; kill at {kill_t:.3f}"
@@ -213,8 +231,13 @@ def test_3_real_pool_back_on_the_same_addresses_answers_again_without_reload(sit
     first_real = min((s.t for s in answered(result, "real") if s.t >= back_t), default=None)
     delay = None if first_real is None else first_real - back_t
     tail = result.last(1.0)
-    tally = Tally.of("3 real back (same addresses)", result, real_again_after_s=delay,
-                     bound_s=fail_timeout + valid + 1.0, last_second=dict(tail.by_pool))
+    tally = Tally.of(
+        "3 real back (same addresses)",
+        result,
+        real_again_after_s=delay,
+        bound_s=fail_timeout + valid + 1.0,
+        last_second=dict(tail.by_pool),
+    )
     line = report(tally)
 
     assert result.failed == 0, line + diagnostics(site)
@@ -253,9 +276,15 @@ def test_3b_real_pool_removed_then_redeployed_on_new_addresses_is_found_by_re_re
     between = result.window(at(result, removed_at) + gone_after, dns_t)
     tail = result.last(1.0)
     requeried = site.dns.queries_for(site.real_name, since=dns_clock)
-    tally = Tally.of("3b real removed from DNS, back on new addresses", result, backup_only_after_removal_s=gone_after,
-                     new_real_after_s=delay, bound_s=bound, last_second=dict(tail.by_pool),
-                     dns_queries_since_change=len(requeried))
+    tally = Tally.of(
+        "3b real removed from DNS, back on new addresses",
+        result,
+        backup_only_after_removal_s=gone_after,
+        new_real_after_s=delay,
+        bound_s=bound,
+        last_second=dict(tail.by_pool),
+        dns_queries_since_change=len(requeried),
+    )
     line = report(tally)
 
     assert result.failed == 0, line + diagnostics(site)
@@ -286,8 +315,13 @@ def test_4_rolling_restart_of_the_real_pool_fails_no_request(site: LoopbackSite,
 
     slow_ok = [s for s in result.samples if s.failure is None and s.latency_ms >= 1000]
     drained = [s for name, stopped in stops for s in in_flight_at(result, at(result, stopped)) if s.pool == name]
-    tally = Tally.of("4 rolling restart (SIGTERM, start, next)", result, slow_ok=len(slow_ok),
-                     drained_in_flight=len(drained), readmitted_after_s=readmitted)
+    tally = Tally.of(
+        "4 rolling restart (SIGTERM, start, next)",
+        result,
+        slow_ok=len(slow_ok),
+        drained_in_flight=len(drained),
+        readmitted_after_s=readmitted,
+    )
     line = report(tally)
 
     assert result.failed == 0, line + diagnostics(site)
@@ -308,8 +342,9 @@ def test_5a_post_that_cannot_connect_fails_over(site: LoopbackSite, report):
 
     real_addresses = addresses(site, REAL_ADDRESSES)
     posts = [line for line in site.nginx.access_log() if line.method == "POST"]
-    failed_over = [line for line in posts
-                   if len(line.upstreams) > 1 and line.upstreams[0] in real_addresses and line.status == 200]
+    failed_over = [
+        line for line in posts if len(line.upstreams) > 1 and line.upstreams[0] in real_addresses and line.status == 200
+    ]
     tally = Tally.of("5a POST, real refused", result, posts_failed_over_by_nginx=len(failed_over))
     line = report(tally)
 
@@ -346,9 +381,11 @@ def _request_while_real_pool_dies(site: LoopbackSite, method: str) -> tuple[Any,
 def test_5b_post_already_sent_to_a_dying_backend_is_not_retried(site: LoopbackSite, report):
     response, elapsed, lines = _request_while_real_pool_dies(site, "POST")
     status = getattr(response, "status_code", repr(response))
-    summary = (f"5b POST in flight, real SIGKILL: client got {status} after {elapsed:.3f}s; "
-               f"nginx sent it to {[list(line.upstreams) for line in lines]} "
-               f"(upstream status {[list(line.upstream_statuses) for line in lines]})")
+    summary = (
+        f"5b POST in flight, real SIGKILL: client got {status} after {elapsed:.3f}s; "
+        f"nginx sent it to {[list(line.upstreams) for line in lines]} "
+        f"(upstream status {[list(line.upstream_statuses) for line in lines]})"
+    )
     report(summary)
 
     # Retried, it would have reached a live backup task and come back 200.
@@ -363,8 +400,10 @@ def test_5b_control_get_in_flight_to_a_dying_backend_is_retried_on_backup(site: 
     response, elapsed, lines = _request_while_real_pool_dies(site, "GET")
     status = getattr(response, "status_code", repr(response))
     name = response.headers.get("X-App-Name") if hasattr(response, "headers") else None
-    summary = (f"5b control GET in flight, real SIGKILL: client got {status} from {name} after {elapsed:.3f}s; "
-               f"nginx tried {[list(line.upstreams) for line in lines]}")
+    summary = (
+        f"5b control GET in flight, real SIGKILL: client got {status} from {name} after {elapsed:.3f}s; "
+        f"nginx tried {[list(line.upstreams) for line in lines]}"
+    )
     report(summary)
 
     assert status == 200 and pool_of_label(name or "") == "backup", summary
@@ -411,10 +450,12 @@ def test_6b_all_backends_unreachable_answer_within_the_connect_timeout_bound(sit
         response = site.get("/", timeout=30)
         timings.append((response.status_code, round(time.monotonic() - started, 3)))
     first_status, first_s = timings[0]
-    summary = (f"6b all down (connects unanswered): first request {first_status} after {first_s:.3f}s "
-               f"(bound: 2 passes x {site.args.next_upstream_tries} tries x {connect_timeout:g}s connect timeout"
-               f" = {bound:g}s); "
-               f"then {timings[1:]}")
+    summary = (
+        f"6b all down (connects unanswered): first request {first_status} after {first_s:.3f}s "
+        f"(bound: 2 passes x {site.args.next_upstream_tries} tries x {connect_timeout:g}s connect timeout"
+        f" = {bound:g}s); "
+        f"then {timings[1:]}"
+    )
     report(summary)
 
     assert first_status in (502, 503, 504), summary
@@ -440,4 +481,5 @@ def test_nginx_health_answers_only_from_inside(site: LoopbackSite):
     assert health_status(site, "127.0.0.1") == 200
     assert health_status(site, "127.0.0.9") == 403, (
         "/nginx-health answered a client that is not 127.0.0.1: `return` runs in the rewrite phase, "
-        "before allow/deny (access phase) are checked")
+        "before allow/deny (access phase) are checked"
+    )

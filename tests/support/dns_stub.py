@@ -47,8 +47,13 @@ class Query:
 
 
 class DnsStub:
-    def __init__(self, records: Mapping[str, Iterable[str]] | None = None, host: str = "127.0.0.1",
-                 port: int = 0, ttl: int = DOCKER_TTL) -> None:
+    def __init__(
+        self,
+        records: Mapping[str, Iterable[str]] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ttl: int = DOCKER_TTL,
+    ) -> None:
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the DNS stub only serves on loopback, not {host}")
         self.ttl = ttl

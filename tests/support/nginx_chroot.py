@@ -235,8 +235,9 @@ class NginxSandbox:
                 return
             if time.monotonic() > deadline:
                 self.stop()
-                raise TimeoutError(f"nginx did not serve on port {listen_port} within {timeout}s:\n"
-                                   f"{self.startup_output()}")
+                raise TimeoutError(
+                    f"nginx did not serve on port {listen_port} within {timeout}s:\n{self.startup_output()}"
+                )
             time.sleep(0.02)
 
     def startup_output(self) -> str:

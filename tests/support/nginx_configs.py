@@ -21,6 +21,7 @@ from standins.mock_program import run_stack
 from tools.render_nginx import nginx_config
 from standins.stack_config import load_stack_config, project_name
 
+
 def program_config(stack: str, overrides: dict[str, Any] | None = None) -> str:
     """What the program mounts as conf.d/default.conf for the stack."""
     return nginx_config(run_stack(stack, overrides=overrides))
@@ -56,11 +57,7 @@ def loopback_config(
         raise AssertionError(f"rendering from settings differs from what the program mounts:\n{diff}")
     test_args = dataclasses.replace(args, resolver=resolver, listen_port=listen_port)
     text = render_nginx_config(test_args)
-    changed = [
-        line
-        for line in difflib.ndiff(mounted.splitlines(), text.splitlines())
-        if line.startswith(("- ", "+ "))
-    ]
+    changed = [line for line in difflib.ndiff(mounted.splitlines(), text.splitlines()) if line.startswith(("- ", "+ "))]
     unexpected = [line for line in changed if not line[2:].lstrip().startswith(("resolver ", "listen "))]
     if unexpected:
         raise AssertionError(

@@ -104,16 +104,25 @@ class Tally:
         pools: Counter[str] = Counter()
         for label, count in by_backend.items():
             pools[pool_of_label(label)] += count
-        return cls(scenario, result.sent, result.failed, dict(result.failures_by_kind), dict(sorted(pools.items())),
-                   by_backend, dict(notes))
+        return cls(
+            scenario,
+            result.sent,
+            result.failed,
+            dict(result.failures_by_kind),
+            dict(sorted(pools.items())),
+            by_backend,
+            dict(notes),
+        )
 
     def line(self) -> str:
         failures = ", ".join(f"{k}: {v}" for k, v in self.failures_by_kind.items()) or "none"
         backends = ", ".join(f"{k}={v}" for k, v in self.by_backend.items()) or "none"
         notes = "".join(f"; {k}={_fmt(v)}" for k, v in self.notes.items())
-        return (f"{self.scenario}: sent={self.sent} failed={self.failed} ({failures}) "
-                f"real={self.by_pool.get('real', 0)} backup={self.by_pool.get('backup', 0)} "
-                f"[{backends}]{notes}")
+        return (
+            f"{self.scenario}: sent={self.sent} failed={self.failed} ({failures}) "
+            f"real={self.by_pool.get('real', 0)} backup={self.by_pool.get('backup', 0)} "
+            f"[{backends}]{notes}"
+        )
 
 
 def _fmt(value: Any) -> str:
@@ -212,8 +221,10 @@ class LoopbackSite:
             except requests.RequestException as exc:
                 last = type(exc).__name__
             time.sleep(0.05)
-        raise AssertionError(f"{label or role} did not answer through nginx within {timeout}s (last answer: {last})\n"
-                             f"nginx error log tail:\n{self.nginx.error_log()[-2000:]}")
+        raise AssertionError(
+            f"{label or role} did not answer through nginx within {timeout}s (last answer: {last})\n"
+            f"nginx error log tail:\n{self.nginx.error_log()[-2000:]}"
+        )
 
     def blackhole(self, address: str) -> Blackhole:
         hole = Blackhole(address, self.port)

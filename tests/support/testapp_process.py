@@ -1,8 +1,8 @@
 """Run tests/fixtures/testapp/app.py on the host as a subprocess, for loopback tests.
 
-    app = start_testapp("real-1", free_port(), version="v2")
-    ...                       # app.url, app.port, app.pid
-    app.terminate()           # SIGTERM: graceful drain, waits for exit
+app = start_testapp("real-1", free_port(), version="v2")
+...                       # app.url, app.port, app.pid
+app.terminate()           # SIGTERM: graceful drain, waits for exit
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 class AppProcess:
     """One test app process; restart() brings it back on the same port."""
 
-    def __init__(self, name: str, port: int, version: str = "v1", host: str = "127.0.0.1",
-                 python: str = sys.executable) -> None:
+    def __init__(
+        self, name: str, port: int, version: str = "v1", host: str = "127.0.0.1", python: str = sys.executable
+    ) -> None:
         self.name = name
         self.port = port
         self.version = version
@@ -64,9 +65,21 @@ class AppProcess:
         # Append mode: the log survives restarts and reading it never moves the writer.
         with open(self._log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [self.python, str(APP), "--host", self.host, "--port", str(self.port),
-                 "--name", self.name, "--version", self.version],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                [
+                    self.python,
+                    str(APP),
+                    "--host",
+                    self.host,
+                    "--port",
+                    str(self.port),
+                    "--name",
+                    self.name,
+                    "--version",
+                    self.version,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
             )
         self._procs.append(self.proc)
         deadline = time.monotonic() + timeout
@@ -77,8 +90,9 @@ class AppProcess:
                 return self
             if time.monotonic() > deadline:
                 self.kill()
-                raise TimeoutError(f"testapp {self.name} did not answer on {self.url} within {timeout}s:\n"
-                                   f"{self.logs()}")
+                raise TimeoutError(
+                    f"testapp {self.name} did not answer on {self.url} within {timeout}s:\n{self.logs()}"
+                )
             time.sleep(0.02)
 
     def _answers(self) -> bool:
@@ -148,7 +162,8 @@ def _cleanup(procs: list[subprocess.Popen[bytes]], log_path: str) -> None:
     Path(log_path).unlink(missing_ok=True)
 
 
-def start_testapp(name: str, port: int, version: str = "v1", host: str = "127.0.0.1",
-                  timeout: float = 10.0) -> AppProcess:
+def start_testapp(
+    name: str, port: int, version: str = "v1", host: str = "127.0.0.1", timeout: float = 10.0
+) -> AppProcess:
     """Start tests/fixtures/testapp/app.py and wait until it answers; use as a context manager or call terminate()/kill()."""
     return AppProcess(name, port, version=version, host=host).start(timeout)

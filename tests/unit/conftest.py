@@ -8,7 +8,6 @@ from standins.mock_program import DeclaredProgram, DeclaredResource, run_stack
 from standins.resource_types import SERVICE
 
 
-
 def service(program: DeclaredProgram, logical_name: str) -> DeclaredResource:
     return program.get(SERVICE, logical_name)
 

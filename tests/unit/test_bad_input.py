@@ -49,7 +49,11 @@ CASES = [
     ({"endpointMode": "ipvs"}, "endpointMode", "'ipvs' must be one of: dnsrr, vip"),
     ({"publishMode": "mesh"}, "publishMode", "'mesh' must be one of: ingress, host"),
     ({"backupEnabled": "yes"}, "backupEnabled", "'yes' must be true or false"),
-    ({"updateMonitor": "5s"}, "updateMonitor", "'5s' is shorter than healthCheckStartPeriod + (healthCheckInterval + healthCheckTimeout) x healthCheckRetries (22s)"),
+    (
+        {"updateMonitor": "5s"},
+        "updateMonitor",
+        "'5s' is shorter than healthCheckStartPeriod + (healthCheckInterval + healthCheckTimeout) x healthCheckRetries (22s)",
+    ),
     ({"rollbackMonitor": "21s"}, "rollbackMonitor", "must be at least 22s"),
     ({"nginxNextUpstreamTries": 2}, "nginxNextUpstreamTries", "must be at least 3 (real peers + 1"),
     ({"nginxMaxFails": 0}, "nginxMaxFails", "must be a whole number between 1 and 100"),
@@ -61,7 +65,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("overrides,key,fragment", CASES, ids=[f"{c[1]}={str(list(c[0].values())[0])[:20]}" for c in CASES])
+@pytest.mark.parametrize(
+    "overrides,key,fragment", CASES, ids=[f"{c[1]}={str(list(c[0].values())[0])[:20]}" for c in CASES]
+)
 def test_bad_value_names_key_value_and_allowed(overrides, key, fragment):
     with pytest.raises(SettingsError) as error:
         run_stack("dev", overrides=overrides)

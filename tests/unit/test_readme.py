@@ -16,7 +16,10 @@ def readme_table() -> dict[str, str]:
 
 def declared_defaults() -> dict[str, str]:
     config = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())["config"]
-    return {key: str(spec["default"]).lower() if isinstance(spec["default"], bool) else str(spec["default"]) for key, spec in config.items()}
+    return {
+        key: str(spec["default"]).lower() if isinstance(spec["default"], bool) else str(spec["default"])
+        for key, spec in config.items()
+    }
 
 
 def test_every_key_is_documented_with_its_default():

@@ -13,7 +13,9 @@ HEALTH = HealthCheck(path="/healthcheck", interval=d("2s"), timeout=d("2s"), ret
 
 
 def policy(parallelism: int, order: str) -> RolloutPolicy:
-    return RolloutPolicy(parallelism=parallelism, delay=d("5s"), order=order, monitor=d("20s"), failure_action="rollback")
+    return RolloutPolicy(
+        parallelism=parallelism, delay=d("5s"), order=order, monitor=d("20s"), failure_action="rollback"
+    )
 
 
 def test_dev_plan_is_exported_for_both_pools(dev):
@@ -58,4 +60,6 @@ def test_plan_is_logged_and_a_too_short_converge_timeout_warned(caplog):
         run_stack("dev", overrides={"convergeTimeout": "1m"})
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("rollout of the real pool: 2 task(s)") for m in messages), messages
-    assert any("convergeTimeout 1m is shorter than the longest (79s) rollout of the real pool" in m for m in messages), messages
+    assert any(
+        "convergeTimeout 1m is shorter than the longest (79s) rollout of the real pool" in m for m in messages
+    ), messages

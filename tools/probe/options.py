@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from swarm.naming import POOL_PATTERN as DEFAULT_POOL_PATTERN
+
 DEFAULT_SLOW_SHARE = 0.25
 METHODS = ("GET", "POST")
 
