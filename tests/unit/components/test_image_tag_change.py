@@ -6,7 +6,8 @@ name, the network), the preview would show more than an in-place image update.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from standins.mock_program import run_stack
 from standins.resource_types import SERVICE

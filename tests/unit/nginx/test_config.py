@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from nginx.config import render_nginx_config
-from tests.support.nginx_configs import settings_config_args, stack_settings
 from standins.mock_program import run_stack
+from tests.support.nginx_configs import settings_config_args, stack_settings
 from tools.render_nginx import nginx_config
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from swarm.rollout_plan import plan_rollout
-from settings import HealthCheck, RolloutPolicy
 from settings.parsers import parse_duration as d
 from standins.mock_program import run_stack
+from swarm.rollout_plan import plan_rollout
+from swarm.values import HealthCheck, RolloutPolicy
 
 HEALTH = HealthCheck(path="/healthcheck", interval=d("2s"), timeout=d("2s"), retries=3, start_period=d("10s"))
 

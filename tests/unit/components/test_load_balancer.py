@@ -7,9 +7,9 @@ import base64
 import pytest
 
 from nginx.config import content_hash
+from standins.mock_program import auto_name, run_stack
 from standins.resource_types import NETWORK, SERVICE_CONFIG
 from tests.unit.conftest import service
-from standins.mock_program import auto_name, run_stack
 
 
 def test_config_is_mounted_from_a_content_addressed_service_config(stack_program):

@@ -14,7 +14,7 @@ from standins.stack_config import REPO_ROOT, StackConfigError
 
 KEY = "swarm-zero-downtime:"
 
-CASES = [
+CASES: list[tuple[dict[str, object], str, str]] = [
     # (overrides, key, fragment of the message)
     ({"realReplicas": 0}, "realReplicas", "'0' must be a whole number >= 1"),
     ({"realReplicas": "two"}, "realReplicas", "'two' must be a whole number >= 1"),
@@ -66,7 +66,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(
-    "overrides,key,fragment", CASES, ids=[f"{c[1]}={str(list(c[0].values())[0])[:20]}" for c in CASES]
+    "overrides,key,fragment", CASES, ids=[f"{c[1]}={str(next(iter(c[0].values())))[:20]}" for c in CASES]
 )
 def test_bad_value_names_key_value_and_allowed(overrides, key, fragment):
     with pytest.raises(SettingsError) as error:
