@@ -1,0 +1,35 @@
+"""The README's config table is generated from Pulumi.yaml and kept in step (CI runs this)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from standins.stack_config import REPO_ROOT
+from tools.config_docs import README, config_table, main, with_table
+
+
+def test_readme_table_is_what_make_docs_writes():
+    assert main(["--check"]) == 0, "README.md's config table is stale: run `make docs`"
+
+
+def test_every_declared_key_has_a_row_with_its_default():
+    declared = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())["config"]
+    rows = config_table().splitlines()[2:]
+    assert [row.split(" | ")[0] for row in rows] == [f"| `{key}`" for key in declared]
+    assert "| `backupEnabled` | `true` |" in config_table()
+
+
+def test_check_fails_on_a_stale_table(tmp_path, monkeypatch):
+    stale = with_table(README.read_text(), "| key | default | what it does |\n| --- | --- | --- |")
+    copy = tmp_path / "README.md"
+    copy.write_text(stale)
+    monkeypatch.setattr("tools.config_docs.README", copy)
+    assert main(["--check"]) == 1
+    assert main([]) == 0
+    assert copy.read_text() == README.read_text()
+
+
+def test_missing_markers_are_an_error():
+    with pytest.raises(ValueError, match="lacks the markers"):
+        with_table("# no table here\n", "| x |")
