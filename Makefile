@@ -5,11 +5,13 @@ VENV := venv
 PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: help venv provision test test-unit test-nginx test-e2e validate render-nginx deploy bench
+.PHONY: help venv provision lint docs test test-unit test-nginx test-e2e validate render-nginx deploy bench
 
 help:
 	@echo "make deploy [STACK=dev]        deploy a stack on the local swarm with the Pulumi CLI (local state)"
-	@echo "make test                      provision docker, swarm, images and nginx, then run every test"
+	@echo "make test                      lint, provision docker, swarm, images and nginx, then run every test"
+	@echo "make lint                      ruff (lint and format check) and mypy"
+	@echo "make docs                      rewrite the README's config table from Pulumi.yaml"
 	@echo "make test-unit                 unit tests (Pulumi mock runtime, no Docker)"
 	@echo "make test-nginx                generated configs against a real nginx 1.30"
 	@echo "make test-e2e                  end-to-end on a real single-node swarm"
@@ -19,7 +21,7 @@ help:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	touch $@
@@ -27,7 +29,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 provision:
 	bash scripts/provision.sh all
 
-test: venv provision
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+docs: venv
+	$(PY) -m tools.config_docs
+
+test: venv lint provision
 	$(PYTEST) tests
 
 test-unit: venv

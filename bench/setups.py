@@ -10,6 +10,7 @@ with the network alias <service> (which is how the tutorial's nginx config finds
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import time
@@ -21,9 +22,9 @@ import docker
 from docker.errors import NotFound
 from docker.types import ContainerSpec, EndpointSpec, Mount, NetworkAttachmentConfig, ServiceMode, TaskTemplate
 
-from standins.swarm_applier import SwarmApplier, remove_network
 from standins.mock_program import run_program
 from standins.stack_config import load_stack_config
+from standins.swarm_applier import SwarmApplier, remove_network
 
 APP_REPO = "szd-testapp"
 NGINX_IMAGE = "szd-nginx:test"
@@ -123,7 +124,11 @@ class TutorialSetup:
             networks=[NetworkAttachmentConfig(network, aliases=["nginx"])],
         )
         self.api.create_service(
-            nginx, name=NGINX, labels=labels, endpoint_spec=EndpointSpec(ports={self.port: (80, "tcp", "host")})
+            nginx,
+            name=NGINX,
+            labels=labels,
+            # The SDK sends the published port as given: an int, as the API wants (types-docker says str).
+            endpoint_spec=EndpointSpec(ports={self.port: (80, "tcp", "host")}),  # type: ignore[dict-item]
         )
         _wait_running(self.api, NGINX, 1)
 
@@ -167,10 +172,8 @@ class TutorialSetup:
     def tear_down(self) -> None:
         services = self.api.services(filters={"label": f"{STACK_LABEL}={PREFIX}"})
         for service in services:
-            try:
+            with contextlib.suppress(NotFound):
                 self.api.remove_service(service["ID"])
-            except NotFound:
-                pass
         deadline = time.monotonic() + 60.0
         for service in services:
             label = f"com.docker.swarm.service.name={service['Spec']['Name']}"

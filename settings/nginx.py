@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nginx.config import UpstreamTuning
 from settings.parsers import (
     NGINX_SECOND_UNITS,
     NGINX_UNITS,
@@ -13,7 +14,6 @@ from settings.parsers import (
     parse_int,
     parse_port,
 )
-from nginx.config import UpstreamTuning
 from settings.reader import ConfigReader, complete
 
 PUBLISH_MODES = ("ingress", "host")

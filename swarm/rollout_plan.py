@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from swarm.values import HealthCheck, RolloutPolicy
 
@@ -34,7 +35,7 @@ class RolloutPlan:
             f" about {self.estimated_seconds:g}s (at most {self.max_seconds:g}s); at least {self.min_tasks_serving} {self.pool} task(s) serving ({cover})"
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi_docker as docker
 
-from swarm.values import HealthCheck, RolloutPolicy
-from swarm.values import Duration
+from swarm.values import Duration, HealthCheck, RolloutPolicy
 
 # pulumi-docker waits this long before its first look at a new service; its
 # wait after an update has fixed timing (7 s, then polls every 5 s or more).
@@ -24,7 +25,7 @@ def http_healthcheck(port: int, health: HealthCheck) -> docker.ServiceTaskSpecCo
     )
 
 
-def _rollout_fields(policy: RolloutPolicy) -> dict:
+def _rollout_fields(policy: RolloutPolicy) -> dict[str, Any]:
     return {
         "parallelism": policy.parallelism,
         "delay": policy.delay.text,

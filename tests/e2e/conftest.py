@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from tests.conftest import require
 from standins.swarm_applier import SwarmApplier
 from standins.swarm_env import PROVISION, docker_ready, port_in_use, swarm_lock
+from tests.conftest import require
 from tests.e2e.harness import PORT, STACK, Deployment
 
 

@@ -10,16 +10,16 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from typing import Self
+from typing import Any, Self
 
 import docker
 import requests
 
-from tests.conftest import record_measurement
-from standins.swarm_applier import LABEL_STACK, SERVICE, ApplyReport, SwarmApplier
 from standins.mock_program import DeclaredProgram, run_program
-from tools.probe import Probe, ProbeOptions, ProbeResult
 from standins.stack_config import load_stack_config
+from standins.swarm_applier import LABEL_STACK, SERVICE, ApplyReport, SwarmApplier
+from tests.conftest import record_measurement
+from tools.probe import Probe, ProbeOptions, ProbeResult
 
 STACK = "e2e"
 BASE_STACK = "dev"
@@ -47,7 +47,8 @@ E2E_OVERRIDES: dict[str, object] = {
     "convergeTimeout": "2m",
 }
 
-LOAD = {"concurrency": 4, "slow_path": "/1000", "slow_share": 0.5, "timeout": 5.0}
+# 4 clients, 2 of them on ~1 s requests, no rate cap.
+LOAD = ProbeOptions(url=URL, concurrency=4, slow_path="/1000", slow_share=0.5, timeout=5.0)
 ANSWER = re.compile(r"^(?P<host>[\w-]+), current time : \d+, version : (?P<version>\S+)$")
 
 
@@ -66,11 +67,17 @@ class Deployment:
     def apply(self, **overrides: object) -> ApplyReport:
         return self.applier.apply(self.program(**overrides))
 
-    def service(self, role: str) -> dict | None:
+    def service(self, role: str) -> dict[str, Any] | None:
         """Inspect output of the "real", "backup" or "nginx" service; None when it is gone."""
         return self.applier.find(SERVICE, f"{E2E_OVERRIDES['appName']}-{role}")
 
-    def running_tasks(self, role: str) -> list[dict]:
+    def existing(self, role: str) -> dict[str, Any]:
+        """Inspect output of a service the scenario needs to be there."""
+        service = self.service(role)
+        assert service is not None, f"the {role} service is gone"
+        return service
+
+    def running_tasks(self, role: str) -> list[dict[str, Any]]:
         service = self.service(role)
         if service is None:
             return []
@@ -79,7 +86,7 @@ class Deployment:
 
     def nginx_config(self) -> tuple[str, str]:
         """(id, name) of the config the nginx service mounts."""
-        (ref,) = self.service("nginx")["Spec"]["TaskTemplate"]["ContainerSpec"]["Configs"]
+        (ref,) = self.existing("nginx")["Spec"]["TaskTemplate"]["ContainerSpec"]["Configs"]
         return ref["ConfigID"], ref["ConfigName"]
 
     def config_exists(self, config_id: str) -> bool:
@@ -138,9 +145,14 @@ class Load:
     """The probe's load through nginx for the length of a ``with`` block."""
 
     def __init__(self) -> None:
-        self.probe = Probe(ProbeOptions(url=URL, **LOAD))
-        self.result: ProbeResult | None = None
+        self.probe = Probe(LOAD)
+        self._result: ProbeResult | None = None
         self.started_at = 0.0
+
+    @property
+    def result(self) -> ProbeResult:
+        assert self._result is not None, "the load is still running"
+        return self._result
 
     def __enter__(self) -> Self:
         self.probe.start()
@@ -149,13 +161,15 @@ class Load:
 
     def at(self, epoch: float) -> float:
         """Seconds into the probe run of a time.time() instant."""
-        return epoch - self.result.started_at if self.result else epoch - self.started_at
+        return epoch - self._result.started_at if self._result else epoch - self.started_at
 
     def __exit__(self, *exc_info: object) -> None:
-        self.result = self.probe.stop()
+        self._result = self.probe.stop()
 
 
-def print_figures(scenario: str, result: ProbeResult, rollout_s: float | None = None, **extra: object) -> dict:
+def print_figures(
+    scenario: str, result: ProbeResult, rollout_s: float | None = None, **extra: object
+) -> dict[str, object]:
     figures = {
         "scenario": scenario,
         "sent": result.sent,

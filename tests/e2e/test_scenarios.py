@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from tests.e2e.harness import E2E_OVERRIDES, Deployment, Load, answers, print_figures
 from standins.swarm_applier import ApplyError, parse_time
+from tests.e2e.harness import E2E_OVERRIDES, Deployment, Load, answers, print_figures
 
 IMAGE = "taskSpec.containerSpec.image"
 SETTLE_S = 3.0  # load before and after each change, so both steady states are measured
@@ -55,7 +55,7 @@ def test_scenario2_real_removed_backup_answers_then_real_again(deployment: Deplo
 
     with Load() as load:
         time.sleep(SETTLE_S)
-        real = d.service("real")
+        real = d.existing("real")
         removed_at = time.time()
         d.api.remove_service(real["ID"])  # the tutorial's `docker service rm`
         service_label = f"com.docker.swarm.service.name={real['Spec']['Name']}"
@@ -96,7 +96,7 @@ def test_scenario3_image_tag_v1_to_v2_zero_downtime(deployment: Deployment):
         rollout_s = time.time() - started
         time.sleep(SETTLE_S)
     result = load.result
-    real, backup = d.service("real"), d.service("backup")
+    real, backup = d.existing("real"), d.existing("backup")
     print_figures(
         "3 image tag v1 -> v2",
         result,
@@ -122,7 +122,7 @@ def test_scenario3_image_tag_v1_to_v2_zero_downtime(deployment: Deployment):
 def test_scenario4_bad_tag_rolls_back_automatically(deployment: Deployment):
     d = deployment
     d.apply(imageTag="v2")
-    backup_before = d.service("backup")
+    backup_before = d.existing("backup")
 
     with Load() as load:
         time.sleep(SETTLE_S)
@@ -132,7 +132,7 @@ def test_scenario4_bad_tag_rolls_back_automatically(deployment: Deployment):
         rollout_s = time.time() - started
         time.sleep(SETTLE_S)
     result = load.result
-    real, backup = d.service("real"), d.service("backup")
+    real, backup = d.existing("real"), d.existing("backup")
     print_figures("4 image tag v2 -> bad (automatic rollback)", result, rollout_s, error=str(failure.value))
 
     assert result.failed == 0, d.explain(load)
@@ -142,6 +142,7 @@ def test_scenario4_bad_tag_rolls_back_automatically(deployment: Deployment):
     assert real["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] == "szd-testapp:v2"
     assert task_images(d, "real") == {"szd-testapp:v2"}
     # The real pool failed first, so the backup pool was never touched.
+    assert failure.value.report is not None
     assert failure.value.report.changed() == {REAL: ("update", (IMAGE,))}
     assert backup["Version"]["Index"] == backup_before["Version"]["Index"]
     assert task_images(d, "backup") == {"szd-testapp:v2"}

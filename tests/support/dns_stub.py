@@ -18,6 +18,7 @@ caches. Only loopback: the stub binds 127.0.0.1 unless told otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import select
 import socket
@@ -118,7 +119,8 @@ class DnsStub:
         self._sock.close()
 
     def __enter__(self) -> Self:
-        return self.start()
+        self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
@@ -134,10 +136,8 @@ class DnsStub:
                 return
             reply = self.answer(packet)
             if reply is not None:
-                try:
+                with contextlib.suppress(OSError):
                     self._sock.sendto(reply, peer)
-                except OSError:
-                    pass
 
     def answer(self, packet: bytes) -> bytes | None:
         """The reply to one query packet; None when it is not worth answering."""
@@ -153,6 +153,7 @@ class DnsStub:
             rcode = RCODE_FORMERR if opcode == 0 else RCODE_NOTIMP
             return _header(ident, opcode, recursion_desired, rcode, qdcount=0, ancount=0)
         name, qtype, qclass, question = parsed
+        answers: tuple[str, ...]
         with self._lock:
             known = name in self._records
             addresses = self._records.get(name, ())

@@ -20,6 +20,7 @@ the config itself is not changed for that.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -285,10 +286,8 @@ class NginxSandbox:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             for pid in workers:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             self.proc.kill()
             self.proc.wait(5)
 

@@ -18,8 +18,8 @@ import pulumi
 from nginx.config import NginxConfigArgs, nginx_config_args, render_nginx_config
 from settings import StackSettings, load_settings
 from standins.mock_program import run_stack
-from tools.render_nginx import nginx_config
 from standins.stack_config import load_stack_config, project_name
+from tools.render_nginx import nginx_config
 
 
 def program_config(stack: str, overrides: dict[str, Any] | None = None) -> str:

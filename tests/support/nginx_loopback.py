@@ -140,18 +140,23 @@ class LoopbackSite:
         self.dns = DnsStub()
         self.apps: dict[str, AppProcess] = {}
         self.nginx = NginxSandbox(install)
-        self.args: NginxConfigArgs | None = None
+        self._args: NginxConfigArgs | None = None
         self.config = ""
         self.blackholes: list[Blackhole] = []
 
     @property
+    def args(self) -> NginxConfigArgs:
+        """The template's args of the running config (set by start())."""
+        assert self._args is not None, "site not started"
+        return self._args
+
+    @property
     def real_name(self) -> str:
-        assert self.args is not None
         return self.args.real.host
 
     @property
     def backup_name(self) -> str:
-        assert self.args is not None and self.args.backup is not None
+        assert self.args.backup is not None
         return self.args.backup.host
 
     @property
@@ -166,7 +171,7 @@ class LoopbackSite:
             listen_port = free_port("0.0.0.0")
             # Only the resolver address and the listen port differ from what the
             # program mounts (loopback_config checks that line by line).
-            self.config, self.args = loopback_config(
+            self.config, self._args = loopback_config(
                 self.stack, {"appPort": self.port, **self.overrides}, resolver=self.dns.address, listen_port=listen_port
             )
             if resolvable:
@@ -190,7 +195,6 @@ class LoopbackSite:
 
     def publish_pools(self) -> None:
         """DNS records for both pools' first addresses, as Swarm's DNS would have them."""
-        assert self.args is not None
         self.dns.set(self.real_name, REAL_ADDRESSES)
         if self.args.backup is not None:
             self.dns.set(self.backup_name, BACKUP_ADDRESSES)
@@ -240,7 +244,8 @@ class LoopbackSite:
         self.dns.stop()
 
     def __enter__(self) -> Self:
-        return self.start()
+        self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()

@@ -15,6 +15,12 @@ from .testapp_process import AppProcess, free_port, start_testapp
 
 BODY = re.compile(r"^(?P<name>.+), current time : (?P<ms>\d+), version : (?P<version>\S+)$")
 
+
+def body(text: str) -> re.Match[str]:
+    match = BODY.match(text)
+    assert match, f"not the app's answer: {text!r}"
+    return match
+
 StartApp = Callable[..., AppProcess]
 
 
@@ -58,7 +64,7 @@ def test_time_path_sleeps_that_many_milliseconds(app: AppProcess) -> None:
 
     assert time.monotonic() - started >= 0.3
     assert response.status_code == 200
-    assert BODY.match(response.text)["version"] == "v2"
+    assert body(response.text)["version"] == "v2"
 
 
 def test_healthcheck(app: AppProcess) -> None:
@@ -78,7 +84,7 @@ def test_post_answers_like_get(app: AppProcess, path: str) -> None:
         for _ in range(2):
             response = session.post(f"{app.url}{path}", data=b"x" * 100_000, timeout=5)
             assert response.status_code == 200
-            assert BODY.match(response.text)["name"] == "real-1"
+            assert body(response.text)["name"] == "real-1"
 
 
 @pytest.mark.parametrize("path", ["/nope", "/12a", "/healthcheck/x", "/healthcheckz", "/1/2"])
@@ -91,7 +97,7 @@ def test_bad_version_serves_but_never_passes_healthcheck(start_app: StartApp) ->
 
     response = requests.get(f"{bad.url}/", timeout=5)
     assert response.status_code == 200
-    assert BODY.match(response.text)["version"] == "bad"
+    assert body(response.text)["version"] == "bad"
     assert requests.get(f"{bad.url}/healthcheck", timeout=5).status_code == 500
     assert requests.get(f"{bad.url}/healthcheck/10", timeout=5).status_code == 500
 
@@ -117,7 +123,7 @@ def test_sigterm_finishes_in_flight_request_and_refuses_new_ones(app: AppProcess
         try:
             response = requests.get(f"{app.url}/1000", timeout=10)
             result["status"] = response.status_code
-            result["version"] = BODY.match(response.text)["version"]
+            result["version"] = body(response.text)["version"]
             result["connection"] = response.headers.get("Connection")
         except requests.RequestException as exc:
             result["error"] = exc

@@ -61,7 +61,7 @@ class AppProcess:
     def start(self, timeout: float = 10.0) -> AppProcess:
         """Start the app and return once /healthcheck answers (any status: "bad" answers 500)."""
         if self.running():
-            raise RuntimeError(f"testapp {self.name} is already running (pid {self.proc.pid})")
+            raise RuntimeError(f"testapp {self.name} is already running (pid {self.pid})")
         # Append mode: the log survives restarts and reading it never moves the writer.
         with open(self._log_path, "ab") as log:
             self.proc = subprocess.Popen(
