@@ -19,7 +19,7 @@ from standins.mock_program import DeclaredProgram, run_program
 from standins.stack_config import load_stack_config
 from standins.swarm_applier import LABEL_STACK, SERVICE, ApplyReport, SwarmApplier
 from tests.conftest import record_measurement
-from tools.probe import Probe, ProbeOptions, ProbeResult
+from tools.probe import Probe, ProbeOptions, ProbeResult, format_summary
 
 STACK = "e2e"
 BASE_STACK = "dev"
@@ -181,6 +181,6 @@ def print_figures(
         "rollout_s": None if rollout_s is None else round(rollout_s, 1),
         **extra,
     }
-    print(f"\n=== {scenario}\nFIGURES {json.dumps(figures)}\n{result.summary()}", flush=True)
+    print(f"\n=== {scenario}\nFIGURES {json.dumps(figures)}\n{format_summary(result)}", flush=True)
     record_measurement("end-to-end on the swarm: what each scenario measured", f"FIGURES {json.dumps(figures)}")
     return figures

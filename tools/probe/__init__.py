@@ -7,12 +7,18 @@ Library use, for tests that load the app while something else (a rollout) happen
     ...  # the rollout
     result = probe.stop()
     assert result.failed == 0 and set(result.last(3).by_pool) == {"real"}
+    print(format_summary(result))
 
 CLI: python -m tools.probe --help
 """
 
-from .load import Probe, Progress, check_reachable, run_probe
+# Each module imports only from modules below it here, so no import is circular
+# or deferred: options, classify <- result (data) <- load (engine) <- report,
+# chart (formatting) <- cli. tests/unit/tools/test_probe.py holds them to it.
+from .cli import run_probe
+from .load import Probe, Progress, check_reachable
 from .options import DEFAULT_POOL_PATTERN, OptionError, ProbeOptions
+from .report import format_summary
 from .result import ProbeResult, Sample, Second
 
 __all__ = [
@@ -25,5 +31,6 @@ __all__ = [
     "Sample",
     "Second",
     "check_reachable",
+    "format_summary",
     "run_probe",
 ]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from itertools import cycle
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .result import ProbeResult
+from .result import ProbeResult
 
 INSTALL_HINT = "--chart needs matplotlib; install it with: pip install matplotlib"
 POOL_COLOURS = {"real": "#2e7d32", "backup": "#f9a825", "unknown": "#9e9e9e"}

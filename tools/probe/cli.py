@@ -1,4 +1,4 @@
-"""Command line: python -m tools.probe URL --duration S --concurrency N ..."""
+"""Command line (python -m tools.probe URL --duration S --concurrency N ...) and the timed run behind it."""
 
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ import argparse
 import json
 import math
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from .chart import ChartUnavailable, require_matplotlib, write_chart
-from .load import check_reachable, run_probe
+from .load import Probe, check_reachable
 from .options import DEFAULT_POOL_PATTERN, DEFAULT_SLOW_SHARE, METHODS, OptionError, ProbeOptions, is_positive
-from .report import format_totals
+from .report import format_progress, format_summary, format_totals
+from .result import ProbeResult
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+PROGRESS_INTERVAL_S = 0.5
 
 DESCRIPTION = """\
 Steady HTTP load beside a deploy: counts every dropped request and shows
@@ -69,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     live = sys.stderr if sys.stderr.isatty() and not args.quiet else None
     result = run_probe(options, args.duration, progress=live)
-    print(format_totals(result) if args.quiet else result.summary())
+    print(format_totals(result) if args.quiet else format_summary(result))
     try:
         if args.json:
             Path(args.json).write_text(json.dumps(result.to_dict(), indent=2) + "\n")
@@ -79,6 +83,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"probe: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK if result.failed <= args.max_failures else EXIT_FAILURES
+
+
+# Here rather than in the load engine because the progress line is text for a
+# terminal: the engine stays below the formatting it would otherwise need.
+def run_probe(options: ProbeOptions, duration: float, progress: TextIO | None = None) -> ProbeResult:
+    """Load for `duration` seconds, refreshing a progress line on `progress` if given.
+
+    Ctrl-C ends the run early and returns what was measured until then.
+    """
+    if not is_positive(duration):
+        raise OptionError("duration", f"must be a number greater than 0, got {duration:g}")
+    probe = Probe(options)
+    probe.start()
+    deadline = time.monotonic() + duration
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(PROGRESS_INTERVAL_S, left))
+            if progress is not None:
+                progress.write("\r" + format_progress(probe.progress()) + "\033[K")
+                progress.flush()
+    except KeyboardInterrupt:
+        pass
+    if progress is not None:
+        progress.write("\r\033[K")
+        progress.flush()
+    return probe.stop()
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -6,16 +6,13 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import TextIO
 
 import requests
 
 from .classify import OTHER_CONNECTION_ERROR, failure_kind, http_failure, pool_of
-from .options import OptionError, ProbeOptions, is_positive
-from .report import format_progress
+from .options import ProbeOptions
 from .result import ProbeResult, Sample, nearest_rank
 
-PROGRESS_INTERVAL_S = 0.5
 PROGRESS_WINDOW_S = 5.0
 
 
@@ -132,30 +129,6 @@ def check_reachable(options: ProbeOptions) -> str | None:
         # "other" alone would hide the cause (TLS, DNS, proxy) from someone starting a run.
         return f"{kind} ({exc})" if kind == OTHER_CONNECTION_ERROR else kind
     return None
-
-
-def run_probe(options: ProbeOptions, duration: float, progress: TextIO | None = None) -> ProbeResult:
-    """Load for `duration` seconds, refreshing a progress line on `progress` if given.
-
-    Ctrl-C ends the run early and returns what was measured until then.
-    """
-    if not is_positive(duration):
-        raise OptionError("duration", f"must be a number greater than 0, got {duration:g}")
-    probe = Probe(options)
-    probe.start()
-    deadline = time.monotonic() + duration
-    try:
-        while (left := deadline - time.monotonic()) > 0:
-            time.sleep(min(PROGRESS_INTERVAL_S, left))
-            if progress is not None:
-                progress.write("\r" + format_progress(probe.progress()) + "\033[K")
-                progress.flush()
-    except KeyboardInterrupt:
-        pass
-    if progress is not None:
-        progress.write("\r\033[K")
-        progress.flush()
-    return probe.stop()
 
 
 def _ms_since(start: float) -> float:

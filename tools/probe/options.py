@@ -7,8 +7,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from swarm.naming import POOL_PATTERN as DEFAULT_POOL_PATTERN
+from swarm.naming import POOL_PATTERN
 
+# A name of this module's own: strict mypy re-exports no imported name.
+DEFAULT_POOL_PATTERN = POOL_PATTERN
 DEFAULT_SLOW_SHARE = 0.25
 METHODS = ("GET", "POST")
 

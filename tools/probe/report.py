@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .load import Progress
-    from .result import ProbeResult
+from .load import Progress
+from .result import ProbeResult
 
 # Long runs are folded into at most this many rows so the table stays on one screen.
 MAX_TIMELINE_ROWS = 30

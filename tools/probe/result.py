@@ -12,7 +12,6 @@ from typing import Any
 
 from .classify import failure_order, pool_order
 from .options import ProbeOptions
-from .report import format_summary
 
 PERCENTILES = (50.0, 95.0, 99.0)
 # A 7 s run stops a few ms late; samples sent in that overshoot are folded into
@@ -134,9 +133,6 @@ class ProbeResult:
             "failures": [{"t": round(t, 3), "kind": kind} for t, kind in failures[:failure_limit]],
             "failures_truncated": len(failures) > failure_limit,
         }
-
-    def summary(self) -> str:
-        return format_summary(self)
 
     @cached_property
     def _ok_latencies(self) -> list[float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import importlib.util
 import io
 import json
@@ -19,10 +21,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require
-from tools.probe import Probe, ProbeOptions, ProbeResult, Sample, run_probe
+from tools.probe import Probe, ProbeOptions, ProbeResult, Sample, format_summary, run_probe
 from tools.probe.cli import main
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
+PROBE_PACKAGE = REPO / "tools" / "probe"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -120,10 +123,8 @@ class _AppServer(ThreadingHTTPServer):
         self.server_close()
         with self.lock:
             for connection in self.connections:
-                try:
+                with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 @pytest.fixture
@@ -305,7 +306,7 @@ def test_timeline_percentiles_and_json_from_known_samples() -> None:
     assert data["started_at"] == "2023-11-14T22:13:20+00:00"
     json.dumps(data)  # serialisable as is
 
-    text = result.summary()
+    text = format_summary(result)
     assert "sent 32, ok 11, failed 21" in text
     assert "failures: connection refused 1, HTTP 502 20" in text
     assert "pools: backup 1, real 10" in text
@@ -458,3 +459,36 @@ def test_module_runs_with_help() -> None:
 
     assert done.returncode == 0
     assert "--slow-share" in done.stdout and "Exit status" in done.stdout
+
+
+# --- module layers ---------------------------------------------------------------
+
+# Lowest first; a module may import only from a layer below its own.
+LAYERS = [{"options", "classify"}, {"result"}, {"load"}, {"report", "chart"}, {"cli"}]
+
+
+def _layer(module: str) -> int:
+    return next(i for i, names in enumerate(LAYERS) if module in names)
+
+
+def _siblings_imported(tree: ast.Module) -> Iterator[str]:
+    # ast.walk sees every import, also those under TYPE_CHECKING or inside a function.
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            yield from [node.module.split(".")[0]] if node.module else [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tools.probe."):
+            yield node.module.split(".")[2]
+        elif isinstance(node, ast.Import):
+            yield from (a.name.split(".")[2] for a in node.names if a.name.startswith("tools.probe."))
+
+
+def test_probe_modules_import_only_from_lower_layers() -> None:
+    modules = {path.stem for path in PROBE_PACKAGE.glob("*.py")} - {"__init__", "__main__"}
+    assert modules == set().union(*LAYERS), "a new probe module needs a place in LAYERS"
+    upward = [
+        f"{module} imports {imported}"
+        for module in sorted(modules)
+        for imported in _siblings_imported(ast.parse((PROBE_PACKAGE / f"{module}.py").read_text()))
+        if _layer(imported) >= _layer(module)
+    ]
+    assert upward == []
