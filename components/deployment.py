@@ -12,7 +12,7 @@ from components.base import child_options, component_type
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import OverlayNetwork
 from nginx.config import UpstreamTuning, nginx_config_args
-from swarm.naming import BACKUP, REAL, pool_alias
+from swarm.naming import BACKUP, REAL, network_name, nginx_name, pool_alias, pool_name
 from swarm.values import Duration, HealthCheck, RolloutPolicy
 
 
@@ -50,11 +50,11 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ZeroDowntimeDeploymentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(component_type("ZeroDowntimeDeployment"), name, None, opts)
-        network = OverlayNetwork(f"{name}-net", opts=child_options(self, opts))
+        network = OverlayNetwork(network_name(name), opts=child_options(self, opts))
 
         def pool(role: str, replicas: int, after: list[pulumi.Resource]) -> AppPool:
             return AppPool(
-                f"{name}-{role}",
+                pool_name(name, role),
                 AppPoolArgs(
                     role=role,
                     alias=pool_alias(args.app_name, role),
@@ -78,7 +78,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
         backup = pool(BACKUP, args.backup_replicas, [real]) if args.backup_replicas is not None else None
         pools = [real] + ([backup] if backup else [])
         load_balancer = LoadBalancer(
-            f"{name}-nginx",
+            nginx_name(name),
             LoadBalancerArgs(
                 image=args.nginx_image,
                 replicas=args.nginx_replicas,

@@ -10,19 +10,19 @@ import pulumi_docker as docker
 
 from components.base import child_options, component_type
 from nginx.config import HEALTH_PATH, NGINX_PORT, NginxConfigArgs, content_hash, render_nginx_config
-from settings.parsers import parse_duration
+from swarm.naming import nginx_config_name
 from swarm.service_spec import converge_config, http_healthcheck, rollback_config, update_config
-from swarm.values import Duration, HealthCheck, RolloutPolicy
+from swarm.values import SECOND, Duration, HealthCheck, RolloutPolicy
 
 CONFIG_PATH = "/etc/nginx/conf.d/default.conf"
 
 # nginx starts in well under a second; these need no tuning per stack.
 NGINX_HEALTH = HealthCheck(
     path=HEALTH_PATH,
-    interval=parse_duration("2s"),
-    timeout=parse_duration("2s"),
+    interval=Duration(2 * SECOND),
+    timeout=Duration(2 * SECOND),
     retries=3,
-    start_period=parse_duration("2s"),
+    start_period=Duration(2 * SECOND),
 )
 
 
@@ -31,9 +31,9 @@ def nginx_rollout(publish_mode: str, failure_action: str) -> RolloutPolicy:
     # cannot start before the old one lets go, so only ingress can start first.
     return RolloutPolicy(
         parallelism=1,
-        delay=parse_duration("0s"),
+        delay=Duration(0),
         order="start-first" if publish_mode == "ingress" else "stop-first",
-        monitor=parse_duration(f"{NGINX_HEALTH.seconds_to_unhealthy:g}s"),
+        monitor=NGINX_HEALTH.time_to_unhealthy,
         failure_action=failure_action,
     )
 
@@ -62,7 +62,7 @@ class LoadBalancer(pulumi.ComponentResource):
         # content gets a new resource, the service moves to it, and only then
         # does Pulumi delete the old one.
         config = docker.ServiceConfig(
-            f"{name}-conf-{self.config_sha256[:12]}",
+            nginx_config_name(name, self.config_sha256),
             data=base64.b64encode(rendered.encode()).decode(),
             opts=child,
         )

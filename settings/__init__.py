@@ -14,15 +14,18 @@ from dataclasses import dataclass
 
 import pulumi
 
+from settings import app, health, nginx, pools, rollout
 from settings.app import AppSettings, read_app
 from settings.health import read_health
 from settings.nginx import NginxSettings, check_nginx, read_nginx
+from settings.parsers import Rule
 from settings.pools import PoolSettings, read_pools
 from settings.reader import ConfigReader, SettingsError, complete
-from settings.rollout import ROLLBACK_FAILURE_ACTIONS, UPDATE_FAILURE_ACTIONS, check_rollout, read_rollout
+from settings.rollout import check_rollout, read_rollout
 from swarm.values import HealthCheck, RolloutPolicy
 
 __all__ = [
+    "RULES",
     "AppSettings",
     "NginxSettings",
     "PoolSettings",
@@ -30,6 +33,10 @@ __all__ = [
     "StackSettings",
     "load_settings",
 ]
+
+
+# Every key's rule, by key: what the README's table says each key accepts.
+RULES: dict[str, Rule[object]] = {**app.RULES, **pools.RULES, **health.RULES, **rollout.RULES, **nginx.RULES}
 
 
 @dataclass(frozen=True)
@@ -50,8 +57,8 @@ def load_settings(config: pulumi.Config | None = None) -> StackSettings:
         app=read_app(r),
         pools=read_pools(r),
         health=read_health(r),
-        update=read_rollout(r, "update", UPDATE_FAILURE_ACTIONS),
-        rollback=read_rollout(r, "rollback", ROLLBACK_FAILURE_ACTIONS),
+        update=read_rollout(r, "update"),
+        rollback=read_rollout(r, "rollback"),
         nginx=read_nginx(r),
     )
     check_rollout(r, "update")

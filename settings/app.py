@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settings.parsers import parse_dns_label, parse_hostname, parse_port, parse_repository, parse_tag
-from settings.reader import ConfigReader, complete
+from settings.parsers import HOSTNAME, PORT, REPOSITORY, TAG, Rule, dns_label
+from settings.reader import ConfigReader, complete, section_reader
+from swarm.naming import APP_NAME_MAX
 
-# "-backup" is the longest suffix the program appends; 40 keeps the aliases DNS labels.
-APP_NAME_MAX = 40
+RULES: dict[str, Rule[object]] = {
+    "appName": dns_label(APP_NAME_MAX),
+    "appImage": REPOSITORY,
+    "imageTag": TAG,
+    "appPort": PORT,
+    "publicHost": HOSTNAME,
+}
 
 
 @dataclass(frozen=True)
@@ -25,11 +31,12 @@ class AppSettings:
 
 
 def read_app(r: ConfigReader) -> AppSettings | None:
+    read = section_reader(r, RULES)
     return complete(
         AppSettings,
-        name=r.read("appName", parse_dns_label, APP_NAME_MAX),
-        repository=r.read("appImage", parse_repository),
-        tag=r.read("imageTag", parse_tag),
-        port=r.read("appPort", parse_port),
-        public_host=r.read("publicHost", parse_hostname),
+        name=read("appName"),
+        repository=read("appImage"),
+        tag=read("imageTag"),
+        port=read("appPort"),
+        public_host=read("publicHost"),
     )

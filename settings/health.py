@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from settings.parsers import parse_duration, parse_int, parse_url_path
-from settings.reader import ConfigReader, complete
-from swarm.values import HealthCheck
+from settings.parsers import URL_PATH, DurationRule, Integer, Rule
+from settings.reader import ConfigReader, complete, section_reader
+from swarm.values import HOUR, MILLISECOND, MINUTE, HealthCheck
+
+# Docker refuses an interval or timeout under 1 ms (daemon: "cannot be less than 1ms").
+CHECK_TIME = DurationRule(MILLISECOND, 10 * MINUTE)
+RULES: dict[str, Rule[object]] = {
+    "healthCheckPath": URL_PATH,
+    "healthCheckInterval": CHECK_TIME,
+    "healthCheckTimeout": CHECK_TIME,
+    "healthCheckRetries": Integer(1, 100),
+    "healthCheckStartPeriod": DurationRule(0, HOUR),
+}
 
 
 def read_health(r: ConfigReader) -> HealthCheck | None:
+    read = section_reader(r, RULES)
     return complete(
         HealthCheck,
-        path=r.read("healthCheckPath", parse_url_path),
-        interval=r.read("healthCheckInterval", parse_duration, positive=True),
-        timeout=r.read("healthCheckTimeout", parse_duration, positive=True),
-        retries=r.read("healthCheckRetries", parse_int, 1, 100),
-        start_period=r.read("healthCheckStartPeriod", parse_duration),
+        path=read("healthCheckPath"),
+        interval=read("healthCheckInterval"),
+        timeout=read("healthCheckTimeout"),
+        retries=read("healthCheckRetries"),
+        start_period=read("healthCheckStartPeriod"),
     )

@@ -6,17 +6,31 @@ from dataclasses import dataclass
 
 from nginx.config import UpstreamTuning
 from settings.parsers import (
+    IMAGE_REFERENCE,
     NGINX_SECOND_UNITS,
     NGINX_UNITS,
-    parse_choice,
-    parse_duration,
-    parse_image_reference,
-    parse_int,
-    parse_port,
+    PORT,
+    Choice,
+    DurationRule,
+    Integer,
+    Rule,
 )
-from settings.reader import ConfigReader, complete
+from settings.reader import ConfigReader, complete, section_reader
+from swarm.values import HOUR, MILLISECOND, SECOND
 
-PUBLISH_MODES = ("ingress", "host")
+RULES: dict[str, Rule[object]] = {
+    "nginxImage": IMAGE_REFERENCE,
+    "nginxReplicas": Integer(1, 100),
+    "publishedPort": PORT,
+    "publishMode": Choice(("ingress", "host")),
+    "nginxMaxFails": Integer(1, 100),
+    "nginxFailTimeout": DurationRule(SECOND, HOUR, NGINX_SECOND_UNITS),
+    # nginx: proxy_connect_timeout "usually cannot exceed 75 seconds".
+    "nginxConnectTimeout": DurationRule(MILLISECOND, 75 * SECOND, NGINX_UNITS),
+    "nginxResolverValid": DurationRule(SECOND, HOUR, NGINX_SECOND_UNITS),
+    "nginxNextUpstreamTries": Integer(1, 100),
+    "nginxNextUpstreamTimeout": DurationRule(MILLISECOND, HOUR, NGINX_UNITS),
+}
 
 
 @dataclass(frozen=True)
@@ -29,20 +43,21 @@ class NginxSettings:
 
 
 def read_nginx(r: ConfigReader) -> NginxSettings | None:
+    read = section_reader(r, RULES)
     return complete(
         NginxSettings,
-        image=r.read("nginxImage", parse_image_reference),
-        replicas=r.read("nginxReplicas", parse_int, 1),
-        published_port=r.read("publishedPort", parse_port),
-        publish_mode=r.read("publishMode", parse_choice, PUBLISH_MODES),
+        image=read("nginxImage"),
+        replicas=read("nginxReplicas"),
+        published_port=read("publishedPort"),
+        publish_mode=read("publishMode"),
         upstream=complete(
             UpstreamTuning,
-            max_fails=r.read("nginxMaxFails", parse_int, 1, 100),
-            fail_timeout=r.read("nginxFailTimeout", parse_duration, NGINX_SECOND_UNITS, positive=True),
-            connect_timeout=r.read("nginxConnectTimeout", parse_duration, NGINX_UNITS, positive=True),
-            resolver_valid=r.read("nginxResolverValid", parse_duration, NGINX_SECOND_UNITS, positive=True),
-            next_upstream_tries=r.read("nginxNextUpstreamTries", parse_int, 1, 100),
-            next_upstream_timeout=r.read("nginxNextUpstreamTimeout", parse_duration, NGINX_UNITS, positive=True),
+            max_fails=read("nginxMaxFails"),
+            fail_timeout=read("nginxFailTimeout"),
+            connect_timeout=read("nginxConnectTimeout"),
+            resolver_valid=read("nginxResolverValid"),
+            next_upstream_tries=read("nginxNextUpstreamTries"),
+            next_upstream_timeout=read("nginxNextUpstreamTimeout"),
         ),
     )
 

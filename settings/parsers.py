@@ -1,131 +1,191 @@
-"""Parsers for stack config values.
+"""Rules for stack config values: what each key accepts, and the parsed value.
 
-Each parser takes the raw string Pulumi hands the program and either returns a
-typed value or raises ``InvalidValue`` with what is allowed; the section
-readers turn those into one message per key. Everything that later reaches the nginx
-template or a Swarm spec passes through here first.
+Every rule takes the raw string Pulumi hands the program and either returns a
+typed value or raises ``InvalidValue`` saying what is allowed; ``allowed`` is
+the same text, shown in the README's table of keys. Only ASCII is accepted
+where a digit or a letter is meant (Python's ``\\d`` and ``\\w`` take any
+script's), and every number is bounded before it is converted, so no value
+can overflow, lose precision or reach the nginx config or a Swarm spec
+unchecked.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
-from swarm.values import Duration
+from swarm.values import HOUR, MILLISECOND, MINUTE, SECOND, Duration, go_duration
+
+T_co = TypeVar("T_co", covariant=True)
 
 
 class InvalidValue(ValueError):
     """A config value that does not parse; the text says what is allowed."""
 
 
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_DURATION_PART = re.compile(r"(\d+)(ns|us|ms|s|m|h)")
-SWARM_UNITS = ("ns", "us", "ms", "s", "m", "h")
-NGINX_UNITS = ("ms", "s", "m", "h")
+class Rule(Protocol[T_co]):
+    @property
+    def allowed(self) -> str:
+        """What the key accepts, as the README and the error messages say it."""
+        ...
+
+    def parse(self, raw: str) -> T_co: ...
+
+
+def _reject(rule: Rule[object]) -> InvalidValue:
+    return InvalidValue(f"must be {rule.allowed}")
+
+
+@dataclass(frozen=True)
+class Integer:
+    minimum: int
+    maximum: int
+
+    @property
+    def allowed(self) -> str:
+        return f"a whole number from {self.minimum} to {self.maximum}"
+
+    def parse(self, raw: str) -> int:
+        # Ten digits bound the work int() does (a 5000-digit string would raise).
+        text = raw.strip()
+        if not re.fullmatch(r"[+-]?[0-9]{1,10}", text, re.ASCII):
+            raise _reject(self)
+        value = int(text)
+        if not self.minimum <= value <= self.maximum:
+            raise _reject(self)
+        return value
+
+
+PORT = Integer(1, 65535)
+
+_UNIT_NANOS = {"ms": MILLISECOND, "s": SECOND, "m": MINUTE, "h": HOUR}
+_DURATION_PART = re.compile(r"([0-9]+)(ms|s|m|h)", re.ASCII)
+SWARM_UNITS = ("ms", "s", "m", "h")
+NGINX_UNITS = SWARM_UNITS
 # nginx parses resolver valid= and fail_timeout= in whole seconds (ngx_parse_time is_sec).
 NGINX_SECOND_UNITS = ("s", "m", "h")
 
 
-def parse_duration(raw: str, units: Iterable[str] = SWARM_UNITS, positive: bool = False) -> Duration:
-    """Parse Go-style durations such as ``10s`` or ``1m30s`` (Swarm's format)."""
-    units = tuple(units)
-    allowed = f"a {'non-zero ' if positive else ''}duration such as 10s, 500ms or 1m30s (units: {', '.join(units)})"
-    text = raw.strip()
-    parts = _DURATION_PART.findall(text)
-    if not text or "".join(n + u for n, u in parts) != text or any(u not in units for _, u in parts):
-        raise InvalidValue(f"must be {allowed}")
-    seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)
-    if positive and seconds == 0:
-        raise InvalidValue(f"must be {allowed}")
-    return Duration(text, seconds)
+@dataclass(frozen=True)
+class DurationRule:
+    """A Go-style duration such as 10s or 1m30s (Swarm's form), in whole units, within bounds."""
+
+    minimum: int
+    maximum: int
+    units: tuple[str, ...] = SWARM_UNITS
+
+    @property
+    def allowed(self) -> str:
+        return (
+            f"a duration from {go_duration(self.minimum)} to {go_duration(self.maximum)}"
+            f" such as 10s, 500ms or 1m30s (units: {', '.join(self.units)})"
+        )
+
+    def parse(self, raw: str) -> Duration:
+        text = raw.strip()
+        parts = _DURATION_PART.findall(text)
+        if not text or "".join(n + u for n, u in parts) != text or any(u not in self.units for _, u in parts):
+            raise _reject(self)
+        # Any part longer than the maximum's digits is out of range: checked
+        # before int() so "1" followed by 400 zeros costs nothing.
+        if any(len(n) > len(str(self.maximum)) for n, _ in parts):
+            raise _reject(self)
+        nanos = sum(int(n) * _UNIT_NANOS[u] for n, u in parts)
+        if not self.minimum <= nanos <= self.maximum:
+            raise _reject(self)
+        return Duration(nanos)
 
 
-def parse_int(raw: str, minimum: int, maximum: int | None = None) -> int:
-    bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-    if not re.fullmatch(r"[+-]?\d+", raw.strip()):
-        raise InvalidValue(f"must be a whole number {bound}")
-    value = int(raw)
-    if value < minimum or (maximum is not None and value > maximum):
-        raise InvalidValue(f"must be a whole number {bound}")
-    return value
+@dataclass(frozen=True)
+class Choice:
+    choices: tuple[str, ...]
+
+    @property
+    def allowed(self) -> str:
+        return f"one of: {', '.join(self.choices)}"
+
+    def parse(self, raw: str) -> str:
+        if raw not in self.choices:
+            raise _reject(self)
+        return raw
 
 
-def parse_port(raw: str) -> int:
-    return parse_int(raw, 1, 65535)
+class Boolean:
+    # The Pulumi CLI reads stack files as YAML 1.2: only true and false are booleans.
+    allowed = "true or false"
+
+    def parse(self, raw: str) -> bool:
+        if raw not in ("true", "false"):
+            raise _reject(self)
+        return raw == "true"
 
 
-def parse_bool(raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered not in ("true", "false"):
-        raise InvalidValue("must be true or false")
-    return lowered == "true"
+@dataclass(frozen=True)
+class Pattern:
+    """A string that fully matches an ASCII regex and is at most ``max_length`` long."""
+
+    regex: str
+    max_length: int
+    allowed: str
+
+    def parse(self, raw: str) -> str:
+        if len(raw) > self.max_length or not re.fullmatch(self.regex, raw, re.ASCII):
+            raise _reject(self)
+        return raw
 
 
-def parse_choice(raw: str, choices: Iterable[str]) -> str:
-    choices = tuple(choices)
-    if raw not in choices:
-        raise InvalidValue(f"must be one of: {', '.join(choices)}")
-    return raw
-
-
-# Docker's reference grammar (distribution/reference): lowercase path
-# components separated by '/', an optional registry host[:port] first.
+# Docker's reference grammar (distribution/reference). The first component is a
+# registry host only when it has a '.' or a ':' or is localhost, as the docker
+# CLI splits it (splitDockerDomain); every path component is lowercase.
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
-_DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?"
+_HOST_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+_DOMAIN = rf"(?:localhost(?::[0-9]+)?|{_HOST_LABEL}(?:\.{_HOST_LABEL})+(?::[0-9]+)?|{_HOST_LABEL}:[0-9]+)"
 _REPOSITORY = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
-_TAG = r"[\w][\w.-]{0,127}"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 _DIGEST = r"sha256:[a-f0-9]{64}"
-_REPOSITORY_RE = re.compile(_REPOSITORY)
-_TAG_RE = re.compile(_TAG)
-_REFERENCE_RE = re.compile(rf"{_REPOSITORY}(?::{_TAG})?(?:@{_DIGEST})?")
+IMAGE_NAME_MAX = 255
+
+TAG = Pattern(_TAG, 128, "an image tag: 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'")
+IMAGE_REFERENCE = Pattern(
+    rf"{_REPOSITORY}(?::{_TAG})?(?:@{_DIGEST})?",
+    IMAGE_NAME_MAX,
+    "an image reference such as nginx:1.30-alpine or registry.example.com/nginx@sha256:<64 hex>",
+)
 
 
-def parse_repository(raw: str) -> str:
+class Repository:
     """An image repository without tag or digest: the tag is a key of its own."""
-    if _REFERENCE_RE.fullmatch(raw) and not _REPOSITORY_RE.fullmatch(raw):
+
+    allowed = "an image repository such as windowforsun/test-web or registry.example.com:5000/team/app (lowercase)"
+
+    def parse(self, raw: str) -> str:
+        if len(raw) <= IMAGE_NAME_MAX and re.fullmatch(_REPOSITORY, raw, re.ASCII):
+            return raw
+        try:
+            IMAGE_REFERENCE.parse(raw)
+        except InvalidValue:
+            raise _reject(self) from None
         raise InvalidValue("must be an image repository without tag or digest (set the tag in imageTag)")
-    if not _REPOSITORY_RE.fullmatch(raw) or len(raw) > 255:
-        raise InvalidValue(
-            "must be an image repository such as windowforsun/test-web or registry.example.com:5000/team/app (lowercase)"
-        )
-    return raw
 
 
-def parse_tag(raw: str) -> str:
-    if not _TAG_RE.fullmatch(raw):
-        raise InvalidValue(
-            "must be an image tag: 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'"
-        )
-    return raw
+REPOSITORY = Repository()
+HOSTNAME = Pattern(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*",
+    253,
+    "a host name such as localhost or app.example.com",
+)
+# Safe in the shell health-check command without quoting.
+URL_PATH = Pattern(
+    r"/[A-Za-z0-9._~/-]*",
+    256,
+    "an absolute URL path such as /healthcheck (letters, digits, '/', '.', '_', '~', '-'; at most 256 characters)",
+)
 
 
-def parse_image_reference(raw: str) -> str:
-    if not _REFERENCE_RE.fullmatch(raw) or len(raw) > 255:
-        raise InvalidValue(
-            "must be an image reference such as nginx:1.30-alpine or registry.example.com/nginx@sha256:<64 hex>"
-        )
-    return raw
-
-
-def parse_dns_label(raw: str, max_length: int) -> str:
-    if not re.fullmatch(r"[a-z]([a-z0-9-]*[a-z0-9])?", raw) or len(raw) > max_length:
-        raise InvalidValue(
-            f"must be a DNS label: lowercase letters, digits and '-', starting with a letter, at most {max_length} characters"
-        )
-    return raw
-
-
-def parse_hostname(raw: str) -> str:
-    label = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    if not re.fullmatch(rf"{label}(\.{label})*", raw) or len(raw) > 253:
-        raise InvalidValue("must be a host name such as localhost or app.example.com")
-    return raw
-
-
-def parse_url_path(raw: str) -> str:
-    """An absolute URL path safe to place in a shell health-check command."""
-    if not re.fullmatch(r"/[A-Za-z0-9._~/-]*", raw):
-        raise InvalidValue(
-            "must be an absolute URL path such as /healthcheck (letters, digits, '/', '.', '_', '~', '-')"
-        )
-    return raw
+def dns_label(max_length: int) -> Pattern:
+    return Pattern(
+        r"[a-z](?:[a-z0-9-]*[a-z0-9])?",
+        max_length,
+        f"a DNS label: lowercase letters, digits and '-', starting with a letter, at most {max_length} characters",
+    )

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settings.parsers import parse_bool, parse_choice, parse_duration, parse_int
-from settings.reader import ConfigReader, complete
-from swarm.values import Duration
+from settings.parsers import Boolean, Choice, DurationRule, Integer, Rule
+from settings.reader import ConfigReader, complete, section_reader
+from swarm.values import HOUR, SECOND, Duration
 
-ENDPOINT_MODES = ("dnsrr", "vip")
+REPLICAS = Integer(1, 100)
+RULES: dict[str, Rule[object]] = {
+    "realReplicas": REPLICAS,
+    "backupEnabled": Boolean(),
+    "backupReplicas": REPLICAS,
+    "stopGracePeriod": DurationRule(0, HOUR),
+    "endpointMode": Choice(("dnsrr", "vip")),
+    "convergeTimeout": DurationRule(SECOND, 24 * HOUR),
+}
 
 
 @dataclass(frozen=True)
@@ -22,12 +30,13 @@ class PoolSettings:
 
 
 def read_pools(r: ConfigReader) -> PoolSettings | None:
+    read = section_reader(r, RULES)
     return complete(
         PoolSettings,
-        real_replicas=r.read("realReplicas", parse_int, 1),
-        backup_enabled=r.read("backupEnabled", parse_bool),
-        backup_replicas=r.read("backupReplicas", parse_int, 1),
-        stop_grace_period=r.read("stopGracePeriod", parse_duration),
-        endpoint_mode=r.read("endpointMode", parse_choice, ENDPOINT_MODES),
-        converge_timeout=r.read("convergeTimeout", parse_duration, positive=True),
+        real_replicas=read("realReplicas"),
+        backup_enabled=read("backupEnabled"),
+        backup_replicas=read("backupReplicas"),
+        stop_grace_period=read("stopGracePeriod"),
+        endpoint_mode=read("endpointMode"),
+        converge_timeout=read("convergeTimeout"),
     )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import pulumi
 
-from settings.parsers import InvalidValue
+from settings.parsers import InvalidValue, Rule
 
 T = TypeVar("T")
 
@@ -28,7 +28,7 @@ class ConfigReader:
         # so one bad key does not hide a problem of another.
         self.parsed: dict[str, Any] = {}
 
-    def read(self, key: str, parse: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    def read(self, key: str, rule: Rule[T]) -> T | None:
         """The parsed value of ``key``, or None (and a problem noted) when it does not parse."""
         raw = self._config.get(key)
         if raw is None:
@@ -38,7 +38,7 @@ class ConfigReader:
             )
             return None
         try:
-            value = parse(raw, *args, **kwargs)
+            value = rule.parse(raw)
         except InvalidValue as error:
             self.problems.append(f"{self._config.full_key(key)}: {raw!r} {error}")
             return None
@@ -51,6 +51,11 @@ class ConfigReader:
     def require(self, ok: bool, key: str, message: str) -> None:
         if not ok:
             self.problems.append(f"{self._config.full_key(key)}: {message}")
+
+
+def section_reader(r: ConfigReader, rules: Mapping[str, Rule[object]]) -> Callable[[str], object]:
+    """``read(key)`` for the keys of one section, each with its rule."""
+    return lambda key: r.read(key, rules[key])
 
 
 def complete(make: Callable[..., T], **fields: Any) -> T | None:

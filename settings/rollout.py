@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
-from settings.parsers import parse_choice, parse_duration, parse_int
-from settings.reader import ConfigReader, complete
-from swarm.values import HealthCheck, RolloutPolicy
+from settings.parsers import Choice, DurationRule, Integer, Rule
+from settings.reader import ConfigReader, complete, section_reader
+from swarm.values import HOUR, MILLISECOND, HealthCheck, RolloutPolicy
 
-UPDATE_ORDERS = ("start-first", "stop-first")
-UPDATE_FAILURE_ACTIONS = ("rollback", "pause", "continue")
-ROLLBACK_FAILURE_ACTIONS = ("pause", "continue")
+ORDER = Choice(("start-first", "stop-first"))
 HEALTH_KEYS = ("healthCheckStartPeriod", "healthCheckInterval", "healthCheckTimeout", "healthCheckRetries")
 
 
-def read_rollout(r: ConfigReader, prefix: str, failure_actions: tuple[str, ...]) -> RolloutPolicy | None:
+def _rules(prefix: str, failure_actions: tuple[str, ...]) -> dict[str, Rule[object]]:
+    return {
+        f"{prefix}Parallelism": Integer(1, 100),
+        f"{prefix}Delay": DurationRule(0, HOUR),
+        f"{prefix}Order": ORDER,
+        f"{prefix}Monitor": DurationRule(MILLISECOND, HOUR),
+        f"{prefix}FailureAction": Choice(failure_actions),
+    }
+
+
+UPDATE_RULES = _rules("update", ("rollback", "pause", "continue"))
+ROLLBACK_RULES = _rules("rollback", ("pause", "continue"))
+RULES = {**UPDATE_RULES, **ROLLBACK_RULES}
+
+
+def read_rollout(r: ConfigReader, prefix: str) -> RolloutPolicy | None:
+    read = section_reader(r, RULES)
     return complete(
         RolloutPolicy,
-        parallelism=r.read(f"{prefix}Parallelism", parse_int, 1),
-        delay=r.read(f"{prefix}Delay", parse_duration),
-        order=r.read(f"{prefix}Order", parse_choice, UPDATE_ORDERS),
-        monitor=r.read(f"{prefix}Monitor", parse_duration, positive=True),
-        failure_action=r.read(f"{prefix}FailureAction", parse_choice, failure_actions),
+        parallelism=read(f"{prefix}Parallelism"),
+        delay=read(f"{prefix}Delay"),
+        order=read(f"{prefix}Order"),
+        monitor=read(f"{prefix}Monitor"),
+        failure_action=read(f"{prefix}FailureAction"),
     )
 
 
@@ -35,12 +49,12 @@ def check_rollout(r: ConfigReader, prefix: str) -> None:
     if r.all_parsed(f"{prefix}Monitor", *HEALTH_KEYS):
         start, interval, timeout, retries = (r.parsed[key] for key in HEALTH_KEYS)
         # Only the timings matter here, not the path.
-        needed = HealthCheck("", interval, timeout, retries, start).seconds_to_unhealthy
+        needed = HealthCheck("", interval, timeout, retries, start).time_to_unhealthy
         monitor = r.parsed[f"{prefix}Monitor"]
         r.require(
-            monitor.seconds >= needed,
+            monitor >= needed,
             f"{prefix}Monitor",
             f"{monitor.text!r} is shorter than healthCheckStartPeriod + (healthCheckInterval +"
-            f" healthCheckTimeout) x healthCheckRetries ({needed:g}s): Swarm would call a rollout done"
-            f" before a bad task is known to be unhealthy; must be at least {needed:g}s",
+            f" healthCheckTimeout) x healthCheckRetries ({needed.text}): Swarm would call a rollout done"
+            f" before a bad task is known to be unhealthy; must be at least {needed.text}",
         )

@@ -16,10 +16,45 @@ POOL_LABEL = "swarm-zero-downtime.pool"
 
 _HOSTNAME_PREFIX = "app-"
 
+# Pulumi appends "-" and 7 random characters to a logical name (pulumi-docker's
+# auto-naming, SetAutonaming(255, "-")); the physical name is what Swarm checks.
+AUTONAME_SUFFIX = 8
+# swarmkit: a service name is a DNS label (validateAnnotations), a config name
+# at most 64 characters (validateConfigOrSecretAnnotations).
+SERVICE_NAME_MAX = 63
+CONFIG_NAME_MAX = 64
+CONFIG_HASH_CHARS = 12
+
+
+def pool_name(app_name: str, role: str) -> str:
+    """Logical name of a pool's component and service ("webapp-real")."""
+    return f"{app_name}-{role}"
+
+
+def nginx_name(app_name: str) -> str:
+    return f"{app_name}-nginx"
+
+
+def network_name(app_name: str) -> str:
+    return f"{app_name}-net"
+
+
+def nginx_config_name(nginx: str, content_sha256: str) -> str:
+    """Logical name of one content of the nginx config: a new content is a new config."""
+    return f"{nginx}-conf-{content_sha256[:CONFIG_HASH_CHARS]}"
+
+
+# The longest appName whose derived physical names Swarm still accepts.
+APP_NAME_MAX = min(
+    CONFIG_NAME_MAX - len(nginx_config_name(nginx_name(""), "0" * CONFIG_HASH_CHARS)) - AUTONAME_SUFFIX,
+    SERVICE_NAME_MAX - max(len(pool_name("", role)) for role in (REAL, BACKUP)) - AUTONAME_SUFFIX,
+    SERVICE_NAME_MAX - len(nginx_name("")) - AUTONAME_SUFFIX,
+)
+
 
 def pool_alias(app_name: str, role: str) -> str:
-    """The network alias nginx resolves for a pool ("webapp-real")."""
-    return f"{app_name}-{role}"
+    """The network alias nginx resolves for a pool ("webapp-real"); stable across replacements."""
+    return pool_name(app_name, role)
 
 
 def task_hostname(role: str) -> str:

@@ -1,7 +1,8 @@
-"""`make docs`: write the README's table of config keys from Pulumi.yaml.
+"""`make docs`: write the README's table of config keys from Pulumi.yaml and the settings' rules.
 
-Pulumi.yaml is the one home of every key's default and description; the
-README shows them between two markers, and the unit tests fail when the two
+Pulumi.yaml is the one home of every key's default and description, the rule
+each settings section reads a key with the one home of what it accepts; the
+README shows them between two markers, and the unit tests fail when they
 differ (`python -m tools.config_docs --check`, or `make docs` to rewrite).
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from settings import RULES
 from standins.stack_config import REPO_ROOT
 
 README = REPO_ROOT / "README.md"
@@ -28,8 +30,11 @@ def _default(value: Any) -> str:
 
 def config_table(project_file: Path = REPO_ROOT / "Pulumi.yaml") -> str:
     config: dict[str, dict[str, Any]] = yaml.safe_load(project_file.read_text())["config"]
-    rows = [f"| `{key}` | `{_default(spec['default'])}` | {spec['description']} |" for key, spec in config.items()]
-    return "\n".join(["| key | default | what it does |", "| --- | --- | --- |", *rows])
+    rows = [
+        f"| `{key}` | `{_default(spec['default'])}` | {RULES[key].allowed} | {spec['description']} |"
+        for key, spec in config.items()
+    ]
+    return "\n".join(["| key | default | allowed | what it does |", "| --- | --- | --- | --- |", *rows])
 
 
 def with_table(readme: str, table: str) -> str:

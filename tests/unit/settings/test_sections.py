@@ -10,7 +10,7 @@ from settings.health import read_health
 from settings.nginx import check_nginx, read_nginx
 from settings.pools import PoolSettings, read_pools
 from settings.reader import ConfigReader
-from settings.rollout import UPDATE_FAILURE_ACTIONS, check_rollout, read_rollout
+from settings.rollout import check_rollout, read_rollout
 from standins.stack_config import load_stack_config, project_name
 
 
@@ -36,7 +36,7 @@ def test_pools_section():
     pools = read_pools(r)
     assert isinstance(pools, PoolSettings)
     assert (pools.real_replicas, pools.backup_enabled, pools.endpoint_mode) == (3, False, "dnsrr")
-    assert pools.converge_timeout.seconds == 300
+    assert pools.converge_timeout.text == "5m"
 
 
 def test_health_section():
@@ -47,7 +47,7 @@ def test_health_section():
 
 def test_rollout_section_reads_its_prefix():
     r = reader(updateParallelism=2, rollbackParallelism=1)
-    update = read_rollout(r, "update", UPDATE_FAILURE_ACTIONS)
+    update = read_rollout(r, "update")
     assert update is not None and update.parallelism == 2 and update.failure_action == "rollback"
 
 
@@ -63,7 +63,7 @@ def test_nginx_section():
         (read_app, "appPort", "0"),
         (read_pools, "endpointMode", "ipvs"),
         (read_health, "healthCheckPath", "/a b"),
-        (lambda r: read_rollout(r, "update", UPDATE_FAILURE_ACTIONS), "updateOrder", "random"),
+        (lambda r: read_rollout(r, "update"), "updateOrder", "random"),
         (read_nginx, "nginxFailTimeout", "500ms"),
     ],
 )
@@ -77,7 +77,7 @@ def test_rollout_rules_use_each_key_that_parsed_even_when_its_section_did_not():
     # updateDelay is bad, so no update section is built; the parallelism rule
     # still runs, so both problems show in one preview.
     r = reader(updateDelay="ten seconds", updateParallelism=3)
-    assert read_rollout(r, "update", UPDATE_FAILURE_ACTIONS) is None
+    assert read_rollout(r, "update") is None
     read_pools(r)
     check_rollout(r, "update")
     assert keys(r) == ["updateDelay", "updateParallelism"]
@@ -86,7 +86,7 @@ def test_rollout_rules_use_each_key_that_parsed_even_when_its_section_did_not():
 def test_monitor_rule_needs_every_health_timing():
     r = reader(updateMonitor="5s", healthCheckInterval="soon")
     read_health(r)
-    read_rollout(r, "update", UPDATE_FAILURE_ACTIONS)
+    read_rollout(r, "update")
     check_rollout(r, "update")
     assert keys(r) == ["healthCheckInterval"]
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from settings.parsers import parse_duration as d
 from standins.mock_program import run_stack
 from swarm.rollout_plan import plan_rollout
-from swarm.values import HealthCheck, RolloutPolicy
+from swarm.values import SECOND, Duration, HealthCheck, RolloutPolicy
 
-HEALTH = HealthCheck(path="/healthcheck", interval=d("2s"), timeout=d("2s"), retries=3, start_period=d("10s"))
+
+def d(seconds: int) -> Duration:
+    return Duration(seconds * SECOND)
+
+
+HEALTH = HealthCheck(path="/healthcheck", interval=d(2), timeout=d(2), retries=3, start_period=d(10))
 
 
 def policy(parallelism: int, order: str) -> RolloutPolicy:
-    return RolloutPolicy(
-        parallelism=parallelism, delay=d("5s"), order=order, monitor=d("20s"), failure_action="rollback"
-    )
+    return RolloutPolicy(parallelism=parallelism, delay=d(5), order=order, monitor=d(20), failure_action="rollback")
 
 
 def test_dev_plan_is_exported_for_both_pools(dev):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from settings import RULES
 from standins.stack_config import REPO_ROOT
 from tools.config_docs import README, config_table, main, with_table
 
@@ -13,15 +14,21 @@ def test_readme_table_is_what_make_docs_writes():
     assert main(["--check"]) == 0, "README.md's config table is stale: run `make docs`"
 
 
-def test_every_declared_key_has_a_row_with_its_default():
+def test_every_declared_key_has_a_row_with_its_default_and_bounds():
     declared = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())["config"]
     rows = config_table().splitlines()[2:]
     assert [row.split(" | ")[0] for row in rows] == [f"| `{key}`" for key in declared]
-    assert "| `backupEnabled` | `true` |" in config_table()
+    assert "| `backupEnabled` | `true` | true or false |" in config_table()
+    assert "| `realReplicas` | `2` | a whole number from 1 to 100 |" in config_table()
+
+
+def test_every_declared_key_has_exactly_one_rule():
+    declared = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())["config"]
+    assert sorted(RULES) == sorted(declared)
 
 
 def test_check_fails_on_a_stale_table(tmp_path, monkeypatch):
-    stale = with_table(README.read_text(), "| key | default | what it does |\n| --- | --- | --- |")
+    stale = with_table(README.read_text(), "| key | default | allowed | what it does |")
     copy = tmp_path / "README.md"
     copy.write_text(stale)
     monkeypatch.setattr("tools.config_docs.README", copy)
