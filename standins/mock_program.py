@@ -11,15 +11,11 @@ import hashlib
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc
-from pulumi.runtime.settings import reset_options
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
+from standins.pulumi_internals import run_with_mocks
 from standins.stack_config import REPO_ROOT, load_stack_config, project_name
 
 PROGRAM = REPO_ROOT / "__main__.py"
@@ -75,43 +71,19 @@ class _Mocks(pulumi.runtime.Mocks):
         return {}
 
 
-class _RecordingMonitor(pulumi_mocks.MockMonitor):
-    def __init__(self, mocks: pulumi.runtime.Mocks):
-        super().__init__(mocks)
-        self.declared: list[DeclaredResource] = []
-
-    def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            self.declared.append(
-                DeclaredResource(
-                    urn=response.urn,
-                    type=request.type,
-                    name=request.name,
-                    custom=request.custom,
-                    parent=request.parent,
-                    dependencies=tuple(request.dependencies),
-                    inputs=rpc.deserialize_properties(request.object),
-                )
-            )
-        return response
-
-
 def run_program(config: dict[str, str], stack: str, program: Path = PROGRAM) -> DeclaredProgram:
     """Run ``program`` with fully qualified ``config``; exceptions propagate."""
-    project = project_name()
-    reset_options(project=project, stack=stack)
-    monitor = _RecordingMonitor(_Mocks())
-    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(config)
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
-    result = DeclaredProgram(resources=monitor.declared)
-    stack_resource = pulumi.runtime.get_root_resource()
-    for key, value in stack_resource.outputs.items():
-        result.outputs[key] = _sync_await(pulumi.Output.from_input(value).future())
-    return result
+
+    def run() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
+    registered, outputs = run_with_mocks(run, _Mocks(), project=project_name(), stack=stack, config=config)
+    resources = [
+        DeclaredResource(r.urn, r.type, r.name, r.custom, r.parent, r.dependencies, r.inputs) for r in registered
+    ]
+    return DeclaredProgram(resources=resources, outputs=outputs)
 
 
-def run_stack(stack: str, overrides: Optional[dict[str, object]] = None) -> DeclaredProgram:
+def run_stack(stack: str, overrides: dict[str, object] | None = None) -> DeclaredProgram:
     """Run the program for Pulumi.<stack>.yaml (plus short-key overrides)."""
     return run_program(load_stack_config(stack, overrides=overrides), stack)

@@ -1,0 +1,330 @@
+"""Declared inputs to the Docker API specs pulumi-docker would send: pure, no Docker client, no I/O.
+
+Every key is read explicitly; whatever is left over, or has a value of the wrong
+shape, raises ``UntranslatedInput``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from standins.mock_program import DeclaredResource, auto_name
+from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
+from standins.swarm_applier.report import ApplyError
+
+
+class UntranslatedInput(ApplyError):
+    """An input key or value this applier does not know how to send to Docker."""
+
+
+_MISSING = object()
+Convert = Callable[[Any, str], Any]
+
+
+class _Obj:
+    """One input object: each key is read once, and ``done()`` rejects the rest."""
+
+    def __init__(self, value: Any, path: str):
+        if not isinstance(value, dict):
+            raise UntranslatedInput(f"{path or '<inputs>'}: expected an object, got {value!r}")
+        self.value, self.path = value, path
+        self.read: set[str] = set()
+
+    def get(self, key: str, convert: Convert, default: Any = _MISSING) -> Any:
+        self.read.add(key)
+        path = f"{self.path}.{key}" if self.path else key
+        if self.value.get(key) is None:
+            if default is _MISSING:
+                raise UntranslatedInput(f"{path}: required input is missing")
+            return default
+        return convert(self.value[key], path)
+
+    def done(self) -> None:
+        unknown = sorted(set(self.value) - self.read)
+        if unknown:
+            where = f"{self.path}." if self.path else ""
+            raise UntranslatedInput(
+                f"input(s) the test applier does not translate: {', '.join(where + k for k in unknown)}"
+            )
+
+
+def _string(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise UntranslatedInput(f"{path}: expected a string, got {value!r}")
+    return value
+
+
+def _integer(value: Any, path: str) -> int:
+    # The wire format carries numbers as floats.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise UntranslatedInput(f"{path}: expected a whole number, got {value!r}")
+    return int(value)
+
+
+def _boolean(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise UntranslatedInput(f"{path}: expected true or false, got {value!r}")
+    return value
+
+
+_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_NANOS = {"ns": 1, "us": 10**3, "µs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+
+
+def _duration(value: Any, path: str) -> int:
+    """A Go duration ("1m30s", "500ms", "0") in nanoseconds, as the Docker API takes it."""
+    text = _string(value, path)
+    parts = _GO_DURATION_PART.findall(text)
+    if text != "0" and (not parts or "".join(n + u for n, u in parts) != text):
+        raise UntranslatedInput(f"{path}: not a Go duration: {value!r}")
+    return round(sum(float(n) * _NANOS[u] for n, u in parts))
+
+
+def _ratio(value: Any, path: str) -> float:
+    try:
+        return float(_string(value, path))
+    except ValueError:
+        raise UntranslatedInput(f"{path}: not a number: {value!r}") from None
+
+
+def _base64(value: Any, path: str) -> bytes:
+    try:
+        return base64.b64decode(_string(value, path), validate=True)
+    except binascii.Error:
+        raise UntranslatedInput(f"{path}: not standard base64") from None
+
+
+def _list(convert: Convert) -> Convert:
+    def convert_list(value: Any, path: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise UntranslatedInput(f"{path}: expected a list, got {value!r}")
+        return [convert(item, f"{path}[{i}]") for i, item in enumerate(value)]
+
+    return convert_list
+
+
+def _labels(value: Any, path: str) -> dict[str, str]:
+    def label(item: Any, item_path: str) -> tuple[str, str]:
+        r = _Obj(item, item_path)
+        pair = (r.get("label", _string), r.get("value", _string))
+        r.done()
+        return pair
+
+    return dict(_list(label)(value, path))
+
+
+def _string_map(value: Any, path: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise UntranslatedInput(f"{path}: expected a map, got {value!r}")
+    return {k: _string(v, f"{path}.{k}") for k, v in value.items()}
+
+
+def _healthcheck(value: Any, path: str) -> dict[str, Any]:
+    r = _Obj(value, path)
+    spec = {
+        "Test": r.get("tests", _list(_string)),
+        "Interval": r.get("interval", _duration, 0),
+        "Timeout": r.get("timeout", _duration, 0),
+        "StartPeriod": r.get("startPeriod", _duration, 0),
+        "Retries": r.get("retries", _integer, 0),
+    }
+    r.done()
+    return spec
+
+
+def _config_reference(value: Any, path: str) -> dict[str, Any]:
+    r = _Obj(value, path)
+    spec = {
+        "ConfigID": r.get("configId", _string),
+        "ConfigName": r.get("configName", _string, ""),
+        "File": {
+            "Name": r.get("fileName", _string),
+            "UID": r.get("fileUid", _string, "0"),
+            "GID": r.get("fileGid", _string, "0"),
+            "Mode": r.get("fileMode", _integer, 0o444),
+        },
+    }
+    r.done()
+    return spec
+
+
+def _container_spec(value: Any, path: str) -> dict[str, Any]:
+    r = _Obj(value, path)
+    spec = {
+        "Image": r.get("image", _string),
+        "Hostname": r.get("hostname", _string, None),  # Go templates pass through verbatim
+        "Healthcheck": r.get("healthcheck", _healthcheck, None),
+        "StopGracePeriod": r.get("stopGracePeriod", _duration, None),
+        "Configs": r.get("configs", _list(_config_reference), None),
+    }
+    r.done()
+    return {k: v for k, v in spec.items() if v is not None}
+
+
+def _network_attachment(value: Any, path: str) -> dict[str, Any]:
+    r = _Obj(value, path)
+    spec = {
+        "Target": r.get("id", _string),
+        "Aliases": r.get("aliases", _list(_string), []),
+        "DriverOpts": dict(o.split("=", 1) for o in r.get("driverOpts", _list(_string), [])),
+    }
+    r.done()
+    return spec
+
+
+def _task_spec(value: Any, path: str) -> dict[str, Any]:
+    r = _Obj(value, path)
+    spec = {
+        "ContainerSpec": r.get("containerSpec", _container_spec),
+        "Networks": r.get("networksAdvanceds", _list(_network_attachment), []),
+    }
+    r.done()
+    return spec
+
+
+def _mode(value: Any, path: str) -> dict[str, Any]:
+    r = _Obj(value, path)
+    replicated = r.get("replicated", lambda v, p: _Obj(v, p), None)
+    is_global = r.get("global", _boolean, False)
+    r.done()
+    if is_global:
+        if replicated is not None:
+            raise UntranslatedInput(f"{path}: replicated and global together")
+        return {"Global": {}}
+    replicas = replicated.get("replicas", _integer, 1) if replicated else 1
+    if replicated:
+        replicated.done()
+    return {"Replicated": {"Replicas": replicas}}
+
+
+def _rollout(value: Any, path: str) -> dict[str, Any]:
+    """updateConfig / rollbackConfig, with the schema's defaults for what is unset."""
+    r = _Obj(value, path)
+    spec = {
+        "Parallelism": r.get("parallelism", _integer, 1),
+        "Delay": r.get("delay", _duration, 0),
+        "FailureAction": r.get("failureAction", _string, "pause"),
+        "Monitor": r.get("monitor", _duration, 5 * 10**9),
+        "MaxFailureRatio": r.get("maxFailureRatio", _ratio, 0.0),
+        "Order": r.get("order", _string, "stop-first"),
+    }
+    r.done()
+    return spec
+
+
+def _port(value: Any, path: str) -> dict[str, Any]:
+    r = _Obj(value, path)
+    spec = {
+        "Name": r.get("name", _string, None),
+        "Protocol": r.get("protocol", _string, "tcp"),
+        "TargetPort": r.get("targetPort", _integer),
+        "PublishedPort": r.get("publishedPort", _integer, None),
+        "PublishMode": r.get("publishMode", _string, "ingress"),
+    }
+    r.done()
+    return {k: v for k, v in spec.items() if v is not None}
+
+
+def _endpoint_spec(value: Any, path: str) -> dict[str, Any]:
+    r = _Obj(value, path)
+    spec = {"Mode": r.get("mode", _string, None), "Ports": r.get("ports", _list(_port), None)}
+    r.done()
+    return {k: v for k, v in spec.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Converge:
+    delay_s: float
+    timeout_s: float
+
+
+def _converge(value: Any, path: str) -> Converge:
+    r = _Obj(value, path)
+    converge = Converge(r.get("delay", _duration, 7 * 10**9) / 1e9, r.get("timeout", _duration, 180 * 10**9) / 1e9)
+    r.done()
+    return converge
+
+
+@dataclass
+class ServicePlan:
+    """A service as the applier sends it; its labels are merged with the applier's state labels at apply time."""
+
+    spec: dict[str, Any]  # ServiceSpec without Labels
+    labels: dict[str, str]
+    converge: Converge | None
+
+
+def _service_plan(inputs: dict[str, Any], name: str) -> ServicePlan:
+    r = _Obj(inputs, "")
+    spec = {
+        "Name": r.get("name", _string, name),
+        "TaskTemplate": r.get("taskSpec", _task_spec),
+        "Mode": r.get("mode", _mode, {"Replicated": {"Replicas": 1}}),
+        "UpdateConfig": r.get("updateConfig", _rollout, None),
+        "RollbackConfig": r.get("rollbackConfig", _rollout, None),
+        "EndpointSpec": r.get("endpointSpec", _endpoint_spec, None),
+    }
+    labels = r.get("labels", _labels, {})
+    converge = r.get("convergeConfig", _converge, None)
+    r.done()
+    return ServicePlan({k: v for k, v in spec.items() if v is not None}, labels, converge)
+
+
+def _network_args(inputs: dict[str, Any], name: str) -> dict[str, Any]:
+    r = _Obj(inputs, "")
+    args = {
+        "name": r.get("name", _string, name),
+        "driver": r.get("driver", _string, None),
+        "attachable": r.get("attachable", _boolean, None),
+        "internal": r.get("internal", _boolean, False),
+        "options": r.get("options", _string_map, None),
+        "labels": r.get("labels", _labels, {}),
+    }
+    r.done()
+    return args
+
+
+def _config_args(inputs: dict[str, Any], name: str) -> dict[str, Any]:
+    r = _Obj(inputs, "")
+    args = {"name": r.get("name", _string, name), "data": r.get("data", _base64)}
+    r.done()
+    return args
+
+
+_TRANSLATORS: dict[str, Callable[[dict[str, Any], str], Any]] = {
+    NETWORK: _network_args,
+    SERVICE: _service_plan,
+    SERVICE_CONFIG: _config_args,
+}
+
+
+def translate(resource: DeclaredResource) -> Any:
+    """What Docker gets for one declared resource; raises UntranslatedInput."""
+    if resource.type not in _TRANSLATORS:
+        raise UntranslatedInput(f"{resource.name}: resource type {resource.type} is not supported by the test applier")
+    try:
+        return _TRANSLATORS[resource.type](resource.inputs, physical_name(resource))
+    except UntranslatedInput as error:
+        raise UntranslatedInput(f"{resource.type} {resource.name}: {error}") from None
+
+
+def physical_name(resource: DeclaredResource) -> str:
+    name = resource.inputs.get("name")
+    return name if isinstance(name, str) else auto_name(resource.name)
+
+
+def changed_paths(old: Any, new: Any, path: str = "") -> list[str]:
+    """Input paths that differ, e.g. taskSpec.containerSpec.image or ports[0].publishMode."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for key in sorted(set(old) | set(new)):
+            out += changed_paths(old.get(key), new.get(key), f"{path}.{key}" if path else key)
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [p for i, (o, n) in enumerate(zip(old, new, strict=True)) for p in changed_paths(o, n, f"{path}[{i}]")]
+    return [] if old == new else [path]
