@@ -21,6 +21,7 @@ def body(text: str) -> re.Match[str]:
     assert match, f"not the app's answer: {text!r}"
     return match
 
+
 StartApp = Callable[..., AppProcess]
 
 
@@ -87,9 +88,17 @@ def test_post_answers_like_get(app: AppProcess, path: str) -> None:
             assert body(response.text)["name"] == "real-1"
 
 
-@pytest.mark.parametrize("path", ["/nope", "/12a", "/healthcheck/x", "/healthcheckz", "/1/2"])
+@pytest.mark.parametrize("path", ["/nope", "/12a", "/healthcheck/x", "/healthcheckz", "/1/2", "/\u0661\u0660"])
 def test_unknown_paths_are_404(app: AppProcess, path: str) -> None:
     assert requests.get(f"{app.url}{path}", timeout=5).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/60001", "/healthcheck/99999999", "/" + "9" * 5000])
+def test_delays_above_a_minute_are_refused_at_once(app: AppProcess, path: str) -> None:
+    started = time.monotonic()
+    response = requests.get(f"{app.url}{path}", timeout=5)
+    assert response.status_code == 400 and "at most 60000 ms" in response.text
+    assert time.monotonic() - started < 1
 
 
 def test_bad_version_serves_but_never_passes_healthcheck(start_app: StartApp) -> None:

@@ -9,11 +9,15 @@ from dataclasses import dataclass
 
 import requests
 
-from .classify import OTHER_CONNECTION_ERROR, failure_kind, http_failure, pool_of
+from .classify import OTHER_CONNECTION_ERROR, TIMEOUT, failure_kind, http_failure, pool_of
 from .options import ProbeOptions
 from .result import ProbeResult, Sample, nearest_rank
 
 PROGRESS_WINDOW_S = 5.0
+# requests' timeout bounds each read, not a whole answer: a server that drips a
+# byte a second never times out. stop() waits this long past the timeout, then
+# counts what is still in flight as timeouts and leaves its threads behind.
+STOP_GRACE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class Probe:
         self._samples: list[Sample] = []
         self._failed = 0
         self._threads: list[threading.Thread] = []
+        self._in_flight: dict[int, float] = {}  # worker thread ident -> monotonic send time
         self._t0 = 0.0
         self._started_at = 0.0
         self._result: ProbeResult | None = None
@@ -75,12 +80,21 @@ class Probe:
         if not self._threads:
             raise RuntimeError("probe not started")
         if self._result is None:
-            duration = time.monotonic() - self._t0
+            stopped = time.monotonic()
+            duration = stopped - self._t0
             self._stop.set()
+            deadline = stopped + self.options.timeout + STOP_GRACE_S
             for thread in self._threads:
-                thread.join()
-            # A worker may have passed its stop check just before stop(): drop what it sent after.
-            samples = [s for s in self._samples if s.t < duration]
+                thread.join(max(0.0, deadline - time.monotonic()))
+            now = time.monotonic()
+            with self._lock:
+                hung = [
+                    Sample(sent - self._t0, (now - sent) * 1000, TIMEOUT, None)
+                    for ident, sent in self._in_flight.items()
+                    if any(t.ident == ident and t.is_alive() for t in self._threads)
+                ]
+                # A worker may have passed its stop check just before stop(): drop what it sent after.
+                samples = sorted((s for s in [*self._samples, *hung] if s.t < duration), key=lambda s: s.t)
             self._result = ProbeResult(self.options, self._started_at, duration, samples)
         return self._result
 
@@ -102,13 +116,21 @@ class Probe:
             while not self._stop.is_set():
                 if pacer is not None and not pacer.wait_turn(self._stop):
                     return
-                sample = self._send(session, url)
-                with self._lock:
-                    self._samples.append(sample)
-                    self._failed += sample.failure is not None
+                self._send(session, url)
 
-    def _send(self, session: requests.Session, url: str) -> Sample:
+    def _send(self, session: requests.Session, url: str) -> None:
         sent = time.monotonic()
+        ident = threading.get_ident()
+        with self._lock:
+            self._in_flight[ident] = sent
+        sample = self._request(session, url, sent)
+        # In one step, so stop() sees a request either in flight or recorded.
+        with self._lock:
+            del self._in_flight[ident]
+            self._samples.append(sample)
+            self._failed += sample.failure is not None
+
+    def _request(self, session: requests.Session, url: str, sent: float) -> Sample:
         try:
             # Redirects are not followed: the probe measures the URL it was given.
             response = session.request(self.options.method, url, timeout=self.options.timeout, allow_redirects=False)

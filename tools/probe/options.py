@@ -13,6 +13,10 @@ from swarm.naming import POOL_PATTERN
 DEFAULT_POOL_PATTERN = POOL_PATTERN
 DEFAULT_SLOW_SHARE = 0.25
 METHODS = ("GET", "POST")
+# One thread per worker: more than this starves a small machine of the CPU the
+# app under test needs, and measures the probe instead of the deploy.
+MAX_CONCURRENCY = 256
+MAX_RATE = 10_000.0
 
 
 def is_positive(value: float) -> bool:
@@ -48,10 +52,10 @@ class ProbeOptions:
             raise OptionError("url", f"not a valid URL: {exc}") from exc
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise OptionError("url", f"must be an http:// or https:// URL with a host, got {self.url!r}")
-        if self.concurrency < 1:
-            raise OptionError("concurrency", f"must be at least 1, got {self.concurrency}")
-        if self.rate is not None and not is_positive(self.rate):
-            raise OptionError("rate", f"must be a number greater than 0, got {self.rate:g}")
+        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+            raise OptionError("concurrency", f"must be from 1 to {MAX_CONCURRENCY}, got {self.concurrency}")
+        if self.rate is not None and not (is_positive(self.rate) and self.rate <= MAX_RATE):
+            raise OptionError("rate", f"must be a number greater than 0 and at most {MAX_RATE:g}, got {self.rate:g}")
         if self.slow_path is not None and not self.slow_path.startswith("/"):
             raise OptionError("slow_path", f"must start with '/', got {self.slow_path!r}")
         if not 0 < self.slow_share <= 1:

@@ -220,6 +220,52 @@ def test_timeout_when_the_answer_is_slower_than_the_timeout(server: _AppServer) 
     assert result.failures_by_kind == {"timeout": result.sent}
 
 
+@pytest.fixture
+def dripping_url() -> Iterator[str]:
+    """A server that answers a byte a second: each read is quick, the answer never ends."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+            while not stop.wait(1.0):
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    stop.set()
+    listener.close()
+
+
+def test_stop_returns_in_bounded_time_against_a_server_that_drips(dripping_url: str) -> None:
+    probe = Probe(ProbeOptions(url=dripping_url, concurrency=2, timeout=1.5))
+    probe.start()
+    time.sleep(0.5)
+    stopping = time.monotonic()
+    result = probe.stop()
+    took = time.monotonic() - stopping
+
+    # The timeout plus one second of grace, and some slack for a busy machine.
+    assert took < 1.5 + 1.0 + 1.0, took
+    # Each worker's request never ended: both count as timeouts, not as nothing.
+    assert result.sent == 2
+    assert result.failures_by_kind == {"timeout": 2}
+
+
 def test_a_body_cut_short_is_another_connection_error(server: _AppServer) -> None:
     result = _run(server.url("/truncated"))
 
@@ -362,7 +408,9 @@ def test_cli_writes_the_full_result_as_json(server: _AppServer, tmp_path: Path) 
         (["--duration", "nan"], "--duration"),
         (["--duration", "soon"], "--duration"),
         (["--concurrency", "0"], "--concurrency"),
+        (["--concurrency", "257"], "--concurrency"),
         (["--rate", "0"], "--rate"),
+        (["--rate", "10001"], "--rate"),
         (["--rate", "-5"], "--rate"),
         (["--rate", "inf"], "--rate"),
         (["--method", "PUT"], "--method"),
