@@ -84,6 +84,6 @@ def run_program(config: dict[str, str], stack: str, program: Path = PROGRAM) -> 
     return DeclaredProgram(resources=resources, outputs=outputs)
 
 
-def run_stack(stack: str, overrides: dict[str, object] | None = None) -> DeclaredProgram:
-    """Run the program for Pulumi.<stack>.yaml (plus short-key overrides)."""
-    return run_program(load_stack_config(stack, overrides=overrides), stack)
+def run_stack(stack: str, overrides: dict[str, object] | None = None, root: Path = REPO_ROOT) -> DeclaredProgram:
+    """Run the program for ``root``/Pulumi.<stack>.yaml (plus short-key overrides)."""
+    return run_program(load_stack_config(stack, root=root, overrides=overrides), stack)

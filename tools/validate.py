@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from pathlib import Path
 
 from settings import SettingsError
 from standins.mock_program import DeclaredProgram, run_stack
-from standins.stack_config import StackConfigError
+from standins.stack_config import REPO_ROOT, StackConfigError
 
 
 def summarize(stack: str, program: DeclaredProgram) -> str:
@@ -23,10 +24,10 @@ def summarize(stack: str, program: DeclaredProgram) -> str:
     return f"stack {stack}: valid; would declare {sum(custom.values())} resources ({parts}) in {components} components"
 
 
-def declare_or_exit(stack: str) -> DeclaredProgram:
+def declare_or_exit(stack: str, root: Path = REPO_ROOT) -> DeclaredProgram:
     """Run the program for ``stack``; on bad config print every problem and exit 1."""
     try:
-        return run_stack(stack)
+        return run_stack(stack, root=root)
     except SettingsError as error:
         print(f"stack {stack}: invalid", file=sys.stderr)
         print("\n".join(error.problems), file=sys.stderr)
@@ -39,8 +40,14 @@ def declare_or_exit(stack: str) -> DeclaredProgram:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="stack name: validates Pulumi.<stack>.yaml")
-    stack = parser.parse_args(argv).stack
-    print(summarize(stack, declare_or_exit(stack)))
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=REPO_ROOT,
+        help="folder with Pulumi.yaml and the stack file (default: this checkout)",
+    )
+    args = parser.parse_args(argv)
+    print(summarize(args.stack, declare_or_exit(args.stack, args.root)))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,129 @@
+"""Stack files read as the Pulumi CLI reads them, and every malformed one named in one line, never a traceback."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from standins.stack_config import REPO_ROOT, StackConfigError, load_stack_config
+from tools.validate import main as validate
+
+KEY = "swarm-zero-downtime:"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    shutil.copy(REPO_ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    return tmp_path
+
+
+def write(root: Path, text: str, stack: str = "t") -> str:
+    (root / f"Pulumi.{stack}.yaml").write_bytes(text.encode())
+    return stack
+
+
+def stack_file(lines: dict[str, str]) -> str:
+    return "config:\n" + "".join(f"  {KEY}{key}: {value}\n" for key, value in lines.items())
+
+
+def run_validate(root: Path, stack: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+    with pytest.raises(SystemExit) as exit_:
+        validate(["--root", str(root), stack])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return int(exit_.value.code or 0), err.strip().splitlines()
+
+
+@pytest.mark.parametrize(
+    "written, handed_over",
+    [
+        ("true", "true"),
+        ("True", "true"),  # YAML 1.2: a boolean, as the CLI reads it
+        ("yes", "yes"),  # YAML 1.1 only: a string for the CLI
+        ("on", "on"),
+        ('"~"', "~"),  # quoted: a string
+        ("0x10", "0x10"),
+        ("[a, b]", '["a", "b"]'),  # structured values reach the program as JSON
+        ("{a: 1}", '{"a": "1"}'),
+    ],
+)
+def test_values_reach_the_program_as_the_cli_hands_them_over(root, written, handed_over):
+    stack = write(root, stack_file({"publicHost": written}))
+    assert load_stack_config(stack, root=root)[f"{KEY}publicHost"] == handed_over
+
+
+@pytest.mark.parametrize("written", ["~", "null", ""])
+def test_null_is_named_not_rendered(root, written):
+    stack = write(root, stack_file({"imageTag": written}))
+    with pytest.raises(StackConfigError, match=rf"^Pulumi.t.yaml: {KEY}imageTag: has no value \(YAML null\)"):
+        load_stack_config(stack, root=root)
+
+
+def test_backup_enabled_yes_is_refused_like_the_cli_would(root, capsys):
+    stack = write(root, stack_file({"backupEnabled": "yes", "realReplicas": "0"}))
+    code, lines = run_validate(root, stack, capsys)
+    assert code == 1
+    assert lines[0] == "stack t: invalid"
+    assert sorted(lines[1:]) == [
+        f"{KEY}backupEnabled: 'yes' must be true or false",
+        f"{KEY}realReplicas: '0' must be a whole number from 1 to 100",
+    ]
+
+
+def test_a_list_value_does_not_hide_the_other_keys_problems(root, capsys):
+    stack = write(root, stack_file({"imageTag": "[v1, v2]", "appPort": "0", "updateDelay": "{a: 1}"}))
+    code, lines = run_validate(root, stack, capsys)
+    assert code == 1
+    assert sorted(line.split(": ")[0] for line in lines[1:]) == [f"{KEY}appPort", f"{KEY}imageTag", f"{KEY}updateDelay"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("config:\n  a: [b\n", r"Pulumi.t.yaml: not valid YAML at line \d+, column \d+: "),
+        ("config: [1, 2]\n", "Pulumi.t.yaml: config must be a map of keys to values"),
+        ("config: hello\n", "Pulumi.t.yaml: config must be a map of keys to values"),
+        ("- config\n", "Pulumi.t.yaml: the file must be a map of keys to values"),
+        (
+            "config:\n  123: x\n",
+            "Pulumi.t.yaml: key '123' at line 2 must be a name such as swarm-zero-downtime:imageTag",
+        ),
+        ("config:\n  [a]: x\n", "Pulumi.t.yaml: key 'a list or map' at line 2 must be a name"),
+        (f"config:\n  {KEY}imageTag:\n    secure: AAAA\n", f"Pulumi.t.yaml: {KEY}imageTag: a secret"),
+        (f"config:\n  {KEY}imagetag: v2\n", f"Pulumi.t.yaml: {KEY}imagetag: not a key of this project"),
+        ("config:\n  \udcff: x\n", "Pulumi.t.yaml: "),
+    ],
+)
+def test_malformed_files_give_one_line_naming_the_file(root, capsys, text, expected):
+    path = root / "Pulumi.t.yaml"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    code, lines = run_validate(root, "t", capsys)
+    assert code == 1
+    assert lines[0] == "stack t: invalid"
+    assert len(lines) == 2, lines
+    assert re.match(expected, lines[1]), lines[1]
+
+
+@pytest.mark.parametrize(
+    "key, written",
+    [
+        ("realReplicas", "9" * 5000),
+        ("stopGracePeriod", "1" + "0" * 400 + "s"),
+        ("appPort", '"\uff18\uff10\uff18\uff10"'),
+    ],
+)
+def test_huge_and_foreign_numbers_are_one_line_each(root, capsys, key, written):
+    stack = write(root, stack_file({key: written}))
+    code, lines = run_validate(root, stack, capsys)
+    assert code == 1
+    assert len(lines) == 2 and lines[1].startswith(f"{KEY}{key}: "), lines
+
+
+def test_every_problem_of_a_file_at_once(root, capsys):
+    stack = write(root, f"config:\n  {KEY}imagetag: v2\n  {KEY}imageTag: ~\n  7: x\n")
+    code, lines = run_validate(root, stack, capsys)
+    assert code == 1
+    assert len(lines) == 4, lines
