@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -119,12 +120,29 @@ def _override(value: object) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
+@dataclass(frozen=True)
+class StackConfig:
+    values: dict[str, str]
+    """Fully qualified keys ("project:key") to string values, defaults included."""
+    problems: list[str]
+    """Keys that could not be read (left at their default in ``values``), one line each."""
+
+
 def load_stack_config(stack: str, root: Path = REPO_ROOT, overrides: dict[str, object] | None = None) -> dict[str, str]:
-    """Fully qualified keys ("project:key") to string values.
+    """The stack's config values; StackConfigError with every problem when a key cannot be read."""
+    config = read_stack_config(stack, root, overrides)
+    if config.problems:
+        raise StackConfigError("\n".join(config.problems))
+    return config.values
+
+
+def read_stack_config(stack: str, root: Path = REPO_ROOT, overrides: dict[str, object] | None = None) -> StackConfig:
+    """The stack's config values, and the keys that could not be read.
 
     ``overrides`` (short keys) are applied last, like `pulumi config set`.
-    Undeclared keys in the project's namespace are errors: a typo such as
-    ``imagetag`` would otherwise be silently ignored.
+    Undeclared keys in the project's namespace are problems: a typo such as
+    ``imagetag`` would otherwise be silently ignored. A file that cannot be
+    read at all raises StackConfigError.
     """
     name, defaults = _project(root)
     declared = set(declared_keys(root))
@@ -161,6 +179,4 @@ def load_stack_config(stack: str, root: Path = REPO_ROOT, overrides: dict[str, o
             problems.append(f"{stack_file.name}: {full_key}: {problem}")
         else:
             config[full_key] = value
-    if problems:
-        raise StackConfigError("\n".join(problems))
-    return config
+    return StackConfig(config, problems)

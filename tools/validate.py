@@ -13,8 +13,8 @@ from collections import Counter
 from pathlib import Path
 
 from settings import SettingsError
-from standins.mock_program import DeclaredProgram, run_stack
-from standins.stack_config import REPO_ROOT, StackConfigError
+from standins.mock_program import DeclaredProgram, run_program
+from standins.stack_config import REPO_ROOT, StackConfigError, read_stack_config
 
 
 def summarize(stack: str, program: DeclaredProgram) -> str:
@@ -24,17 +24,27 @@ def summarize(stack: str, program: DeclaredProgram) -> str:
     return f"stack {stack}: valid; would declare {sum(custom.values())} resources ({parts}) in {components} components"
 
 
+def check_stack(stack: str, root: Path = REPO_ROOT) -> tuple[DeclaredProgram | None, list[str]]:
+    """(what the program declares, or None; every problem of the stack, stack file and program alike)."""
+    config = read_stack_config(stack, root)
+    try:
+        program = run_program(config.values, stack)
+    except SettingsError as error:
+        return None, config.problems + error.problems
+    return (None if config.problems else program), config.problems
+
+
 def declare_or_exit(stack: str, root: Path = REPO_ROOT) -> DeclaredProgram:
     """Run the program for ``stack``; on bad config print every problem and exit 1."""
     try:
-        return run_stack(stack, root=root)
-    except SettingsError as error:
-        print(f"stack {stack}: invalid", file=sys.stderr)
-        print("\n".join(error.problems), file=sys.stderr)
+        program, problems = check_stack(stack, root)
     except StackConfigError as error:
+        program, problems = None, str(error).splitlines()
+    if program is None:
         print(f"stack {stack}: invalid", file=sys.stderr)
-        print(error, file=sys.stderr)
-    sys.exit(1)
+        print("\n".join(problems), file=sys.stderr)
+        sys.exit(1)
+    return program
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,130 @@
+"""Hypothesis strategies for stack files: every key of Pulumi.yaml, valid or invalid by construction.
+
+A value's validity is decided here from the kind of rule the key has and its
+bounds (the spec), never by calling the rule's parser (the code under test).
+Values are written to the stack file as YAML the Pulumi CLI reads as that
+string; some invalid ones are YAML lists, maps or null instead.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from hypothesis import strategies as st
+
+from settings import RULES
+from settings.parsers import Boolean, Choice, DurationRule, Integer, Pattern, Repository
+from standins.stack_config import REPO_ROOT, project_name
+from swarm.values import go_duration
+
+PROJECT = project_name()
+UNIT_NANOS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+
+# Known-good examples of the keys whose rule is a text pattern.
+GOOD_TEXT = {
+    "appName": ["webapp", "shop", "a", "x" + "y" * 31, "api-2"],
+    "appImage": ["windowforsun/test-web", "nginx", "registry.example.com:5000/team/web-app", "localhost/app"],
+    "imageTag": ["v1", "latest", "2026.11.26-rc_1", "X" * 128],
+    "publicHost": ["localhost", "app.example.com", "a-b.c-d.example"],
+    "healthCheckPath": ["/healthcheck", "/", "/ready/now", "/a.b_c~d-e"],
+    "nginxImage": ["nginx:1.30-alpine", "nginx", "reg.example.com/nginx@sha256:" + "a" * 64],
+}
+# Text no rule of this project accepts for any key.
+NEVER_VALID_TEXT = st.sampled_from(
+    ["", " ", "a b", "v1 ; rm -rf /", "$(id)", "\u00e9", "\u0663", "\uff18\uff10", "'\"", "{{ x }}", "\n"]
+)
+# YAML that is not a plain string: a list, a map (JSON text for the program) or null.
+NOT_A_STRING = st.sampled_from(["[1, 2]", "{a: b}", "~", "null"])
+
+
+@dataclass(frozen=True)
+class Written:
+    yaml: str  # the value as it stands in the stack file
+    valid: bool
+
+
+def _quoted(text: str) -> str:
+    # A JSON string is a valid YAML double-quoted scalar: the CLI reads it back as text.
+    return json.dumps(text)
+
+
+def _integer(rule: Integer) -> tuple[st.SearchStrategy[str], st.SearchStrategy[str]]:
+    good = st.integers(rule.minimum, rule.maximum).map(str)
+    bad = st.one_of(
+        st.integers(max_value=rule.minimum - 1).map(str),
+        st.integers(min_value=rule.maximum + 1).map(str),
+        st.just("9" * 5000),
+        st.floats(allow_nan=False).map(lambda f: f"{f}.5"),
+    )
+    return good, bad
+
+
+def _duration(rule: DurationRule) -> tuple[st.SearchStrategy[str], st.SearchStrategy[str]]:
+    def within(unit: str) -> st.SearchStrategy[str]:
+        size = UNIT_NANOS[unit]
+        low = -(-rule.minimum // size)
+        return st.integers(low, rule.maximum // size).map(lambda n: f"{n}{unit}")
+
+    units = [u for u in rule.units if rule.maximum // UNIT_NANOS[u] >= -(-rule.minimum // UNIT_NANOS[u])]
+    good = st.one_of(*(within(u) for u in units), st.just(go_duration(rule.maximum)))
+    too_big = st.sampled_from(rule.units).map(lambda u: f"{rule.maximum // UNIT_NANOS[u] + 1}{u}")
+    foreign_units = [u for u in ("ns", "us", "ms", "s", "m", "h") if u not in rule.units]
+    bad = st.one_of(
+        too_big,
+        st.just("99999999999999h"),
+        st.just("1" + "0" * 400 + "s"),
+        st.integers(1, 1000).map(str),  # no unit
+        st.sampled_from(foreign_units or ["d"]).map(lambda u: f"1{u}"),
+        st.just("1.5s"),
+    )
+    if rule.minimum > 0:
+        bad = st.one_of(bad, st.just("0s"))
+    return good, bad
+
+
+def value_strategy(key: str) -> st.SearchStrategy[Written]:
+    rule = RULES[key]
+    if isinstance(rule, Integer):
+        good, bad = _integer(rule)
+    elif isinstance(rule, DurationRule):
+        good, bad = _duration(rule)
+    elif isinstance(rule, Choice):
+        good = st.sampled_from(rule.choices)
+        bad = st.text(string.ascii_letters + "-", min_size=1, max_size=12).filter(lambda t: t not in rule.choices)
+    elif isinstance(rule, Boolean):
+        good = st.sampled_from(["true", "false"])
+        bad = st.sampled_from(["yes", "no", "on", "off", "1", "0", "True ", "y"])
+    elif isinstance(rule, Pattern | Repository):
+        good = st.sampled_from(GOOD_TEXT[key])
+        bad = NEVER_VALID_TEXT
+    else:
+        raise AssertionError(f"no strategy for the rule of {key}: {rule!r}")
+    return st.one_of(
+        good.map(lambda text: Written(_quoted(text), True)),
+        bad.map(lambda text: Written(_quoted(text), False)),
+        NOT_A_STRING.map(lambda text: Written(text, False)),
+    )
+
+
+def valid_value(key: str) -> st.SearchStrategy[str]:
+    return value_strategy(key).filter(lambda w: w.valid).map(lambda w: w.yaml)
+
+
+@st.composite
+def stack_files(draw: st.DrawFn, only_valid: bool = False) -> dict[str, Written]:
+    """Short key -> the value written for it, for a random subset of the declared keys."""
+    keys = draw(st.lists(st.sampled_from(sorted(RULES)), unique=True, max_size=8))
+    return {
+        key: draw(valid_value(key).map(lambda y: Written(y, True)) if only_valid else value_strategy(key))
+        for key in keys
+    }
+
+
+def write_stack(root: Path, values: dict[str, Written], stack: str = "prop") -> str:
+    (root / "Pulumi.yaml").write_text((REPO_ROOT / "Pulumi.yaml").read_text())
+    lines = "".join(f"  {PROJECT}:{key}: {written.yaml}\n" for key, written in values.items())
+    (root / f"Pulumi.{stack}.yaml").write_text(f"config:\n{lines}")
+    return stack
