@@ -1,0 +1,33 @@
+"""Generated valid stack files: the nginx config the program renders for each passes real `nginx -t`.
+
+The other half of the property (invalid stacks are refused naming each bad
+key) is in tests/unit/settings/test_stack_properties.py; this one needs the
+rootfs nginx 1.30.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, assume, given, settings
+
+from tests.support.nginx_chroot import NginxInstall, NginxSandbox
+from tests.support.stack_strategies import stack_files, write_stack
+from tools.render_nginx import nginx_config
+from tools.validate import check_stack
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=stack_files(only_valid=True))
+def test_every_valid_generated_stack_renders_a_config_nginx_accepts(nginx_install: NginxInstall, values):
+    with tempfile.TemporaryDirectory() as tmp:
+        program, problems = check_stack(write_stack(Path(tmp), values), Path(tmp))
+    # Valid values can still break a rule that spans keys (e.g. parallelism above replicas).
+    assume(program is not None)
+    assert program is not None and not problems
+    config = nginx_config(program)
+    with NginxSandbox(nginx_install) as sandbox:
+        sandbox.write(config)
+        result = sandbox.check()
+    assert result.ok, f"nginx -t rejected the config of {values}:\n{result.output}\n--- config ---\n{config}"
