@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import os
 
+import hypothesis
 import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# In CI the property tests replay the same examples every run: a failure there
+# is a counterexample to reproduce, never a roll of the dice.
+hypothesis.settings.register_profile("ci", derandomize=True, database=None)
+if IN_CI:
+    hypothesis.settings.load_profile("ci")
 
 _MEASURED: dict[str, list[str]] = {}
 

@@ -18,7 +18,8 @@ from tools.render_nginx import nginx_config
 from tools.validate import check_stack
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Rules that span keys turn some valid values into an invalid stack; those are left out.
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(values=stack_files(only_valid=True))
 def test_every_valid_generated_stack_renders_a_config_nginx_accepts(nginx_install: NginxInstall, values):
     with tempfile.TemporaryDirectory() as tmp:

@@ -32,10 +32,10 @@ MATRIX: list[tuple[str, dict[str, Any]]] = [
     ("prod", {"endpointMode": "dnsrr", "publishMode": "host"}),
     ("dev", {"nginxFailTimeout": "1s"}),
     ("dev", {"nginxFailTimeout": "1m"}),
-    ("dev", {"nginxFailTimeout": "1h30m"}),
+    ("dev", {"nginxFailTimeout": "1h"}),
     ("dev", {"nginxConnectTimeout": "500ms"}),
     ("dev", {"nginxConnectTimeout": "2s"}),
-    ("dev", {"nginxConnectTimeout": "1m30s"}),
+    ("dev", {"nginxConnectTimeout": "1m15s"}),
     ("dev", {"nginxResolverValid": "1s"}),
     ("dev", {"nginxResolverValid": "30s"}),
     ("dev", {"nginxResolverValid": "1h"}),
@@ -43,7 +43,7 @@ MATRIX: list[tuple[str, dict[str, Any]]] = [
     ("dev", {"nginxNextUpstreamTries": 3, "nginxNextUpstreamTimeout": "1h"}),
     ("dev", {"backupEnabled": False, "nginxNextUpstreamTries": 1, "nginxMaxFails": 100}),
     ("dev", {"nginxMaxFails": 1, "nginxFailTimeout": "10s", "nginxConnectTimeout": "1ms"}),
-    ("dev", {"appName": "a" + "b" * 39, "appPort": 1}),
+    ("dev", {"appName": "a" + "b" * 31, "appPort": 1}),
     ("dev", {"appName": "x", "appPort": 65535, "endpointMode": "vip"}),
 ]
 

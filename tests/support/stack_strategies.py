@@ -85,7 +85,7 @@ def _duration(rule: DurationRule) -> tuple[st.SearchStrategy[str], st.SearchStra
     return good, bad
 
 
-def value_strategy(key: str) -> st.SearchStrategy[Written]:
+def _good_and_bad(key: str) -> tuple[st.SearchStrategy[str], st.SearchStrategy[str]]:
     rule = RULES[key]
     if isinstance(rule, Integer):
         good, bad = _integer(rule)
@@ -102,6 +102,11 @@ def value_strategy(key: str) -> st.SearchStrategy[Written]:
         bad = NEVER_VALID_TEXT
     else:
         raise AssertionError(f"no strategy for the rule of {key}: {rule!r}")
+    return good, bad
+
+
+def value_strategy(key: str) -> st.SearchStrategy[Written]:
+    good, bad = _good_and_bad(key)
     return st.one_of(
         good.map(lambda text: Written(_quoted(text), True)),
         bad.map(lambda text: Written(_quoted(text), False)),
@@ -110,7 +115,7 @@ def value_strategy(key: str) -> st.SearchStrategy[Written]:
 
 
 def valid_value(key: str) -> st.SearchStrategy[str]:
-    return value_strategy(key).filter(lambda w: w.valid).map(lambda w: w.yaml)
+    return _good_and_bad(key)[0].map(_quoted)
 
 
 @st.composite
