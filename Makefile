@@ -5,12 +5,13 @@ VENV := venv
 PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: help venv provision lint docs test test-unit test-nginx test-e2e validate render-nginx deploy bench
+.PHONY: help venv provision clean-machine lint docs test test-unit test-nginx test-e2e validate render-nginx deploy bench
 
 help:
 	@echo "make deploy [STACK=dev]        deploy a stack on the local swarm with the Pulumi CLI (local state)"
 	@echo "make test                      lint, provision docker, swarm, images and nginx, then run every test"
 	@echo "make lint                      ruff (lint and format check) and mypy"
+	@echo "make clean-machine             undo make test's provisioning (test services, images, swarm, dockerd, caches)"
 	@echo "make docs                      rewrite the README's config table from Pulumi.yaml"
 	@echo "make test-unit                 unit tests (Pulumi mock runtime, no Docker)"
 	@echo "make test-nginx                generated configs against a real nginx 1.30"
@@ -28,6 +29,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 
 provision:
 	bash scripts/provision.sh all
+
+clean-machine:
+	bash scripts/provision.sh clean
+	rm -rf $(VENV)
 
 lint: venv
 	$(VENV)/bin/ruff check .

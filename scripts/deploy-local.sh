@@ -14,10 +14,14 @@ if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != "active" ]; then
   docker swarm init --advertise-addr 127.0.0.1 >/dev/null
 fi
 
-# Local state under ~/.pulumi unless the caller chose a backend; an empty
-# passphrase is fine for a local dev stack that has no secrets.
+# Local state under ~/.pulumi unless the caller chose a backend.
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://~}"
-export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
+# The passphrase encrypts the stack's secrets in that state. Never an empty one
+# behind the user's back: the CLI asks for it on a terminal; elsewhere it must be given.
+if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ] && ! [ -t 0 ]; then
+  echo "deploy: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE (the passphrase of the stack's secrets), or run this on a terminal to be asked" >&2
+  exit 1
+fi
 
 pulumi stack select --create "$stack"
 pulumi up --yes --stack "$stack"

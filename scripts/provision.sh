@@ -6,7 +6,7 @@
 # root filesystem from debootstrap (sid ships nginx >= 1.27.3, which has `resolve`
 # on upstream servers; bookworm's 1.22 does not), and images imported/built from it.
 #
-# Usage: scripts/provision.sh docker|rootfs|images|nginx-bin|all
+# Usage: scripts/provision.sh docker|rootfs|images|nginx-bin|all|clean
 # Every subcommand is idempotent and quick when there is nothing to do. Progress
 # goes to stderr, so stdout carries only what nginx-bin prints.
 # PROVISION_CACHE overrides the cache folder (default: <repo>/.cache).
@@ -20,6 +20,7 @@ ROOTFS="$CACHE/rootfs"
 ROOTFS_ID_FILE=etc/szd-rootfs-id # inside the rootfs; stamps one debootstrap run
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-}" # empty: debootstrap's default mirror
 DEBOOTSTRAP_PACKAGES=python3,nginx-light,curl,ca-certificates
+DEBIAN_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 MIN_NGINX=1.27.3
 BASE_IMAGE=szd-base:sid
 NGINX_IMAGE=szd-nginx:test
@@ -114,6 +115,8 @@ cmd_docker() {
 	inactive)
 		say "swarm: init --advertise-addr 127.0.0.1"
 		docker swarm init --advertise-addr 127.0.0.1 >/dev/null || die "docker swarm init failed"
+		# `clean` leaves only a swarm this script made.
+		touch "$CACHE/swarm-initialised"
 		;;
 	*) die "swarm is in state '$state'; fix it by hand (e.g. docker swarm leave --force)" ;;
 	esac
@@ -127,6 +130,8 @@ start_dockerd() {
 	# steps that follow can use it. 9>&- keeps it from holding our lock forever.
 	setsid nohup dockerd >>"$log" 2>&1 </dev/null 9>&- &
 	pid=$!
+	# `clean` stops only a daemon this script started.
+	echo "$pid" >"$CACHE/dockerd.pid"
 	for ((i = 0; i < 60; i++)); do
 		if docker info >/dev/null 2>&1; then
 			say "dockerd: up after ${i}s (pid $pid)"
@@ -169,14 +174,19 @@ cmd_rootfs() {
 build_rootfs() {
 	[ "$(id -u)" = 0 ] || die "must run as root to debootstrap and chroot"
 	command -v debootstrap >/dev/null || apt_install debootstrap
+	[ -s "$DEBIAN_KEYRING" ] || apt_install debian-archive-keyring
 	local tmp="$CACHE/rootfs.partial" log="$CACHE/debootstrap.log" started=$SECONDS
 	# Build beside the final place and rename at the end, so an interrupted build
 	# never leaves something at $ROOTFS that looks finished.
 	remove_tree "$tmp"
 	say "rootfs: debootstrap sid with $DEBOOTSTRAP_PACKAGES (about a minute; log: $log)"
+	# Every package is checked against the Release file's signature by Debian's
+	# archive key; without a valid signature debootstrap stops instead of going on.
 	debootstrap --variant=minbase --include="$DEBOOTSTRAP_PACKAGES" \
+		--force-check-gpg --keyring="$DEBIAN_KEYRING" \
 		sid "$tmp" ${DEBIAN_MIRROR:+"$DEBIAN_MIRROR"} >"$log" 2>&1 ||
 		die_log "$log" "debootstrap failed"
+	grep -q "Valid Release signature" "$log" || die_log "$log" "debootstrap did not verify the Release signature"
 	chroot "$tmp" nginx -v >/dev/null 2>&1 || die "nginx does not run in the new rootfs $tmp"
 	# Leave no package cache in the rootfs: it would go into every image.
 	rm -rf "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/lib/apt/lists/*_Packages
@@ -249,6 +259,39 @@ build_image() {
 	say "image $tag: ready in $((SECONDS - started))s ($(docker image inspect --format '{{.Id}}' "$tag" | cut -c8-19))"
 }
 
+# --- clean ---------------------------------------------------------------------------
+
+# Undo what the other commands did to this machine, except the apt packages
+# (docker.io, debootstrap, debian-archive-keyring), which `apt-get remove` takes.
+# A swarm or a dockerd that was there before is left alone.
+cmd_clean() {
+	if docker info >/dev/null 2>&1; then
+		local services
+		services="$(docker service ls -q --filter label=szd.e2e-applier.stack)"
+		services+=" $(docker service ls -q --filter name=szdbench_)"
+		# shellcheck disable=SC2086 # a list of ids
+		[ -z "${services// /}" ] || docker service rm $services >/dev/null || true
+		if [ -e "$CACHE/swarm-initialised" ] && [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = active ]; then
+			say "swarm: leave --force"
+			docker swarm leave --force >/dev/null || die "docker swarm leave failed"
+		fi
+		say "images: removing $BASE_IMAGE, $NGINX_IMAGE, $APP_REPO:*"
+		docker image rm --force "$BASE_IMAGE" "$NGINX_IMAGE" "${APP_VERSIONS[@]/#/$APP_REPO:}" >/dev/null 2>&1 || true
+		docker image prune --force --filter label=szd.rootfs-id >/dev/null || true
+	fi
+	if [ -s "$CACHE/dockerd.pid" ] && kill -0 "$(cat "$CACHE/dockerd.pid")" 2>/dev/null; then
+		say "dockerd: stopping (pid $(cat "$CACHE/dockerd.pid"), started by this script)"
+		kill "$(cat "$CACHE/dockerd.pid")"
+		local i
+		for ((i = 0; i < 30; i++)); do
+			kill -0 "$(cat "$CACHE/dockerd.pid")" 2>/dev/null || break
+			sleep 1
+		done
+	fi
+	say "cache: removing $CACHE"
+	remove_tree "$CACHE"
+}
+
 # --- nginx-bin -------------------------------------------------------------------
 
 cmd_nginx_bin() {
@@ -265,6 +308,8 @@ usage: $0 COMMAND
   images     import the rootfs as $BASE_IMAGE; build $NGINX_IMAGE and $APP_REPO:{${APP_VERSIONS[*]}}
   nginx-bin  print the command that runs the rootfs's nginx via chroot
   all        docker, rootfs, images
+  clean      undo them: remove the test services and images, leave the swarm,
+             stop a dockerd this script started, remove $CACHE
 EOF
 	exit 2
 }
@@ -280,5 +325,6 @@ all)
 	cmd_rootfs
 	cmd_images
 	;;
+clean) cmd_clean ;;
 *) usage ;;
 esac
