@@ -69,7 +69,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                     converge_timeout=args.converge_timeout,
                     network_id=network.id,
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+                opts=child_options(self, opts, after),
             )
 
         real = pool(REAL, args.real_replicas, [])
@@ -90,7 +90,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                 converge_timeout=args.converge_timeout,
                 network_id=network.id,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(pools)),
+            opts=child_options(self, opts, pools),
         )
         self.url = f"http://{args.public_host}:{args.published_port}/"
         self.network_name = network.name

@@ -1,0 +1,65 @@
+"""Every package the code imports is declared and pinned in the requirements files."""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import re
+import sys
+
+from standins.stack_config import REPO_ROOT
+
+LOCAL = {"__main__", "bench", "components", "nginx", "settings", "standins", "swarm", "tests", "tools"}
+SKIPPED_DIRS = {"venv", ".cache", ".git", ".hypothesis"}
+# Runs inside the test images on Debian's python3, standard library only.
+SELF_CONTAINED = REPO_ROOT / "tests" / "fixtures" / "testapp"
+
+
+def imported_top_level_names() -> dict[str, set[str]]:
+    """Top-level module name -> the files that import it (absolute imports only)."""
+    found: dict[str, set[str]] = {}
+    for path in REPO_ROOT.rglob("*.py"):
+        relative = path.relative_to(REPO_ROOT)
+        if SKIPPED_DIRS & set(relative.parts) or path.is_relative_to(SELF_CONTAINED):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(relative))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                found.setdefault(name.split(".")[0], set()).add(str(relative))
+    return found
+
+
+def declared() -> dict[str, str]:
+    """Normalised distribution name -> its pin, from requirements.txt and requirements-dev.txt."""
+    pins = {}
+    for file in ("requirements.txt", "requirements-dev.txt"):
+        for line in (REPO_ROOT / file).read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                name, _, version = line.partition("==")
+                pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return pins
+
+
+def test_every_third_party_import_is_a_declared_and_pinned_distribution():
+    distributions = importlib.metadata.packages_distributions()
+    pins = declared()
+    missing = {}
+    for module, files in sorted(imported_top_level_names().items()):
+        if module in LOCAL or module in sys.stdlib_module_names:
+            continue
+        names = {re.sub(r"[-_.]+", "-", d).lower() for d in distributions.get(module, [])}
+        if not names & pins.keys():
+            missing[module] = sorted(files)[:3]
+    assert not missing, f"imported but not declared in requirements*.txt: {missing}"
+    assert all(pins.values()), f"unpinned: {[name for name, version in pins.items() if not version]}"
+
+
+def test_nothing_outside_tests_imports_from_tests():
+    # Product, tools, stand-ins and the benchmark must run without the test tree.
+    outside = sorted(f for f in imported_top_level_names().get("tests", set()) if not f.startswith("tests/"))
+    assert outside == []
