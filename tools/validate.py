@@ -30,7 +30,10 @@ def check_stack(stack: str, root: Path = REPO_ROOT) -> tuple[DeclaredProgram | N
     try:
         program = run_program(config.values, stack)
     except SettingsError as error:
-        return None, config.problems + error.problems
+        # A key the stack file could not give ran with its default: what the
+        # program says of that default would only hide the real problem.
+        unread = {problem.split(": ")[1] for problem in config.problems}
+        return None, config.problems + [p for p in error.problems if p.split(": ")[0] not in unread]
     return (None if config.problems else program), config.problems
 
 
