@@ -266,11 +266,19 @@ build_image() {
 # A swarm or a dockerd that was there before is left alone.
 cmd_clean() {
 	if docker info >/dev/null 2>&1; then
-		local services
-		services="$(docker service ls -q --filter label=szd.e2e-applier.stack)"
-		services+=" $(docker service ls -q --filter name=szdbench_)"
-		# shellcheck disable=SC2086 # a list of ids
-		[ -z "${services// /}" ] || docker service rm $services >/dev/null || true
+		# What the e2e tests and the benchmark deploy: their names start with these.
+		local prefix ids
+		for prefix in szde2e- szdbench; do
+			ids="$(docker service ls -q --filter "name=$prefix")"
+			# shellcheck disable=SC2086 # a list of ids
+			[ -z "$ids" ] || docker service rm $ids >/dev/null || true
+			ids="$(docker config ls -q --filter "name=$prefix")"
+			# shellcheck disable=SC2086
+			[ -z "$ids" ] || docker config rm $ids >/dev/null 2>&1 || true
+			ids="$(docker network ls -q --filter "name=$prefix")"
+			# shellcheck disable=SC2086
+			[ -z "$ids" ] || docker network rm $ids >/dev/null 2>&1 || true
+		done
 		if [ -e "$CACHE/swarm-initialised" ] && [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = active ]; then
 			say "swarm: leave --force"
 			docker swarm leave --force >/dev/null || die "docker swarm leave failed"

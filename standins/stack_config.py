@@ -180,3 +180,29 @@ def read_stack_config(stack: str, root: Path = REPO_ROOT, overrides: dict[str, o
         else:
             config[full_key] = value
     return StackConfig(config, problems)
+
+
+def project_settings(root: Path = REPO_ROOT) -> dict[str, Any]:
+    """Pulumi.yaml's ``runtime`` and ``options`` as written (scalars as strings), for what the CLI reads there."""
+    node = _compose(root / "Pulumi.yaml")
+    runtime = _field(node, "runtime")
+    options = _field(node, "options")
+    return {
+        "runtime": _plain(runtime) if runtime is not None else None,
+        "options": _plain(options) if options is not None else None,
+    }
+
+
+def refresh_always(root: Path = REPO_ROOT) -> bool:
+    """``options: refresh: always`` in Pulumi.yaml (pulumi/pulumi sdk/go/common/workspace/project.json
+    ``options.refresh``, const "always"; pkg/cmd/pulumi/operations/io.go ``getRefreshOption``)."""
+    options = project_settings(root)["options"]
+    return isinstance(options, dict) and options.get("refresh") == "always"
+
+
+def runtime_options(root: Path = REPO_ROOT) -> dict[str, str]:
+    """Pulumi.yaml ``runtime.options`` (e.g. toolchain: pip, virtualenv: venv); {} when the runtime is a bare name."""
+    runtime = project_settings(root)["runtime"]
+    if isinstance(runtime, dict) and isinstance(runtime.get("options"), dict):
+        return {str(k): str(v) for k, v in runtime["options"].items()}
+    return {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import socket
 from collections.abc import Iterator
@@ -9,6 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import docker
+from docker.errors import APIError
+
+from standins.swarm_applier import ApplyError, SwarmApplier, remove_network
 
 IMAGES = ("szd-testapp:v1", "szd-testapp:v2", "szd-testapp:bad", "szd-nginx:test")
 PROVISION = "bash scripts/provision.sh all  (or: make provision)"
@@ -48,3 +52,32 @@ def swarm_lock() -> Iterator[None]:
             print(f"waiting for {SWARM_LOCK} (an e2e run or a benchmark holds the swarm)", flush=True)
             fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+
+
+def destroy_stack(applier: SwarmApplier, prefix: str, attempts: int = 3) -> None:
+    """`pulumi destroy`, run again while it fails, then whatever a lost state left behind.
+
+    pulumi-docker's service delete waits at most stopGracePeriod for Docker to
+    remove the containers and fails otherwise, with the service already gone
+    (kreuzwerker resource_docker_service_funcs.go deleteService; issue #206):
+    a user runs `pulumi destroy` again, and so does this.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            applier.destroy()
+            break
+        except ApplyError:
+            if attempt == attempts:
+                raise
+    # Objects of an interrupted run whose state file is gone (e.g. after make clean-machine).
+    api = applier.api
+    for service in api.services(filters={"name": prefix}):
+        if service["Spec"]["Name"].startswith(f"{prefix}-"):
+            api.remove_service(service["ID"])
+    for config in api.configs(filters={"name": prefix}):
+        if config["Spec"]["Name"].startswith(f"{prefix}-"):
+            with contextlib.suppress(APIError):  # still used by a service on its way out
+                api.remove_config(config["ID"])
+    for network in api.networks(names=[prefix]):
+        if network["Name"].startswith(f"{prefix}-"):
+            remove_network(api, network["Id"])

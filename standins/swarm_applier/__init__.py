@@ -1,66 +1,68 @@
-"""A test harness that stands in for `pulumi up` on a real Docker Swarm.
+"""A stand-in for `pulumi up` with pulumi-docker 5.x on a real Docker Swarm.
 
 There is no Pulumi engine or docker provider plugin on the CI machines, so the
 end-to-end tests run the real program under Pulumi's mock runtime
 (``standins.mock_program``), take every resource it declares with its inputs, and
-apply them here with the Docker SDK the way pulumi-docker would:
+apply them here with the Docker SDK the way the engine and pulumi-docker 5.x
+(kreuzwerker/terraform-provider-docker v4.5.0 bridged by
+pulumi-terraform-bridge) do, weaknesses included. Each modelled behaviour
+cites its source where it is modelled:
 
-- create what is new; update what changed in place (a Swarm service update with
-  the full new spec and the current version index, i.e. Swarm's rolling update);
-  delete what is no longer declared, after every create and update, dependents
-  first (so a config goes only once no service uses it);
-- follow ``dependencies`` (a resource is applied after everything it depends on)
-  and ``convergeConfig`` (wait for the rollout; Swarm's rollback or pause is an
-  error, with Swarm's message, as `pulumi up` reports it);
-- stop at the first error, like `pulumi up`.
+- ``state``: Pulumi-like state per stack in ``.cache/applier-state/<stack>.json``
+  (type, physical id, inputs, the provider's outputs, dependencies);
+- ``plan``: the provider's diff of new inputs against the stored outputs, with
+  the Terraform schema's defaults, Computed, DiffSuppress and ForceNew rules
+  (``schema``); replacements raise ``ReplacementNotSupported``;
+- ``provider_spec``: the spec the provider sends (zero values included), the
+  Go client's image tagging (``image_ref``), and digest pinning on create;
+- ``readback``: what the provider reads back into the outputs (``shortDur``
+  durations, the image as Docker stores it);
+- ``converge``: ``converge_config`` as the provider waits (7 s, then polls 5 s
+  and 10 s apart; "done" once every slot runs; Swarm's rollback or pause as an
+  error; a service that does not converge on create is deleted);
+- ``dynamic``: Pulumi dynamic resources through the SDK's own dynamic provider
+  host process;
+- ``apply``: ``SwarmApplier``: ordering, create/update/delete, the engine's
+  partial state after a failed update, stop at the first error, refresh
+  (``apply(program, refresh=...)``, default from Pulumi.yaml ``options.refresh``).
 
-The "state" is kept on the Docker objects themselves, in labels: the stack, the
-URN, the dependencies and the inputs last applied (ids already resolved). A
-rolled-back service gets its previous labels back from Swarm, which is what
-Pulumi's state does for a failed update.
-
-Every input key is translated explicitly (``translate``); a key or value it does
-not know raises ``UntranslatedInput`` before anything is changed, so a setting the
-program declares can never be dropped silently. Changes that pulumi-docker would
-make by replacing the resource raise ``ReplacementNotSupported``.
-
-The modules: ``translate`` (declared inputs to Docker API specs, pure),
-``apply`` (``SwarmApplier``: state, ordering, create/update/delete, convergence)
-and ``report`` (what an apply did, and ``ApplyError``).
+Every input key is checked explicitly (``translate``); a key or value it does
+not know raises ``UntranslatedInput`` before anything is changed, and a Docker
+setting whose read-back is not modelled raises ``UnmodelledOutput``.
 
 This is not a deployment tool: use the Pulumi CLI for that.
 """
 
 from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
 from standins.swarm_applier.apply import (
-    LABEL_DEPENDENCIES,
-    LABEL_INPUTS,
-    LABEL_PREFIX,
-    LABEL_STACK,
-    LABEL_URN,
     ReplacementNotSupported,
     SwarmApplier,
     parse_time,
     remove_network,
 )
+from standins.swarm_applier.converge import ProviderError
+from standins.swarm_applier.dynamic import DynamicProviderError
+from standins.swarm_applier.readback import UnmodelledOutput
 from standins.swarm_applier.report import ApplyError, ApplyReport, Change
+from standins.swarm_applier.state import STATE_DIR, ResourceState, StackState
 from standins.swarm_applier.translate import Converge, UntranslatedInput, changed_paths, physical_name, translate
 
 __all__ = [
-    "LABEL_DEPENDENCIES",
-    "LABEL_INPUTS",
-    "LABEL_PREFIX",
-    "LABEL_STACK",
-    "LABEL_URN",
     "NETWORK",
     "SERVICE",
     "SERVICE_CONFIG",
+    "STATE_DIR",
     "ApplyError",
     "ApplyReport",
     "Change",
     "Converge",
+    "DynamicProviderError",
+    "ProviderError",
     "ReplacementNotSupported",
+    "ResourceState",
+    "StackState",
     "SwarmApplier",
+    "UnmodelledOutput",
     "UntranslatedInput",
     "changed_paths",
     "parse_time",

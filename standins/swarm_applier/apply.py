@@ -1,57 +1,58 @@
-"""Applying a declared program to the swarm: state from labels, ordering, create/update/delete, convergence."""
+"""Applying a declared program to the swarm the way ``pulumi up`` with pulumi-docker 5.x does.
+
+State is a JSON file per stack (``state.StackState``), not Docker labels. For
+each declared custom resource, in dependency order:
+
+- bridged docker resources: the provider's diff of the new inputs against the
+  stored OUTPUTS (``plan``), refusing replacements; create/update through what
+  the provider sends (``provider_spec``), its convergence waits
+  (``converge``) and its read-back (``readback``);
+- Pulumi dynamic resources: the SDK's own dynamic provider host (``dynamic``);
+
+then the deletes of what is no longer declared, dependents first. The first
+error stops the apply, as it stops ``pulumi up``, with the state recorded the
+way the engine records it (partial state after a failed bridged update).
+``refresh=True`` (``pulumi up --refresh``, or ``options: refresh: always`` in
+Pulumi.yaml) reads every resource from Docker first.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import json
+import math
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import docker
-from docker.errors import APIError, NotFound
+import requests
+from docker.errors import APIError, DockerException, NotFound
 
-from standins.mock_program import DeclaredProgram, DeclaredResource, mock_id
+from standins.mock_program import DeclaredProgram, DeclaredResource, auto_name, mock_id
 from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
+from standins.stack_config import REPO_ROOT, refresh_always
+from standins.swarm_applier import converge as cv
+from standins.swarm_applier.dynamic import PROVIDER_KEY, DynamicHost, input_changes, is_dynamic
+from standins.swarm_applier.gotime import parse_duration_or_zero
+from standins.swarm_applier.image_ref import image_with_digest_string
+from standins.swarm_applier.plan import plan
+from standins.swarm_applier.provider_spec import config_data, network_create_args, service_spec
+from standins.swarm_applier.readback import merge_read, read_config, read_network, read_service
 from standins.swarm_applier.report import ApplyError, ApplyReport, Change
-from standins.swarm_applier.translate import Converge, ServicePlan, _duration, changed_paths, translate
+from standins.swarm_applier.schema import SCHEMAS
+from standins.swarm_applier.state import STATE_DIR, ResourceState, StackState
+from standins.swarm_applier.translate import translate
 
-LABEL_PREFIX = "szd.e2e-applier"
-LABEL_STACK = f"{LABEL_PREFIX}.stack"
-LABEL_URN = f"{LABEL_PREFIX}.urn"
-LABEL_DEPENDENCIES = f"{LABEL_PREFIX}.dependencies"
-LABEL_INPUTS = f"{LABEL_PREFIX}.inputs"
-
-# Input paths whose change makes pulumi-docker replace the resource (ForceNew in
-# kreuzwerker/terraform-provider-docker). `mode` is ForceNew at block level;
-# whether a replicas change replaces is unconfirmed, so it is refused as well.
-REPLACE_PATHS = {
-    SERVICE: ("name", "auth", "taskSpec.containerSpec.hosts", "mode"),
-    NETWORK: ("",),  # every network input is ForceNew
-    SERVICE_CONFIG: ("",),  # configs are immutable
-}
-
-# pulumi-docker waits this long after a service update before its first poll; a
-# rolling update shows a new UpdateStatus well within it.
-UPDATE_START_GRACE_S = 7.0
-POLL_S = 0.5
+# resource_docker_network_funcs.go: networkRemoveRefresh* and networkReadRefresh* (Timeout 30s, MinTimeout 5s, Delay 2s).
+NETWORK_WAIT = (30.0, 5.0, 2.0)
+POLL_S = 0.5  # remove_network's own retry, for the benchmark's tutorial setups
 
 
 class ReplacementNotSupported(ApplyError):
     """A change that pulumi-docker would apply by replacing the resource."""
-
-
-@dataclass
-class _Existing:
-    type: str
-    id: str
-    name: str
-    urn: str
-    dependencies: list[str]
-    inputs: dict
 
 
 def parse_time(text: str) -> float:
@@ -64,261 +65,526 @@ def parse_time(text: str) -> float:
     return stamp + (float(f"0.{fraction}") if fraction else 0.0)
 
 
-class SwarmApplier:
-    """Applies declared programs for one stack to the swarm behind ``api``."""
+def provider_error_text(message: str) -> str:
+    """How the bridge's shim joins the SDK's error diagnostics (pkg/tfshim/sdk-v2 ``handleDiagnostics``: go-multierror)."""
+    return f"1 error occurred:\n\t* {message}\n\n"
 
-    def __init__(self, api: docker.APIClient, stack: str, log: Callable[[str], None] | None = None):
+
+def digest_warning(image: str) -> str:
+    """moby client/service_create.go ``digestWarning``."""
+    return (
+        f"image {image} could not be accessed on a registry to record\nits digest. Each node will access {image}"
+        " independently,\npossibly leading to different nodes running different\nversions of the image.\n"
+    )
+
+
+class SwarmApplier:
+    """Applies declared programs for one stack to the swarm behind ``api``, with state in a JSON file."""
+
+    def __init__(
+        self,
+        api: docker.APIClient,
+        stack: str,
+        log: Callable[[str], None] | None = None,
+        *,
+        state_dir: Path = STATE_DIR,
+        clock: cv.Clock | None = None,
+        project_root: Path = REPO_ROOT,
+        dynamic_host: Callable[[], Any] | None = None,
+    ):
         self.api = api
         self.stack = stack
         self.log = log or (lambda message: print(f"[applier] {message}", flush=True))
+        self.state_dir = state_dir
+        self.clock: cv.Clock = clock or cv.RealClock()
+        self.project_root = project_root
+        self._new_host = dynamic_host or (lambda: DynamicHost(self.project_root, self.log))
+        self._host: Any = None
 
     # -- public --------------------------------------------------------------------
 
-    def apply(self, program: DeclaredProgram) -> ApplyReport:
+    def state(self) -> StackState:
+        return StackState.load(self.stack, self.state_dir)
+
+    def apply(self, program: DeclaredProgram, refresh: bool | None = None) -> ApplyReport:
+        """``pulumi up``; ``refresh=True`` is ``--refresh``, None reads ``options.refresh`` from Pulumi.yaml."""
+        if refresh is None:
+            refresh = refresh_always(self.project_root)
         started = time.monotonic()
         report = ApplyReport()
         resources = [r for r in program.resources if r.custom]
         for resource in resources:
-            translate(resource)  # everything translates, or nothing is touched
-        existing = self._existing()
-        real_ids: dict[str, str] = {}  # mock id -> Docker id
+            if is_dynamic(resource.type):
+                if not isinstance(resource.inputs.get(PROVIDER_KEY), str):
+                    raise ApplyError(f"{resource.name}: dynamic resource without a serialized {PROVIDER_KEY}")
+            else:
+                translate(resource)  # everything translates, or nothing is touched
+        state = self.state()
+        real_ids: dict[str, str] = {}  # mock id -> physical id
         declared_ids = {mock_id(r.name) for r in resources}
         try:
+            if refresh:
+                self._refresh(state, report)
             for resource in _topological(resources, {r.urn: r.dependencies for r in resources}):
                 inputs = _resolve_ids(resource.inputs, real_ids, declared_ids, resource.name)
-                real_ids[mock_id(resource.name)] = self._apply_one(resource, inputs, existing.get(resource.urn), report)
+                real_ids[mock_id(resource.name)] = self._apply_one(state, resource, inputs, report)
             declared = {r.urn for r in resources}
-            orphans = [e for urn, e in existing.items() if urn not in declared]
-            for orphan in reversed(_topological(orphans, {e.urn: e.dependencies for e in orphans})):
-                self._delete(orphan, report)
-        except (ApplyError, APIError) as error:
-            failure = error if isinstance(error, ApplyError) else ApplyError(f"Docker: {error.explanation or error}")
-            if report.changes and report.changes[-1].action != "unchanged":
+            orphans = [e for urn, e in state.resources.items() if urn not in declared]
+            for orphan in reversed(_topological(orphans, {e.urn: tuple(e.dependencies) for e in orphans})):
+                self._delete(state, orphan, report)
+        except (ApplyError, APIError, DockerException, requests.RequestException) as error:
+            failure = error if isinstance(error, ApplyError) else ApplyError(f"Docker: {_explain(error)}")
+            if report.changes and report.changes[-1].action != "unchanged" and report.changes[-1].error is None:
                 report.changes[-1].error = str(failure)
             failure.report = report
             if failure is error:
                 raise
             raise failure from error
         finally:
+            if self._host is not None:
+                self._host.close()
+                self._host = None
             report.seconds = time.monotonic() - started
             self.log(str(report))
         return report
 
-    def destroy(self) -> ApplyReport:
-        """Delete everything this stack's applier created (an empty program)."""
-        return self.apply(DeclaredProgram())
+    def destroy(self, refresh: bool | None = None) -> ApplyReport:
+        """``pulumi destroy``: delete everything in the stack's state; refresh as ``apply`` (destroy.go getRefreshOption)."""
+        return self.apply(DeclaredProgram(), refresh=refresh)
 
-    def find(self, type_: str, logical_name: str) -> dict | None:
-        """The Docker object (inspect output) of a declared resource, by logical name."""
-        for e in self._existing().values():
-            if e.type == type_ and e.urn.endswith(f"::{logical_name}"):
-                return self._inspect(e.type, e.id)
-        return None
+    def find(self, type_: str, logical_name: str) -> dict[str, Any] | None:
+        """The Docker object (inspect output) of a resource in the state, by logical name; None when gone."""
+        found = self.state().find(type_, logical_name)
+        if found is None:
+            return None
+        try:
+            return self._inspect(found.type, found.id)
+        except NotFound:
+            return None
+
+    # -- the dynamic provider host ----------------------------------------------------
+
+    @property
+    def host(self) -> Any:
+        if self._host is None:
+            self._host = self._new_host()
+        return self._host
 
     # -- one resource ---------------------------------------------------------------
 
-    def _apply_one(self, resource: DeclaredResource, inputs: dict, old: _Existing | None, report: ApplyReport) -> str:
-        """Create or update one resource (recorded in ``report`` first); returns its Docker id."""
-        change = Change(resource.urn, resource.type, resource.name, "create")
-        if old is not None:
-            paths = tuple(changed_paths(old.inputs, inputs))
-            change = Change(resource.urn, resource.type, resource.name, "update" if paths else "unchanged", paths)
-        report.changes.append(change)
-        if old is not None and change.action == "unchanged":
+    def _apply_one(
+        self, state: StackState, resource: DeclaredResource, inputs: dict[str, Any], report: ApplyReport
+    ) -> str:
+        if is_dynamic(resource.type):
+            return self._apply_dynamic(state, resource, inputs, report)
+        return self._apply_docker(state, resource, inputs, report)
+
+    def _config(self, resource: DeclaredResource, inputs: dict[str, Any], old: ResourceState | None) -> dict[str, Any]:
+        config = dict(inputs)
+        if config.get("name") is None:
+            # Auto-naming (pulumi-docker SetAutonaming(255, "-")); an existing resource keeps its name:
+            # pulumi-terraform-bridge pkg/tfbridge/schema.go applyDefaults, "use the old default".
+            config["name"] = old.outputs.get("name") if old is not None else auto_name(resource.name)
+        return config
+
+    def _apply_docker(
+        self, state: StackState, resource: DeclaredResource, inputs: dict[str, Any], report: ApplyReport
+    ) -> str:
+        fields = SCHEMAS[resource.type]
+        old = state.get(resource.urn)
+        config = self._config(resource, inputs, old)
+        if old is None:
+            change = Change(resource.urn, resource.type, resource.name, "create")
+            report.changes.append(change)
+            self.log(f"{change} ...")
+            planned = plan(fields, None, config).planned
+            started = time.monotonic()
+            try:
+                id_, outputs = self._create(resource, planned)
+            finally:
+                change.seconds = time.monotonic() - started
+            state.put(
+                ResourceState(
+                    resource.urn, resource.type, id_, inputs, outputs, list(resource.dependencies), resource.parent
+                )
+            )
+            return id_
+        diff = plan(fields, old.outputs, config)
+        if not diff.changes:
+            report.changes.append(Change(resource.urn, resource.type, resource.name, "unchanged"))
+            # SameStep: the new inputs with the old outputs.
+            state.put(dataclasses.replace(old, inputs=inputs, dependencies=list(resource.dependencies)))
             return old.id
-        forcing = [p for p in change.paths if any(_within(p, f) for f in REPLACE_PATHS[resource.type])]
-        if forcing:
+        change = Change(resource.urn, resource.type, resource.name, "update", diff.paths)
+        report.changes.append(change)
+        if diff.replaces:
             raise ReplacementNotSupported(
-                f"{resource.name}: changing {', '.join(forcing)} replaces the resource in pulumi-docker;"
+                f"{resource.name}: changing {', '.join(diff.replaces)} replaces the resource in pulumi-docker;"
                 " the test applier does not do replacements"
             )
-        labels = {
-            LABEL_STACK: self.stack,
-            LABEL_URN: resource.urn,
-            LABEL_DEPENDENCIES: json.dumps(sorted(resource.dependencies)),
-            LABEL_INPUTS: json.dumps(inputs, sort_keys=True),
-        }
-        target = translate(dataclasses.replace(resource, inputs=inputs))
+        if resource.type != SERVICE:
+            raise ApplyError(f"{resource.name}: {resource.type} has no update in pulumi-docker")
         self.log(f"{change} ...")
         started = time.monotonic()
         try:
-            if resource.type == NETWORK:
-                return self.api.create_network(**{**target, "labels": {**target["labels"], **labels}})["Id"]
-            if resource.type == SERVICE_CONFIG:
-                return self.api.create_config(target["name"], target["data"], labels=labels)["ID"]
-            if old is None:
-                return self._create_service(target, labels)
-            return self._update_service(old.id, target, labels)
-        finally:
+            outputs = self._update_service(old.id, diff.planned)
+        except (ApplyError, APIError, DockerException, requests.RequestException) as error:
+            # Partial failure: the bridge returns the planned state (old state + diff) as the outputs
+            # (pulumi-terraform-bridge pkg/tfbridge/provider.go Provider.Update -> initializationError;
+            # terraform-plugin-sdk ResourceData.State()), and the engine keeps the OLD inputs with those
+            # outputs (pulumi pkg/engine/update.go OnResourceStepPost). The next diff (new inputs against
+            # these outputs) finds no change.
+            message = str(error) if isinstance(error, ApplyError) else _explain(error)
+            text = f"updating {resource.urn}: {provider_error_text(message)}"
+            state.put(dataclasses.replace(old, outputs=diff.planned, init_errors=[text]))
             change.seconds = time.monotonic() - started
+            raise ApplyError(text) from error
+        change.seconds = time.monotonic() - started
+        state.put(
+            dataclasses.replace(
+                old, inputs=inputs, outputs=outputs, init_errors=[], dependencies=list(resource.dependencies)
+            )
+        )
+        return old.id
 
-    def _service_args(self, plan: ServicePlan, labels: dict) -> dict:
-        spec = plan.spec
+    def _create(self, resource: DeclaredResource, planned: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        if resource.type == SERVICE:
+            return self._create_service(planned)
+        if resource.type == NETWORK:
+            # resourceDockerNetworkCreate, then resourceDockerNetworkRead.
+            id_ = self.api.create_network(**network_create_args(planned))["Id"]
+            return id_, self._read_network(id_, planned) or planned
+        # resourceDockerConfigCreate, then resourceDockerConfigRead.
+        labels = {item["label"]: item["value"] for item in planned.get("labels") or []} or None
+        id_ = self.api.create_config(planned["name"], config_data(planned), labels=labels)["ID"]
+        return id_, read_config(self.api.inspect_config(id_), planned)
+
+    # -- services ---------------------------------------------------------------------
+
+    def _service_args(self, spec: dict[str, Any]) -> dict[str, Any]:
         return {
             "task_template": spec["TaskTemplate"],
             "name": spec["Name"],
-            "labels": {**plan.labels, **labels},
+            "labels": spec.get("Labels"),
             "mode": spec["Mode"],
             "update_config": spec.get("UpdateConfig"),
             "rollback_config": spec.get("RollbackConfig"),
-            "endpoint_spec": spec.get("EndpointSpec"),
+            "endpoint_spec": spec["EndpointSpec"],
         }
 
-    def _create_service(self, plan: ServicePlan, labels: dict) -> str:
-        service_id = self.api.create_service(**self._service_args(plan, labels))["ID"]
-        if plan.converge:
+    def _pin_image(self, spec: dict[str, Any]) -> None:
+        """QueryRegistry on create (moby client service_create.go resolveContainerSpecImage)."""
+        task = spec["TaskTemplate"]
+        image = task["ContainerSpec"]["Image"]
+        try:
+            distribution = self.api.inspect_distribution(image)  # DistributionInspect: GET /distribution/{image}/json
+        except (APIError, DockerException, requests.RequestException) as error:
+            # Not pinned; the create goes on with the tagged reference and this warning.
+            self.log(f"warning: {digest_warning(image).strip()} ({_explain(error)})")
+            return
+        task["ContainerSpec"]["Image"] = image_with_digest_string(image, distribution["Descriptor"]["digest"])
+        platforms = [
+            {
+                "Architecture": "" if (p.get("architecture") or "").lower() == "arm" else p.get("architecture", ""),
+                "OS": p.get("os", ""),
+            }
+            for p in distribution.get("Platforms") or []
+        ]
+        if platforms:
+            task.setdefault("Placement", {})["Platforms"] = platforms
+
+    def _create_service(self, planned: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """resourceDockerServiceCreate: create with QueryRegistry, converge, delete on failure, read back."""
+        spec = service_spec(planned)
+        self._pin_image(spec)
+        service_id = self.api.create_service(**self._service_args(spec))["ID"]
+        converge = planned.get("convergeConfig")
+        if converge:
+            timeout_raw = converge.get("timeout", "")
+            conf = cv.StateChangeConf(
+                pending=cv.SERVICE_CREATE_PENDING,
+                target=cv.SERVICE_CREATE_TARGET,
+                refresh=lambda: (
+                    service_id,
+                    cv.create_refresh(self.api.inspect_service(service_id), self._tasks_and_nodes(service_id)),
+                ),
+                timeout=parse_duration_or_zero(timeout_raw) / 1e9,
+                min_timeout=cv.CONVERGE_MIN_TIMEOUT_S,
+                delay=parse_duration_or_zero(converge.get("delay", "")) / 1e9,
+            )
             try:
-                self._await_tasks(service_id, plan.converge, time.monotonic())
-            except ApplyError:
-                # pulumi-docker deletes a service that did not converge on create.
-                self.api.remove_service(service_id)
-                raise
-        return service_id
+                cv.wait_for_state(conf, self.clock)
+            except cv.ProviderError as error:
+                # "the service will be deleted in case it cannot be converged"
+                self._delete_service(service_id, planned)
+                if isinstance(error, cv.WaitTimeout):
+                    raise cv.ProviderError(provider_error_text(cv.did_not_converge(service_id, timeout_raw))) from error
+                raise cv.ProviderError(provider_error_text(str(error))) from error
+        outputs = self._read_service(service_id, planned)
+        if outputs is None:
+            raise cv.ProviderError(f"service {service_id} is gone right after its create")
+        return service_id, outputs
 
-    def _update_service(self, service_id: str, plan: ServicePlan, labels: dict) -> str:
+    def _update_service(self, service_id: str, planned: dict[str, Any]) -> dict[str, Any]:
+        """resourceDockerServiceUpdate: full spec at the current version, no QueryRegistry, converge, read back."""
         current = self.api.inspect_service(service_id)
-        before = (current.get("UpdateStatus") or {}).get("StartedAt")
-        self.api.update_service(
-            service_id, current["Version"]["Index"], fetch_current_spec=False, **self._service_args(plan, labels)
+        spec = service_spec(planned)
+        response = self.api.update_service(
+            service_id, current["Version"]["Index"], fetch_current_spec=False, **self._service_args(spec)
         )
-        if plan.converge:
-            self._await_update(service_id, plan.converge, before)
-        return service_id
+        for warning in (response or {}).get("Warnings") or []:
+            self.log(f"warning while updating service {service_id}: {warning}")
+        converge = planned.get("convergeConfig")
+        if converge:
+            timeout_raw = converge.get("timeout", "")
+            conf = cv.StateChangeConf(
+                pending=cv.SERVICE_UPDATE_PENDING,
+                target=cv.SERVICE_UPDATE_TARGET,
+                refresh=lambda: (
+                    service_id,
+                    cv.update_refresh(self.api.inspect_service(service_id), self._tasks_and_nodes(service_id)),
+                ),
+                timeout=parse_duration_or_zero(timeout_raw) / 1e9,
+                min_timeout=cv.CONVERGE_MIN_TIMEOUT_S,
+                delay=cv.UPDATE_CONVERGE_DELAY_S,
+            )
+            try:
+                cv.wait_for_state(conf, self.clock)
+            except cv.WaitTimeout as error:
+                raise cv.ProviderError(cv.did_not_converge(service_id, timeout_raw)) from error
+        outputs = self._read_service(service_id, planned)
+        if outputs is None:
+            raise cv.ProviderError(f"service {service_id} is gone after its update")
+        return outputs
 
-    # -- convergence ----------------------------------------------------------------
-
-    def _await_update(self, service_id: str, converge: Converge, status_before: str | None) -> None:
-        """Until Swarm completes the rolling update this update started; its failure raises."""
-        started = time.monotonic()
-        why = ""  # Swarm's reason for a rollback, shown while it runs
-        time.sleep(min(converge.delay_s, UPDATE_START_GRACE_S))
-        while True:
-            service = self.api.inspect_service(service_id)
-            status = service.get("UpdateStatus") or {}
-            name = service["Spec"]["Name"]
-            if status.get("StartedAt") and status.get("StartedAt") != status_before:
-                state, message = status.get("State"), status.get("Message", "")
-                if state == "rollback_started":
-                    why = f" ({message})"
-                if state == "completed":
-                    return
-                if state == "rollback_completed":
-                    raise ApplyError(f"{name}: service rollback completed: {message}{why}")
-                if state == "paused":
-                    raise ApplyError(f"{name}: service update paused: {message}")
-                if state == "rollback_paused":
-                    raise ApplyError(f"{name}: service rollback paused: {message}")
-            elif time.monotonic() - started > UPDATE_START_GRACE_S:
-                # The change did not touch the tasks (labels, update_config...): no rollout.
-                self._await_tasks(service_id, converge, started)
-                return
-            if time.monotonic() - started > converge.timeout_s:
-                raise ApplyError(f"{name}: service did not converge after {converge.timeout_s:g}s ({status})")
-            time.sleep(POLL_S)
-
-    def _await_tasks(self, service_id: str, converge: Converge, started: float) -> None:
-        """Until every replica slot has a running task (pulumi-docker's create check)."""
-        time.sleep(max(0.0, converge.delay_s - (time.monotonic() - started)))
-        while True:
-            service = self.api.inspect_service(service_id)
-            replicas = service["Spec"]["Mode"].get("Replicated", {}).get("Replicas")
-            if replicas is None:
-                raise ApplyError(f"{service['Spec']['Name']}: converge needs a replicated service")
+    def _tasks_and_nodes(self, service_id: str) -> cv.TasksAndNodes:
+        def fetch() -> tuple[list[dict[str, Any]], set[str]]:
             tasks = self.api.tasks(filters={"service": service_id, "desired-state": "running"})
-            running = {t["Slot"] for t in tasks if t["Status"]["State"] == "running"}
-            pending = {t["Slot"] for t in tasks if t["Status"]["State"] != "running"}
-            if len(running - pending) == replicas:
-                return
-            if time.monotonic() - started > converge.timeout_s:
-                raise ApplyError(
-                    f"{service['Spec']['Name']}: service did not converge after {converge.timeout_s:g}s"
-                    f" ({len(running - pending)}/{replicas} running)"
+            # getActiveNodes: every node whose state is not "down".
+            nodes = {n["ID"] for n in self.api.nodes() if (n.get("Status") or {}).get("State") != "down"}
+            return tasks, nodes
+
+        return fetch
+
+    def _read_service(self, service_id: str, state: dict[str, Any]) -> dict[str, Any] | None:
+        """resourceDockerServiceRead: Delay 2s, then until the endpoint spec shows; None when removed."""
+
+        def refresh() -> tuple[Any, str]:
+            # fetchDockerService: the service with this ID, or else one with the state's name.
+            found = next(
+                (s for s in self.api.services() if s["ID"] == service_id or s["Spec"]["Name"] == state.get("name")),
+                None,
+            )
+            if found is None:
+                return None, "removed"
+            read = read_service(self.api.inspect_service(found["ID"]))
+            if read is None:
+                return None, "pending"
+            return (found["ID"], read), "all_fields"
+
+        conf = cv.StateChangeConf(
+            ("pending",), ("all_fields", "removed"), refresh, cv.READ_TIMEOUT_S, cv.READ_MIN_TIMEOUT_S, cv.READ_DELAY_S
+        )
+        result, status = cv.wait_for_state(conf, self.clock)
+        if status == "removed":
+            return None
+        _, read = result
+        return merge_read(state, read)
+
+    # -- networks and configs -----------------------------------------------------------
+
+    def _read_network(self, network_id: str, state: dict[str, Any]) -> dict[str, Any] | None:
+        """resourceDockerNetworkRead."""
+
+        def refresh() -> tuple[Any, str]:
+            try:
+                network = self.api.inspect_network(network_id)
+            except APIError:
+                return network_id, "removed"
+            if network.get("Scope") == "overlay" and not network.get("Options"):
+                return network_id, "pending"
+            return network, "all_fields"
+
+        timeout, min_timeout, delay = NETWORK_WAIT
+        result, status = cv.wait_for_state(
+            cv.StateChangeConf(("pending",), ("all_fields", "removed"), refresh, timeout, min_timeout, delay),
+            self.clock,
+        )
+        if status == "removed":
+            return None
+        return merge_read(state, read_network(result))
+
+    # -- refresh --------------------------------------------------------------------
+
+    def _refresh(self, state: StackState, report: ApplyReport) -> None:
+        """Read every resource in the state (``pulumi up --refresh``): gone -> dropped, drift -> the state takes it."""
+        for res in list(state.resources.values()):
+            started = time.monotonic()
+            if is_dynamic(res.type):
+                id_, outputs, inputs = self.host.read(res.id, res.urn, res.outputs, res.inputs)
+                read: dict[str, Any] | None = outputs if id_ else None
+                new_inputs = inputs if inputs is not None else res.inputs
+            elif res.type == SERVICE:
+                read, new_inputs = self._read_service(res.id, res.outputs), res.inputs
+            elif res.type == NETWORK:
+                read, new_inputs = self._read_network(res.id, res.outputs), res.inputs
+            else:
+                try:
+                    read = read_config(self.api.inspect_config(res.id), res.outputs)
+                except APIError:  # resourceDockerConfigRead: any inspect error removes it from the state
+                    read = None
+                new_inputs = res.inputs
+            seconds = time.monotonic() - started
+            if read is None:
+                state.drop(res.urn)
+                report.refreshed.append(Change(res.urn, res.type, res.name, "gone", (), seconds))
+                continue
+            drift = tuple(_changed_keys(res.outputs, read))
+            if drift:
+                report.refreshed.append(Change(res.urn, res.type, res.name, "drifted", drift, seconds))
+            state.put(dataclasses.replace(res, outputs=read, inputs=new_inputs))
+
+    # -- dynamic resources -------------------------------------------------------------
+
+    def _apply_dynamic(
+        self, state: StackState, resource: DeclaredResource, inputs: dict[str, Any], report: ApplyReport
+    ) -> str:
+        old = state.get(resource.urn)
+        host = self.host
+        news = host.check(resource.urn, old.inputs if old else {}, inputs)
+        if old is None:
+            change = Change(resource.urn, resource.type, resource.name, "create")
+            report.changes.append(change)
+            self.log(f"{change} ...")
+            started = time.monotonic()
+            try:
+                id_, outputs = host.create(resource.urn, news)  # a failure records nothing
+            finally:
+                change.seconds = time.monotonic() - started
+            state.put(
+                ResourceState(
+                    resource.urn, resource.type, id_, news, outputs, list(resource.dependencies), resource.parent
                 )
-            time.sleep(POLL_S)
+            )
+            return str(id_)
+        answer = host.diff(old.id, resource.urn, old.outputs, news, old.inputs)
+        paths = input_changes(old.inputs, news)
+        changed = answer.changes == "some" or (answer.changes == "unknown" and bool(paths))
+        if not changed:
+            report.changes.append(Change(resource.urn, resource.type, resource.name, "unchanged"))
+            state.put(dataclasses.replace(old, inputs=news, dependencies=list(resource.dependencies)))
+            return old.id
+        change = Change(resource.urn, resource.type, resource.name, "update", paths)
+        report.changes.append(change)
+        if answer.replaces:
+            raise ReplacementNotSupported(
+                f"{resource.name}: the dynamic provider replaces it for {', '.join(answer.replaces)};"
+                " the test applier does not do replacements"
+            )
+        self.log(f"{change} ...")
+        started = time.monotonic()
+        try:
+            # A failure leaves the state as it was: the host has no partial-state answer.
+            outputs = host.update(old.id, resource.urn, old.outputs, news, old.inputs)
+        finally:
+            change.seconds = time.monotonic() - started
+        state.put(dataclasses.replace(old, inputs=news, outputs=outputs, dependencies=list(resource.dependencies)))
+        return old.id
 
     # -- delete ---------------------------------------------------------------------
 
-    def _delete(self, e: _Existing, report: ApplyReport) -> None:
-        change = Change(e.urn, e.type, e.urn.rsplit("::", 1)[-1], "delete")
+    def _delete(self, state: StackState, e: ResourceState, report: ApplyReport) -> None:
+        change = Change(e.urn, e.type, e.name, "delete")
         report.changes.append(change)
-        self.log(f"{change} ({e.name}) ...")
+        self.log(f"{change} ({e.id}) ...")
         started = time.monotonic()
-        if e.type == SERVICE:
-            self._delete_service(e)
-        elif e.type == SERVICE_CONFIG:
-            users = [s["Spec"]["Name"] for s in self.api.services() if _uses_config(s, e.id)]
-            if users:
-                raise ApplyError(f"config {e.name} is still used by {', '.join(users)}")
-            self.api.remove_config(e.id)
-        else:
-            self._delete_network(e)
-        change.seconds = time.monotonic() - started
-
-    def _delete_service(self, e: _Existing) -> None:
-        # Like pulumi-docker: remove, then wait out the stop grace period for the
-        # containers to go, then force-remove what is left.
-        grace_text = e.inputs.get("taskSpec", {}).get("containerSpec", {}).get("stopGracePeriod")
-        grace = _duration(grace_text, "stopGracePeriod") / 1e9 if grace_text else 0.0
-        containers = [
-            t["Status"]["ContainerStatus"]["ContainerID"]
-            for t in self.api.tasks(filters={"service": e.id})
-            if t["Status"]["State"] != "shutdown" and t["Status"].get("ContainerStatus", {}).get("ContainerID")
-        ]
-        self.api.remove_service(e.id)
-        deadline = time.monotonic() + grace + 5.0  # + slack for Swarm to stop the task
-        for container in containers:
-            while time.monotonic() < deadline and self._container_exists(container):
-                time.sleep(POLL_S)
-            try:
-                self.api.remove_container(container, force=True, v=True)
-            except NotFound:
-                pass
-            except APIError as error:
-                if "already in progress" not in str(error):
-                    raise
-
-    def _container_exists(self, container_id: str) -> bool:
         try:
-            self.api.inspect_container(container_id)
-            return True
-        except NotFound:
-            return False
+            if is_dynamic(e.type):
+                self.host.delete(e.id, e.urn, e.outputs, e.inputs)
+            elif e.type == SERVICE:
+                self._delete_service(e.id, e.outputs)
+            elif e.type == SERVICE_CONFIG:
+                self.api.remove_config(e.id)  # resourceDockerConfigDelete: Docker refuses while a service uses it
+            else:
+                self._delete_network(e.id)
+        finally:
+            change.seconds = time.monotonic() - started
+        state.drop(e.urn)
 
-    def _delete_network(self, e: _Existing) -> None:
-        remove_network(self.api, e.id)
-
-    # -- reading the swarm ------------------------------------------------------------
-
-    def _existing(self) -> dict[str, _Existing]:
-        selector = {"label": [f"{LABEL_STACK}={self.stack}"]}
-        found = []
-        for n in self.api.networks(filters=selector):
-            found.append((NETWORK, n["Id"], n["Name"], n.get("Labels") or {}))
-        for c in self.api.configs(filters=selector):
-            found.append((SERVICE_CONFIG, c["ID"], c["Spec"]["Name"], c["Spec"].get("Labels") or {}))
-        for s in self.api.services(filters=selector):
-            found.append((SERVICE, s["ID"], s["Spec"]["Name"], s["Spec"].get("Labels") or {}))
-        existing = {}
-        for type_, id_, name, labels in found:
+    def _delete_service(self, service_id: str, state: dict[str, Any]) -> None:
+        """deleteService: with a stop_grace_period, wait that long per container for its removal, then force it."""
+        grace = ((state.get("taskSpec") or {}).get("containerSpec") or {}).get("stopGracePeriod")
+        waits = bool(grace) and grace != "0s"
+        containers: list[str] = []
+        if waits:
+            for listed in self.api.tasks(filters={"service": state.get("name", "")}):
+                task = self.api.inspect_task(listed["ID"])
+                container = ((task.get("Status") or {}).get("ContainerStatus") or {}).get("ContainerID", "")
+                if container.strip() and task["Status"]["State"] != "shutdown":
+                    containers.append(container)
+        try:
+            self.api.remove_service(service_id)
+        except APIError as error:
+            raise cv.ProviderError(f"Error deleting service with ID '{service_id}': {_explain(error)}") from error
+        if not waits:
+            return
+        for container in containers:
+            self.log(f"waiting up to {grace} for container {container[:12]} to be removed")
             try:
-                urn = labels[LABEL_URN]
-                existing[urn] = _Existing(
-                    type_, id_, name, urn, json.loads(labels[LABEL_DEPENDENCIES]), json.loads(labels[LABEL_INPUTS])
+                self.api.wait(
+                    container, timeout=math.ceil(parse_duration_or_zero(grace or "") / 1e9), condition="removed"
                 )
-            except (KeyError, ValueError) as error:
-                raise ApplyError(f"{type_} {name} carries {LABEL_STACK} but broken applier labels: {error}") from None
-        return existing
+            except APIError as error:
+                if "No such container" not in str(error):
+                    raise cv.ProviderError(
+                        f"failed to wait for container with ID '{container}': '{_explain(error)}'"
+                    ) from error
+            except requests.RequestException as error:
+                # The wait's context deadline (stop_grace_period) passed before Docker removed the container.
+                raise cv.ProviderError(
+                    f"error on wait for container with ID '{container}': context deadline exceeded"
+                ) from error
+            try:
+                self.api.remove_container(container, v=True, force=True)
+            except APIError as error:
+                if "No such container" not in str(error) and "is already in progress" not in str(error):
+                    raise cv.ProviderError(
+                        f"Error deleting container with ID '{container}': {_explain(error)}"
+                    ) from error
 
-    def _inspect(self, type_: str, id_: str) -> dict:
+    def _delete_network(self, network_id: str) -> None:
+        """resourceDockerNetworkDelete: retried while the network has active endpoints (Delay 2s, then 5s, 10s...)."""
+
+        def refresh() -> tuple[Any, str]:
+            try:
+                self.api.inspect_network(network_id)
+            except APIError:
+                return network_id, "removed"
+            try:
+                self.api.remove_network(network_id)
+            except APIError as error:
+                if "has active endpoints" in str(error):
+                    return network_id, "pending"
+                raise cv.ProviderError(_explain(error)) from error
+            return network_id, "removed"
+
+        timeout, min_timeout, delay = NETWORK_WAIT
+        cv.wait_for_state(
+            cv.StateChangeConf(("pending",), ("removed",), refresh, timeout, min_timeout, delay), self.clock
+        )
+
+    def _inspect(self, type_: str, id_: str) -> dict[str, Any]:
         if type_ == SERVICE:
-            return self.api.inspect_service(id_)
+            return dict(self.api.inspect_service(id_))
         if type_ == SERVICE_CONFIG:
-            return self.api.inspect_config(id_)
-        return self.api.inspect_network(id_)
+            return dict(self.api.inspect_config(id_))
+        if type_ == NETWORK:
+            return dict(self.api.inspect_network(id_))
+        raise NotFound(f"{type_} is not a Docker object")
 
 
 def remove_network(api: docker.APIClient, network_id: str) -> None:
-    """Remove a network, waiting out the endpoints of just-removed tasks."""
+    """Remove a network, waiting out the endpoints of just-removed tasks (a helper for the benchmark's tutorial setups)."""
     deadline = time.monotonic() + 30.0
     while True:
         try:
@@ -332,17 +598,26 @@ def remove_network(api: docker.APIClient, network_id: str) -> None:
             time.sleep(POLL_S)
 
 
-def _within(path: str, prefix: str) -> bool:
-    return prefix == "" or path == prefix or path.startswith((f"{prefix}.", f"{prefix}["))
+def _explain(error: Exception) -> str:
+    if isinstance(error, APIError):
+        return str(error.explanation or error)
+    return str(error)
 
 
-def _uses_config(service: dict, config_id: str) -> bool:
-    configs = service["Spec"]["TaskTemplate"].get("ContainerSpec", {}).get("Configs") or []
-    return any(c.get("ConfigID") == config_id for c in configs)
+def _changed_keys(old: dict[str, Any], new: dict[str, Any], path: str = "") -> list[str]:
+    out: list[str] = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        where = f"{path}.{key}" if path else key
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _changed_keys(a, b, where)
+        elif a != b:
+            out.append(where)
+    return out
 
 
 def _resolve_ids(value: Any, real_ids: dict[str, str], declared_ids: set[str], owner: str) -> Any:
-    """Replace the mock ids of other resources (id-of-<name>) with their Docker ids."""
+    """Replace the mock ids of other resources (id-of-<name>) with their physical ids."""
     if isinstance(value, dict):
         return {k: _resolve_ids(v, real_ids, declared_ids, owner) for k, v in value.items()}
     if isinstance(value, list):
@@ -355,7 +630,7 @@ def _resolve_ids(value: Any, real_ids: dict[str, str], declared_ids: set[str], o
     return value
 
 
-def _topological(items: list, dependencies: dict[str, tuple[str, ...] | list[str]]) -> list:
+def _topological(items: list[Any], dependencies: dict[str, tuple[str, ...]]) -> list[Any]:
     """Items ordered so that each comes after the items it depends on (stable)."""
     by_urn = {i.urn: i for i in items}
     done: dict[str, None] = {}

@@ -18,7 +18,7 @@ class Change:
     urn: str
     type: str
     name: str  # logical name
-    action: str  # create | update | delete | unchanged
+    action: str  # create | update | delete | unchanged; in ApplyReport.refreshed: gone | drifted
     paths: tuple[str, ...] = ()  # changed input paths, for update
     seconds: float = 0.0  # time spent applying it, convergence included
     error: str | None = None  # why it failed, if it did
@@ -34,6 +34,8 @@ class Change:
 class ApplyReport:
     changes: list[Change] = field(default_factory=list)
     seconds: float = 0.0
+    # What a refresh found before the apply (pulumi up --refresh): resources gone from Docker or drifted.
+    refreshed: list[Change] = field(default_factory=list)
 
     def get(self, name: str) -> Change:
         return next(c for c in self.changes if c.name == name)
@@ -43,4 +45,5 @@ class ApplyReport:
         return {c.name: (c.action, c.paths) for c in self.changes if c.action != "unchanged"}
 
     def __str__(self) -> str:
-        return "\n".join([f"apply: {self.seconds:.1f}s", *(f"  {c}" for c in self.changes)])
+        refreshed = [f"  refresh: {c}" for c in self.refreshed]
+        return "\n".join([f"apply: {self.seconds:.1f}s", *refreshed, *(f"  {c}" for c in self.changes)])

@@ -1,7 +1,14 @@
-"""Declared inputs to the Docker API specs pulumi-docker would send: pure, no Docker client, no I/O.
+"""The check of every declared input, and the declared inputs' own Docker view: pure, no Docker client, no I/O.
 
 Every key is read explicitly; whatever is left over, or has a value of the wrong
-shape, raises ``UntranslatedInput``.
+shape, raises ``UntranslatedInput``: ``SwarmApplier.apply`` runs ``translate``
+on every declared pulumi-docker resource before it touches anything, so a
+setting the program declares can never be dropped silently.
+
+What is actually sent to Docker is built by ``provider_spec`` from the
+provider's planned state (schema defaults, the provider's zero values, what
+the last read-back stored), as pulumi-docker builds it; ``translate``'s spec is
+the program's declared view of the same service, for tests and messages.
 """
 
 from __future__ import annotations

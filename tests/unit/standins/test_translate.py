@@ -13,6 +13,7 @@ from standins.mock_program import DeclaredProgram, DeclaredResource, auto_name, 
 from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
 from standins.stack_config import load_stack_config
 from standins.swarm_applier import ApplyError, UntranslatedInput, changed_paths, physical_name, translate
+from standins.swarm_applier.dynamic import is_dynamic
 from standins.swarm_applier.translate import (
     Converge,
     _base64,
@@ -58,7 +59,8 @@ def program(request: pytest.FixtureRequest) -> DeclaredProgram:
 
 
 def custom(program: DeclaredProgram) -> list[DeclaredResource]:
-    return [r for r in program.resources if r.custom]
+    """The pulumi-docker resources; the program's dynamic resources go through the dynamic provider host instead."""
+    return [r for r in program.resources if r.custom and not is_dynamic(r.type)]
 
 
 def app_service(program: DeclaredProgram, role: str) -> DeclaredResource:
@@ -88,9 +90,10 @@ def test_service_spec_mirrors_pulumi_docker_fields(e2e: DeclaredProgram):
         {"Target": "id-of-szde2e-net", "Aliases": ["szde2e-real"], "DriverOpts": {}}
     ]
     assert plan.spec["Mode"] == {"Replicated": {"Replicas": 2}}
+    # The e2e stack keeps the project's default: no pause between steps.
     assert plan.spec["UpdateConfig"] == {
         "Parallelism": 1,
-        "Delay": 10**9,
+        "Delay": 0,
         "FailureAction": "rollback",
         "Monitor": 7 * 10**9,
         "MaxFailureRatio": 0.0,

@@ -1,0 +1,231 @@
+"""SwarmApplier against an in-memory Docker: state, idempotence, pinning, partial state, refresh, deletes."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from standins.mock_program import DeclaredProgram, run_program
+from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
+from standins.stack_config import REPO_ROOT, load_stack_config
+from standins.swarm_applier import ApplyError, ReplacementNotSupported, SwarmApplier
+from standins.swarm_applier.dynamic import is_dynamic
+from tests.e2e.harness import E2E_OVERRIDES
+from tests.unit.standins.fake_docker import FakeClock, FakeDocker
+
+DIGEST = "sha256:" + "e" * 64
+
+
+def docker_only(program: DeclaredProgram) -> DeclaredProgram:
+    """The program's pulumi-docker resources (its dynamic resources need a real Docker in their host)."""
+    return DeclaredProgram([r for r in program.resources if not is_dynamic(r.type)], program.outputs)
+
+
+@pytest.fixture(scope="module")
+def programs() -> dict[str, DeclaredProgram]:
+    def build(tag: str) -> DeclaredProgram:
+        return docker_only(run_program(load_stack_config("dev", overrides={**E2E_OVERRIDES, "imageTag": tag}), "e2e"))
+
+    return {"v1": build("v1"), "v2": build("v2")}
+
+
+@pytest.fixture
+def fake() -> FakeDocker:
+    return FakeDocker()
+
+
+def applier(fake: FakeDocker, tmp_path: Path, project_root: Path = REPO_ROOT) -> SwarmApplier:
+    return SwarmApplier(
+        fake,  # type: ignore[arg-type]
+        "e2e",
+        log=lambda _: None,
+        state_dir=tmp_path / "state",
+        clock=FakeClock(),
+        project_root=project_root,
+    )
+
+
+def names(program: DeclaredProgram, type_: str) -> list[str]:
+    return [r.name for r in program.of_type(type_)]
+
+
+def real(program: DeclaredProgram) -> str:
+    return next(n for n in names(program, SERVICE) if n.endswith("-real"))
+
+
+def backup(program: DeclaredProgram) -> str:
+    return next(n for n in names(program, SERVICE) if n.endswith("-backup"))
+
+
+def service_name(fake: FakeDocker, applier_: SwarmApplier, logical: str) -> str:
+    found = applier_.find(SERVICE, logical)
+    assert found is not None
+    return str(found["Spec"]["Name"])
+
+
+def test_applying_twice_changes_nothing_even_right_after_the_create(fake, tmp_path, programs):
+    a = applier(fake, tmp_path)
+    first = a.apply(programs["v1"], refresh=False)
+    assert {c.action for c in first.changes} == {"create"}
+    assert a.apply(programs["v1"], refresh=False).changed() == {}
+    assert a.apply(programs["v1"], refresh=True).changed() == {}
+    state = a.state()
+    assert state.path == tmp_path / "state" / "e2e.json" and state.path.exists()
+    record = state.find(SERVICE, real(programs["v1"]))
+    assert record is not None
+    assert record.outputs["taskSpec"]["containerSpec"]["image"] == "szd-testapp:v1"
+    assert record.outputs["taskSpec"]["containerSpec"]["stopGracePeriod"] == "5s"
+    found = a.find(SERVICE, real(programs["v1"]))
+    assert found is not None and found["ID"] == record.id
+
+
+def test_an_image_tag_change_updates_the_pools_in_place(fake, tmp_path, programs):
+    a = applier(fake, tmp_path)
+    a.apply(programs["v1"], refresh=False)
+    report = a.apply(programs["v2"], refresh=False)
+    image = ("taskSpec.containerSpec.image",)
+    assert report.changed() == {real(programs["v2"]): ("update", image), backup(programs["v2"]): ("update", image)}
+
+
+def test_create_pins_the_digest_when_the_registry_answers_and_the_next_apply_sees_it(fake, tmp_path, programs):
+    fake.digest = DIGEST
+    a = applier(fake, tmp_path)
+    a.apply(programs["v1"], refresh=False)
+    created = [spec for call, spec in fake.calls if call == "create_service"]
+    assert {s["TaskTemplate"]["ContainerSpec"]["Image"] for s in created} == {
+        f"szd-testapp:v1@{DIGEST}",
+        f"szd-nginx:test@{DIGEST}",
+    }
+    assert all(
+        s["TaskTemplate"]["Placement"]["Platforms"] == [{"Architecture": "amd64", "OS": "linux"}] for s in created
+    )
+    # The read-back stored the pinned image: the same program now diffs on every plain-tag image...
+    again = a.apply(programs["v1"], refresh=False)
+    assert {
+        name for name, (action, paths) in again.changed().items() if paths == ("taskSpec.containerSpec.image",)
+    } == set(names(programs["v1"], SERVICE))
+    # ... and the update sends the plain tag: no pin on update.
+    updated = [spec for call, spec in fake.calls if call == "update_service"]
+    assert {s["TaskTemplate"]["ContainerSpec"]["Image"] for s in updated} == {"szd-testapp:v1", "szd-nginx:test"}
+    assert [c for c in fake.calls if c[0] == "inspect_distribution"] == [
+        ("inspect_distribution", s["TaskTemplate"]["ContainerSpec"]["Image"].split("@")[0]) for s in created
+    ]
+    assert a.apply(programs["v1"], refresh=False).changed() == {}
+
+
+def test_without_a_registry_answer_nothing_is_pinned(fake, tmp_path, programs):
+    logged: list[str] = []
+    a = applier(fake, tmp_path)
+    a.log = logged.append
+    a.apply(programs["v1"], refresh=False)
+    created = [spec for call, spec in fake.calls if call == "create_service"]
+    assert {s["TaskTemplate"]["ContainerSpec"]["Image"] for s in created} == {"szd-testapp:v1", "szd-nginx:test"}
+    assert any("could not be accessed on a registry to record" in line for line in logged)
+
+
+def test_a_failed_update_keeps_the_new_values_as_outputs_and_the_next_apply_goes_on(fake, tmp_path, programs):
+    a = applier(fake, tmp_path)
+    a.apply(programs["v1"], refresh=False)
+    real_name = real(programs["v1"])
+    fake.update_outcome[service_name(fake, a, real_name)] = "rollback"
+    with pytest.raises(ApplyError, match="service rollback completed: rollback completed") as failure:
+        a.apply(programs["v2"], refresh=False)
+    assert failure.value.report is not None
+    assert failure.value.report.changed() == {real_name: ("update", ("taskSpec.containerSpec.image",))}
+    record = a.state().find(SERVICE, real_name)
+    assert record is not None
+    assert record.inputs["taskSpec"]["containerSpec"]["image"] == "szd-testapp:v1"  # the engine keeps the old inputs
+    assert record.outputs["taskSpec"]["containerSpec"]["image"] == "szd-testapp:v2"  # the bridge's planned state
+    assert record.init_errors and "service rollback completed" in record.init_errors[0]
+    # Swarm rolled back, but the state says v2: the same program sees no change there and goes on.
+    again = a.apply(programs["v2"], refresh=False)
+    assert again.changed() == {backup(programs["v2"]): ("update", ("taskSpec.containerSpec.image",))}
+
+
+def test_a_service_that_does_not_converge_on_create_is_deleted(fake, tmp_path, programs):
+    a = applier(fake, tmp_path)
+    program = programs["v1"]
+    fake.running = _NeverRunning()  # no task of any service ever runs
+    with pytest.raises(ApplyError, match=r"did not converge after 2m0s"):
+        a.apply(program, refresh=False)
+    assert fake.services_by_id == {}
+    assert [c[0] for c in fake.calls if c[0] in ("create_service", "remove_service")] == [
+        "create_service",
+        "remove_service",
+    ]
+    assert a.state().find(SERVICE, real(program)) is None
+
+
+class _NeverRunning(dict[str, bool]):
+    def get(self, key: str, default: Any = None) -> bool:
+        return False
+
+
+def test_refresh_is_only_done_when_asked(fake, tmp_path, programs):
+    a = applier(fake, tmp_path)
+    a.apply(programs["v1"], refresh=False)
+    service = a.find(SERVICE, real(programs["v1"]))
+    assert service is not None
+    fake.remove_service(service["ID"])  # docker service rm, by hand
+    assert a.apply(programs["v1"], refresh=False).changed() == {}  # pulumi up: the state still has it
+    report = a.apply(programs["v1"], refresh=True)
+    assert [(c.name, c.action) for c in report.refreshed] == [(real(programs["v1"]), "gone")]
+    assert report.changed() == {real(programs["v1"]): ("create", ())}
+
+
+def test_refresh_takes_what_docker_has(fake, tmp_path, programs):
+    a = applier(fake, tmp_path)
+    a.apply(programs["v1"], refresh=False)
+    service = a.find(SERVICE, backup(programs["v1"]))
+    assert service is not None
+    fake._service(service["ID"])["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] = "szd-testapp:v0"  # edited by hand
+    report = a.apply(programs["v1"], refresh=True)
+    assert [(c.name, c.action, c.paths) for c in report.refreshed] == [
+        (backup(programs["v1"]), "drifted", ("taskSpec.containerSpec.image",))
+    ]
+    assert report.changed() == {backup(programs["v1"]): ("update", ("taskSpec.containerSpec.image",))}
+
+
+def test_pulumi_yaml_refresh_always_makes_apply_refresh(fake, tmp_path, programs):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: p\nruntime: python\noptions:\n  refresh: always\n")
+    a = applier(fake, tmp_path, project_root=project)
+    a.apply(programs["v1"])
+    service = a.find(SERVICE, real(programs["v1"]))
+    assert service is not None
+    fake.remove_service(service["ID"])
+    assert a.apply(programs["v1"]).changed() == {real(programs["v1"]): ("create", ())}
+    (project / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
+    again = a.find(SERVICE, real(programs["v1"]))
+    assert again is not None
+    fake.remove_service(again["ID"])
+    assert a.apply(programs["v1"]).changed() == {}
+
+
+def test_replacements_are_refused_with_the_path(fake, tmp_path, programs):
+    a = applier(fake, tmp_path)
+    a.apply(programs["v1"], refresh=False)
+    changed = copy.deepcopy(programs["v1"])
+    resource = changed.get(SERVICE, real(changed))
+    inputs = copy.deepcopy(resource.inputs)
+    inputs["taskSpec"]["networksAdvanceds"][0]["aliases"].append("extra")
+    changed.resources[changed.resources.index(resource)] = dataclasses.replace(resource, inputs=inputs)
+    with pytest.raises(ReplacementNotSupported, match=r"taskSpec\.networksAdvanceds\[0\]\.aliases"):
+        a.apply(changed, refresh=False)
+
+
+def test_destroy_deletes_dependents_first_and_empties_the_state(fake, tmp_path, programs):
+    a = applier(fake, tmp_path)
+    a.apply(programs["v1"], refresh=False)
+    report = a.destroy(refresh=False)
+    deleted = [c.type for c in report.changes]
+    assert deleted.index(SERVICE) < deleted.index(SERVICE_CONFIG) and deleted[-1] == NETWORK
+    assert a.state().resources == {}
+    assert fake.services_by_id == {} and fake.networks_by_id == {} and fake.configs_by_id == {}
+    # deleteService waited for the containers of services with a stop_grace_period.
+    assert any(call == "wait" for call, _ in fake.calls)
