@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +12,7 @@ import pulumi_docker as docker
 
 from components.base import child_options, component_type
 from swarm.naming import POOL_LABEL, task_hostname
+from swarm.rollout_gate import RolloutGate
 from swarm.rollout_plan import plan_rollout
 from swarm.service_spec import converge_config, http_healthcheck, rollback_config, update_config
 from swarm.values import Duration, HealthCheck, RolloutPolicy
@@ -31,6 +34,13 @@ class AppPoolArgs:
     endpoint_mode: str
     converge_timeout: Duration
     network_id: pulumi.Input[str]
+    gated: bool = False
+    """Put a rollout gate after the service: what depends on the pool waits for Swarm to finish."""
+
+    @property
+    def spec_sha256(self) -> str:
+        """A fingerprint of everything declared for the service but the network id (known only at deploy)."""
+        return hashlib.sha256(repr(dataclasses.replace(self, network_id="")).encode()).hexdigest()
 
 
 class AppPool(pulumi.ComponentResource):
@@ -71,6 +81,16 @@ class AppPool(pulumi.ComponentResource):
                 f" ({plan.max_seconds:g}s) rollout of the {args.role} pool:"
                 " `pulumi up` would fail while Swarm is still rolling",
                 resource=service,
+            )
+        if args.gated:
+            RolloutGate(
+                f"{name}-rollout",
+                service_id=service.id,
+                image=args.image,
+                replicas=args.replicas,
+                timeout_s=args.converge_timeout.seconds,
+                spec_sha256=args.spec_sha256,
+                opts=child_options(self, opts, [service]),
             )
         self.service_name = service.name
         self.rollout_plan = plan.to_dict()

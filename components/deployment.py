@@ -13,6 +13,7 @@ from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import OverlayNetwork
 from nginx.config import UpstreamTuning, nginx_config_args
 from swarm.naming import BACKUP, REAL, network_name, nginx_name, pool_alias, pool_name
+from swarm.rollout_plan import followup_policy
 from swarm.values import Duration, HealthCheck, RolloutPolicy
 
 
@@ -52,7 +53,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
         super().__init__(component_type("ZeroDowntimeDeployment"), name, None, opts)
         network = OverlayNetwork(network_name(name), opts=child_options(self, opts))
 
-        def pool(role: str, replicas: int, after: list[pulumi.Resource]) -> AppPool:
+        def pool(role: str, replicas: int, after: list[pulumi.Resource], gated: bool, update: RolloutPolicy) -> AppPool:
             return AppPool(
                 pool_name(name, role),
                 AppPoolArgs(
@@ -62,20 +63,29 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                     replicas=replicas,
                     port=args.app_port,
                     health=args.health,
-                    update=args.update,
+                    update=update,
                     rollback=args.rollback,
                     stop_grace_period=args.stop_grace_period,
                     endpoint_mode=args.endpoint_mode,
                     converge_timeout=args.converge_timeout,
                     network_id=network.id,
+                    gated=gated,
                 ),
                 opts=child_options(self, opts, after),
             )
 
-        real = pool(REAL, args.real_replicas, [])
-        # The backup pool rolls only once the real pool has converged, so the
-        # two pools are never updating at the same time.
-        backup = pool(BACKUP, args.backup_replicas, [real]) if args.backup_replicas is not None else None
+        # The real pool rolls first and its gate holds everything after it
+        # until Swarm has finished (or fails the run when Swarm rolled it back):
+        # the backup pool is never rolling at the same time, and a bad image
+        # never reaches it. (pulumi-docker alone would go on early; see swarm/rollout_gate.py.)
+        real = pool(REAL, args.real_replicas, [], gated=True, update=args.update)
+        # The real pool was the canary: its whole monitor window has passed
+        # before the backup pool gets the image (see followup_policy).
+        backup = (
+            pool(BACKUP, args.backup_replicas, [real], gated=False, update=followup_policy(args.update, args.health))
+            if args.backup_replicas is not None
+            else None
+        )
         pools = [real] + ([backup] if backup else [])
         load_balancer = LoadBalancer(
             nginx_name(name),

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settings.parsers import HOSTNAME, PORT, REPOSITORY, TAG, Rule, dns_label
+from settings.parsers import HOSTNAME, PINNABLE_TAG, PORT, REPOSITORY, Rule, dns_label
 from settings.reader import ConfigReader, complete, section_reader
 from swarm.naming import APP_NAME_MAX
 
 RULES: dict[str, Rule[object]] = {
     "appName": dns_label(APP_NAME_MAX),
     "appImage": REPOSITORY,
-    "imageTag": TAG,
+    "imageTag": PINNABLE_TAG,
     "appPort": PORT,
     "publicHost": HOSTNAME,
 }

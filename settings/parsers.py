@@ -147,6 +147,14 @@ _DIGEST = r"sha256:[a-f0-9]{64}"
 IMAGE_NAME_MAX = 255
 
 TAG = Pattern(_TAG, 128, "an image tag: 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'")
+# A tag pinned to a digest deploys exactly that image on every node, and is what
+# pulumi-docker reads back after a create (no diff on the next preview).
+PINNABLE_TAG = Pattern(
+    rf"{_TAG}(?:@{_DIGEST})?",
+    128 + len("@sha256:") + 64,
+    "an image tag (1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'),"
+    " optionally pinned to a digest: v2@sha256:<64 hex>",
+)
 IMAGE_REFERENCE = Pattern(
     rf"{_REPOSITORY}(?::{_TAG})?(?:@{_DIGEST})?",
     IMAGE_NAME_MAX,

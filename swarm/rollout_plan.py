@@ -7,6 +7,7 @@ and whether any request has to lean on the backup pool.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -66,3 +67,13 @@ def plan_rollout(pool: str, replicas: int, update: RolloutPolicy, health: Health
         # backup pool rolls only while the real pool serves.
         needs_backup=pool == "real" and serving == 0,
     )
+
+
+def followup_policy(update: RolloutPolicy, health: HealthCheck) -> RolloutPolicy:
+    """The rollout of a pool that gets an image the gated pool has just run through its whole monitor window.
+
+    That window is what catches a bad image; after it, watching this pool only
+    needs to catch a task that stops passing its checks, which Docker reports
+    within (interval + timeout) x retries of its last good check.
+    """
+    return dataclasses.replace(update, monitor=min(update.monitor, health.time_to_turn_unhealthy))

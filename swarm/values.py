@@ -93,7 +93,12 @@ class HealthCheck:
         Docker waits an interval after each check ends, and a hanging check
         ends only at its timeout (moby daemon/health.go).
         """
-        return self.start_period + (self.interval + self.timeout) * self.retries
+        return self.start_period + self.time_to_turn_unhealthy
+
+    @property
+    def time_to_turn_unhealthy(self) -> Duration:
+        """Longest time Docker may take to call a task unhealthy once it has passed a check."""
+        return (self.interval + self.timeout) * self.retries
 
 
 @dataclass(frozen=True)

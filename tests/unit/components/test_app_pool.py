@@ -33,11 +33,13 @@ def test_attached_to_the_overlay_network_under_a_stable_alias(dev, role):
     assert network.inputs == {"driver": "overlay", "attachable": True}
 
 
-@pytest.mark.parametrize("role", ["real", "backup"])
-def test_update_and_rollback_defaults(dev, role):
+# The backup pool's image has just passed the real pool's 25 s monitor window:
+# its own only waits out (interval 2s + timeout 2s) x 3 retries.
+@pytest.mark.parametrize("role, update_monitor", [("real", "25s"), ("backup", "12s")])
+def test_update_and_rollback_defaults(dev, role, update_monitor):
     inputs = service(dev, f"webapp-{role}").inputs
     common = {"parallelism": 1, "order": "start-first", "monitor": "25s", "maxFailureRatio": "0"}
-    assert inputs["updateConfig"] == {**common, "delay": "5s", "failureAction": "rollback"}
+    assert inputs["updateConfig"] == {**common, "monitor": update_monitor, "delay": "0s", "failureAction": "rollback"}
     assert inputs["rollbackConfig"] == {**common, "delay": "0s", "failureAction": "pause"}
     assert inputs["convergeConfig"] == {"delay": "2s", "timeout": "5m"}
 

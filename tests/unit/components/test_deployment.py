@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 from collections import Counter
 
 from components.base import TYPE_PREFIX
 from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
+from swarm.rollout_gate import GATE_TYPE
 from tests.unit.conftest import service
 
 EXPECTED_PARENTS = {
@@ -18,6 +20,7 @@ EXPECTED_PARENTS = {
     (SERVICE, "webapp-real"): "swarm-zero-downtime:index:AppPool",
     (SERVICE, "webapp-backup"): "swarm-zero-downtime:index:AppPool",
     (SERVICE, "webapp-nginx"): "swarm-zero-downtime:index:LoadBalancer",
+    (GATE_TYPE, "webapp-real-rollout"): "swarm-zero-downtime:index:AppPool",
 }
 
 
@@ -28,7 +31,7 @@ def parent_type(urn: str) -> str:
 
 def test_declares_one_network_three_services_one_config(stack_program):
     custom = Counter(r.type for r in stack_program.resources if r.custom)
-    assert custom == {NETWORK: 1, SERVICE: 3, SERVICE_CONFIG: 1}
+    assert custom == {NETWORK: 1, SERVICE: 3, SERVICE_CONFIG: 1, GATE_TYPE: 1}
 
 
 def test_declares_five_components_with_project_type_tokens(stack_program):
@@ -46,10 +49,28 @@ def test_every_resource_has_its_component_as_parent(stack_program):
         assert parent_type(resource.parent) == expected, resource.urn
 
 
-def test_backup_service_waits_for_real_service(dev):
+def test_backup_service_waits_for_the_real_pools_rollout_gate(dev):
     real, backup = service(dev, "webapp-real"), service(dev, "webapp-backup")
-    assert real.urn in backup.dependencies
+    gate = dev.get(GATE_TYPE, "webapp-real-rollout")
+    assert {real.urn, gate.urn} <= set(backup.dependencies)
+    assert real.urn in gate.dependencies
     assert backup.urn not in real.dependencies
+
+
+def test_the_gate_watches_the_real_service_for_its_declared_image(dev):
+    gate = dev.get(GATE_TYPE, "webapp-real-rollout")
+    real = service(dev, "webapp-real")
+    assert gate.inputs["service_id"] == real.id
+    assert gate.inputs["image"] == real.inputs["taskSpec"]["containerSpec"]["image"]
+    assert gate.inputs["replicas"] == 2
+    assert gate.inputs["timeout_s"] == 300
+    assert gate.inputs.get("docker_host") is None  # DOCKER_HOST then, as for pulumi-docker
+    # Pickled by reference to this project's module, so the engine's host imports the same code.
+    assert "swarm.rollout_gate" in base64.b64decode(gate.inputs["__provider"]).decode("latin-1")
+
+
+def test_only_the_real_pool_is_gated(dev):
+    assert [r.name for r in dev.of_type(GATE_TYPE)] == ["webapp-real-rollout"]
 
 
 def test_nginx_service_waits_for_both_pools_and_its_config(dev):

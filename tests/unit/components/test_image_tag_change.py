@@ -39,7 +39,12 @@ def test_only_the_app_images_change():
     before = run_stack("dev", overrides={"imageTag": "v1"})
     after = run_stack("dev", overrides={"imageTag": "v2"})
     image = "taskSpec.containerSpec.image"
-    assert changed_inputs(before, after) == {"webapp-real": [image], "webapp-backup": [image]}
+    # The real pool's rollout gate waits for the new image: its inputs name it.
+    assert changed_inputs(before, after) == {
+        "webapp-real": [image],
+        "webapp-backup": [image],
+        "webapp-real-rollout": ["image", "spec_sha256"],
+    }
     for program, tag in ((before, "v1"), (after, "v2")):
         for role in ("real", "backup"):
             service = program.get(SERVICE, f"webapp-{role}")

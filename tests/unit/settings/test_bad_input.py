@@ -158,5 +158,6 @@ def test_validate_cli_summarises_a_good_stack(stack):
     result = validate(stack)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        f"stack {stack}: valid; would declare 5 resources (1 Network, 3 Service, 1 ServiceConfig) in 5 components"
+        f"stack {stack}: valid; would declare 6 resources (1 Network, 1 RolloutGate, 3 Service, 1 ServiceConfig)"
+        " in 5 components"
     )

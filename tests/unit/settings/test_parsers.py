@@ -182,3 +182,13 @@ def test_url_path_is_safe_in_a_shell_command():
     for raw in ("healthcheck", "/health;reboot", "/a b", "/$(id)", "/a?b=1", "/" + "a" * 256):
         with pytest.raises(InvalidValue, match="must be an absolute URL path"):
             URL_PATH.parse(raw)
+
+
+def test_image_tag_may_be_pinned_to_a_digest():
+    from settings.parsers import PINNABLE_TAG
+
+    assert PINNABLE_TAG.parse(f"v2@{DIGEST}") == f"v2@{DIGEST}"
+    assert PINNABLE_TAG.parse("v2") == "v2"
+    for raw in (f"v2@{DIGEST[:-1]}", f"@{DIGEST}", "v2@sha256:XYZ", f"v2 @{DIGEST}"):
+        with pytest.raises(InvalidValue, match="optionally pinned to a digest"):
+            PINNABLE_TAG.parse(raw)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from standins.mock_program import run_stack
-from swarm.rollout_plan import plan_rollout
+from swarm.rollout_plan import followup_policy, plan_rollout
 from swarm.values import SECOND, Duration, HealthCheck, RolloutPolicy
 
 
@@ -24,10 +24,10 @@ def test_dev_plan_is_exported_for_both_pools(dev):
     plan = dev.outputs["rollout_plan"]
     assert set(plan) == {"real", "backup"}
     assert plan["real"]["steps"] == 2
-    # Two steps of (first health check + delay), then one monitor window.
-    assert plan["real"]["estimated_seconds"] == 2 * (2 + 5) + 25
+    # Two steps of (first health check + no delay), then one monitor window.
+    assert plan["real"]["estimated_seconds"] == 2 * (2 + 0) + 25
     # The slowest task that still passes: start period + (interval + timeout) x retries.
-    assert plan["real"]["max_seconds"] == 2 * (10 + (2 + 2) * 3 + 5) + 25
+    assert plan["real"]["max_seconds"] == 2 * (10 + (2 + 2) * 3 + 0) + 25
     assert plan["real"]["min_tasks_serving"] == 2
     assert plan["real"]["needs_backup"] is False
 
@@ -63,5 +63,12 @@ def test_plan_is_logged_and_a_too_short_converge_timeout_warned(caplog):
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("rollout of the real pool: 2 task(s)") for m in messages), messages
     assert any(
-        "convergeTimeout 1m is shorter than the longest (79s) rollout of the real pool" in m for m in messages
+        "convergeTimeout 1m is shorter than the longest (69s) rollout of the real pool" in m for m in messages
     ), messages
+
+
+def test_followup_pool_watches_only_for_a_task_that_stops_passing_its_checks():
+    # HEALTH: interval 2s, timeout 2s, 3 retries -> 12s; never longer than the update's own monitor.
+    assert followup_policy(policy(1, "start-first"), HEALTH).monitor == d(12)
+    short = RolloutPolicy(parallelism=1, delay=d(0), order="start-first", monitor=d(5), failure_action="rollback")
+    assert followup_policy(short, HEALTH) == short
