@@ -8,9 +8,9 @@ import docker
 import pytest
 
 from standins.swarm_applier import SwarmApplier
-from standins.swarm_env import PROVISION, docker_ready, port_in_use, swarm_lock
+from standins.swarm_env import PROVISION, destroy_stack, docker_ready, port_in_use, swarm_lock
 from tests.conftest import require
-from tests.e2e.harness import PORT, STACK, Deployment
+from tests.e2e.harness import E2E_OVERRIDES, PORT, STACK, Deployment
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +21,11 @@ def deployment() -> Iterator[Deployment]:
     with swarm_lock():
         api = docker.from_env(timeout=120).api
         applier = SwarmApplier(api, STACK)
-        applier.destroy()  # leftovers of an interrupted run
+        destroy_stack(applier, str(E2E_OVERRIDES["appName"]))  # leftovers of an interrupted run
         assert not port_in_use(PORT), f"127.0.0.1:{PORT} is taken by something else; the e2e stack needs it"
         d = Deployment(api, applier)
         try:
             d.initial = d.apply()
             yield d
         finally:
-            applier.destroy()
+            destroy_stack(applier, str(E2E_OVERRIDES["appName"]))

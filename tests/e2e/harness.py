@@ -17,7 +17,8 @@ import requests
 
 from standins.mock_program import DeclaredProgram, run_program
 from standins.stack_config import load_stack_config
-from standins.swarm_applier import LABEL_STACK, SERVICE, ApplyReport, SwarmApplier
+from standins.swarm_applier import SERVICE, SERVICE_CONFIG, ApplyReport, SwarmApplier
+from swarm.rollout_gate import wait_for_rollout
 from tests.conftest import record_measurement
 from tools.probe import Probe, ProbeOptions, ProbeResult, format_summary
 
@@ -42,7 +43,9 @@ E2E_OVERRIDES: dict[str, object] = {
     # Above start period + retries x (interval + timeout) = 6 s, the longest a bad task can look fine.
     "updateMonitor": "7s",
     "rollbackMonitor": "7s",
-    "updateDelay": "1s",
+    # Real peers + 1 for 2 and for 3 real tasks (scenario 7 scales to 3): the
+    # nginx config stays the same while the pool scales.
+    "nginxNextUpstreamTries": 4,
     "stopGracePeriod": "5s",
     "convergeTimeout": "2m",
 }
@@ -64,8 +67,9 @@ class Deployment:
         config = load_stack_config(BASE_STACK, overrides={**E2E_OVERRIDES, **overrides})
         return run_program(config, STACK)
 
-    def apply(self, **overrides: object) -> ApplyReport:
-        return self.applier.apply(self.program(**overrides))
+    def apply(self, refresh: bool | None = None, **overrides: object) -> ApplyReport:
+        """`pulumi up`; refresh=None follows Pulumi.yaml (refresh: always), False is a plain up."""
+        return self.applier.apply(self.program(**overrides), refresh=refresh)
 
     def service(self, role: str) -> dict[str, Any] | None:
         """Inspect output of the "real", "backup" or "nginx" service; None when it is gone."""
@@ -97,7 +101,9 @@ class Deployment:
             return False
 
     def managed_configs(self) -> list[str]:
-        return [c["Spec"]["Name"] for c in self.api.configs(filters={"label": [f"{LABEL_STACK}={STACK}"]})]
+        """Names of the configs the stack's state holds."""
+        state = self.applier.state().resources.values()
+        return [self.api.inspect_config(r.id)["Spec"]["Name"] for r in state if r.type == SERVICE_CONFIG]
 
     def nginx_problems(self, since: float) -> list[str]:
         """nginx's error lines and non-2xx access lines since an epoch time (for failure messages)."""
@@ -118,6 +124,10 @@ class Deployment:
         failures = ", ".join(f"{t:.3f}s {kind}" for t, kind in load.result.failures[:10])
         problems = self.nginx_problems(load.result.started_at - 1)[-30:]
         return f"{load.result.failed} failed ({failures}); nginx said:\n" + "\n".join(problems)
+
+    def wait_settled(self, role: str, image: str, replicas: int, timeout: float = 120.0) -> None:
+        """Until Swarm has finished rolling the pool out to ``image`` (the program's own gate check)."""
+        wait_for_rollout(self.api, self.existing(role)["ID"], image, replicas, timeout)
 
     def wait_running(self, role: str, replicas: int, timeout: float = 60.0) -> float:
         """Seconds until ``replicas`` tasks of the pool run again."""

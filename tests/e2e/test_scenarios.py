@@ -5,6 +5,10 @@ them on ~1 s requests) and counts every answer: which pool answered it, and
 every failure by kind. The scenarios share one deployment and run in this
 file's order; each first applies the baseline it needs, so one can also be run
 alone (-k). Each prints its figures on a line starting with FIGURES.
+
+The applier stands in for `pulumi up` as pulumi-docker and the engine really
+behave (standins/swarm_applier): state kept after a failure, early "converged",
+refresh only as Pulumi.yaml asks (always). What holds here holds for them.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from standins.swarm_applier import ApplyError, parse_time
 from tests.e2e.harness import E2E_OVERRIDES, Deployment, Load, answers, print_figures
 
 IMAGE = "taskSpec.containerSpec.image"
+REPLICAS = "mode.replicated.replicas"
 SETTLE_S = 3.0  # load before and after each change, so both steady states are measured
 
 
-# Logical names of the three services, as the applier's report names them.
+# Logical names of the three services and of the real pool's rollout gate, as the applier's report names them.
 REAL, BACKUP, NGINX = (f"{E2E_OVERRIDES['appName']}-{role}" for role in ("real", "backup", "nginx"))
+GATE = f"{REAL}-rollout"
 
 
 def task_images(d: Deployment, role: str) -> set[str]:
@@ -63,8 +69,11 @@ def test_scenario2_real_removed_backup_answers_then_real_again(deployment: Deplo
             time.sleep(0.25)
         gone_at = time.time()
         time.sleep(5)
+        # A plain `pulumi up` diffs against its state, which still has the service.
+        unrefreshed = d.apply(refresh=False)
+        still_gone = d.service("real") is None
         applied_at = time.time()
-        report = d.apply()
+        report = d.apply()  # Pulumi.yaml's refresh: always reads Swarm first
         back_at = time.time()
         time.sleep(SETTLE_S + 2)
     result = load.result
@@ -79,7 +88,9 @@ def test_scenario2_real_removed_backup_answers_then_real_again(deployment: Deplo
     # Once the real tasks are gone (and nginx's 1 s DNS cache expired), only backup answers.
     without_real = result.window(load.at(gone_at) + 1.5, load.at(applied_at))
     assert only_pool(without_real, "backup"), without_real.by_pool
-    assert report.changed() == {REAL: ("create", ())}, str(report)
+    assert unrefreshed.changed() == {} and still_gone, str(unrefreshed)
+    # The new service has a new id: the gate waits for it.
+    assert report.changed() == {REAL: ("create", ()), GATE: ("update", ("service_id",))}, str(report)
     # The same nginx task (no reload, no restart) finds the new real tasks by itself.
     assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
     assert {t["ID"] for t in d.running_tasks("nginx")} == nginx_tasks
@@ -108,18 +119,20 @@ def test_scenario3_image_tag_v1_to_v2_zero_downtime(deployment: Deployment):
     assert result.failed == 0, d.explain(load)
     assert report.changed() == {
         REAL: ("update", (IMAGE,)),
+        GATE: ("update", ("image", "spec_sha256")),
         BACKUP: ("update", (IMAGE,)),
     }, str(report)
     assert task_images(d, "real") == {"szd-testapp:v2"}
     assert task_images(d, "backup") == {"szd-testapp:v2"}
     assert real["UpdateStatus"]["State"] == backup["UpdateStatus"]["State"] == "completed"
-    # The backup pool rolled only after the real pool had converged.
+    # The backup pool rolled only after Swarm had finished the real pool (the gate;
+    # pulumi-docker alone would have gone on as soon as every real slot ran a task).
     assert parse_time(backup["UpdateStatus"]["StartedAt"]) >= parse_time(real["UpdateStatus"]["CompletedAt"])
     assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
     assert {version for host, version in answers(10)} == {"v2"}
 
 
-def test_scenario4_bad_tag_rolls_back_automatically(deployment: Deployment):
+def test_scenario4_bad_tag_rolls_back_and_never_reaches_the_backup_pool(deployment: Deployment):
     d = deployment
     d.apply(imageTag="v2")
     backup_before = d.existing("backup")
@@ -127,32 +140,101 @@ def test_scenario4_bad_tag_rolls_back_automatically(deployment: Deployment):
     with Load() as load:
         time.sleep(SETTLE_S)
         started = time.time()
-        with pytest.raises(ApplyError) as failure:
+        with pytest.raises(ApplyError) as first:
             d.apply(imageTag="bad")
-        rollout_s = time.time() - started
+        first_s = time.time() - started
+        # pulumi-docker reports the rollback once every slot runs a task, before
+        # Swarm has finished it: wait for Swarm, as the next steps compare with it.
+        d.wait_settled("real", "szd-testapp:v2", 2)
+        real_after_first = d.existing("real")
+        # The same bad config again as a plain `pulumi up`: pulumi-docker kept the
+        # bad inputs as the real pool's state, so only the gate stops the run.
+        with pytest.raises(ApplyError) as plain_again:
+            d.apply(refresh=False, imageTag="bad")
+        # Once more with the project's refresh: Swarm's rolled-back spec is read first.
+        again_started = time.time()
+        with pytest.raises(ApplyError) as again:
+            d.apply(imageTag="bad")
+        again_s = time.time() - again_started
+        d.wait_settled("real", "szd-testapp:v2", 2)
+        backup_after_failures = d.existing("backup")
+        good_started = time.time()
+        good = d.apply(imageTag="v1")
+        good_s = time.time() - good_started
         time.sleep(SETTLE_S)
     result = load.result
-    real, backup = d.existing("real"), d.existing("backup")
-    print_figures("4 image tag v2 -> bad (automatic rollback)", result, rollout_s, error=str(failure.value))
+    print_figures(
+        "4 image tag v2 -> bad (rolled back), bad again (plain, refreshed), then v1",
+        result,
+        first_s,
+        again_s=round(again_s, 1),
+        good_s=round(good_s, 1),
+        error=str(first.value),
+        error_again=str(again.value),
+    )
 
     assert result.failed == 0, d.explain(load)
-    # Reported the way `pulumi up` reports it (pulumi-docker's converge error).
-    assert "service rollback completed" in str(failure.value)
-    assert real["UpdateStatus"]["State"] == "rollback_completed"
-    assert real["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] == "szd-testapp:v2"
-    assert task_images(d, "real") == {"szd-testapp:v2"}
-    # The real pool failed first, so the backup pool was never touched.
-    assert failure.value.report is not None
-    assert failure.value.report.changed() == {REAL: ("update", (IMAGE,))}
-    assert backup["Version"]["Index"] == backup_before["Version"]["Index"]
-    assert task_images(d, "backup") == {"szd-testapp:v2"}
+    # Reported as `pulumi up` reports them: pulumi-docker's converge error for
+    # the real service, and the gate's, naming Swarm's state, when only it ran.
+    for failure in (first, again):
+        assert "service rollback completed" in str(failure.value), str(failure.value)
+    assert "not the declared szd-testapp:bad: Swarm's update state is rollback_completed" in str(plain_again.value), (
+        str(plain_again.value)
+    )
+    assert real_after_first["UpdateStatus"]["State"] == "rollback_completed"
+    assert real_after_first["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] == "szd-testapp:v2"
+    assert first.value.report is not None and plain_again.value.report is not None and again.value.report is not None
+    # pulumi-docker saw the rollback itself: the run stopped at the real service.
+    assert first.value.report.changed() == {REAL: ("update", (IMAGE,))}, str(first.value.report)
+    # No diff for the real pool (its state holds the bad inputs): the gate alone,
+    # reading Swarm, fails the run before the backup pool.
+    assert plain_again.value.report.changed() == {GATE: ("update", ("image", "spec_sha256"))}, str(
+        plain_again.value.report
+    )
+    assert again.value.report.changed() == first.value.report.changed(), str(again.value.report)
+    # Three failed runs, and the backup pool never saw the bad image.
+    assert backup_after_failures["Version"]["Index"] == backup_before["Version"]["Index"]
+    assert good.changed() == {
+        REAL: ("update", (IMAGE,)),
+        GATE: ("update", ("image", "spec_sha256")),
+        BACKUP: ("update", (IMAGE,)),
+    }, str(good)
+    assert task_images(d, "real") == task_images(d, "backup") == {"szd-testapp:v1"}
     assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
+
+
+def test_scenario7_real_replicas_scale_in_place(deployment: Deployment):
+    d = deployment
+    d.apply(imageTag="v1")
+
+    with Load() as load:
+        time.sleep(SETTLE_S)
+        up = d.apply(imageTag="v1", realReplicas=3)
+        three = len(d.running_tasks("real"))
+        down = d.apply(imageTag="v1")
+        time.sleep(SETTLE_S)
+    result = load.result
+    print_figures("7 realReplicas 2 -> 3 -> 2", result, up.seconds + down.seconds, real_tasks_at_3=three)
+
+    assert result.failed == 0, d.explain(load)
+    # pulumi-docker updates the replica count in place (only the number of mode
+    # blocks forces a new service); the gate waits for the new task.
+    assert up.changed()[REAL] == ("update", (REPLICAS,)), str(up)
+    assert up.changed()[GATE][0] == "update"
+    assert down.changed()[REAL] == ("update", (REPLICAS,)), str(down)
+    assert three == 3
+    assert len(d.running_tasks("real")) == 2
+    assert d.apply(imageTag="v1").changed() == {}, "applying the same config again must change nothing"
 
 
 # Scenario 6 runs before 5: 5 restarts nginx, which drops requests by design.
 def test_scenario6_killed_real_tasks_backup_covers(deployment: Deployment):
     d = deployment
-    d.apply(imageTag="v2")
+    d.apply(imageTag="v1")
+    # pulumi-docker returns before Swarm has finished the backup pool: both pools
+    # must be whole before the real one is killed and the backup one covers.
+    d.wait_settled("real", "szd-testapp:v1", 2)
+    d.wait_settled("backup", "szd-testapp:v1", 2)
     before = d.running_tasks("real")
     assert len(before) == 2
 
@@ -175,13 +257,13 @@ def test_scenario6_killed_real_tasks_backup_covers(deployment: Deployment):
 
 def test_scenario5_nginx_setting_rotates_config(deployment: Deployment):
     d = deployment
-    d.apply(imageTag="v2")
+    d.apply(imageTag="v1")
     old_config_id, old_config_name = d.nginx_config()
 
     with Load() as load:
         time.sleep(SETTLE_S)
         started = time.time()
-        report = d.apply(imageTag="v2", nginxFailTimeout="3s")
+        report = d.apply(imageTag="v1", nginxFailTimeout="3s")
         rollout_s = time.time() - started
         time.sleep(SETTLE_S)
     result = load.result
