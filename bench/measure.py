@@ -44,7 +44,8 @@ class LoadPlan:
 class RunFigures:
     setup: str
     run: int
-    rollout_s: float
+    rollout_s: float  # until Swarm has finished every pool
+    command_s: float  # until the deploy command (`pulumi up`, `docker service update`) returned
     sent_per_s_steady: float  # the paced rate, unless workers hang on requests
     sent_per_s_rollout: float
     sent_per_s_after: float
@@ -75,7 +76,7 @@ def run_once(setup: Setup, plan: LoadPlan, url: str, run: int) -> RunFigures:
     try:
         time.sleep(plan.steady_s)
         rollout_start = time.time()
-        setup.roll_out()
+        command_s = setup.roll_out()
         rollout_end = time.time()
         time.sleep(plan.after_s)
     finally:
@@ -87,6 +88,7 @@ def run_once(setup: Setup, plan: LoadPlan, url: str, run: int) -> RunFigures:
         setup=setup.key,
         run=run,
         rollout_s=rollout_end - rollout_start,
+        command_s=command_s,
         sent_per_s_steady=_rate(steady),
         sent_per_s_rollout=_rate(rollout),
         sent_per_s_after=_rate(after),

@@ -113,12 +113,12 @@ class Report:
 
     def _summary_table(self) -> list[str]:
         rows = [
-            "| setup | rollout s | failed in rollout | failure kinds (all runs) | failed after |"
+            "| setup | rollout s | deploy command s | failed in rollout | failure kinds (all runs) | failed after |"
             " requests/s sent: steady / rollout / after (medians) |"
             " p99 ms steady | p99 ms rollout | max ms steady | max ms rollout | backup share, rollout |"
             f" real share, last {self.plan.tail_s:g} s | backup / failed share, last {self.plan.tail_s:g} s (medians) |"
             " real serves again |",
-            "|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+            "|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
         ]
         for setup in self.setups:
             runs = self._of(setup)
@@ -130,6 +130,7 @@ class Report:
                     [
                         f"({setup.key}) {setup.title}",
                         _spread([r.rollout_s for r in runs], _seconds),
+                        _spread([r.command_s for r in runs], _seconds),
                         _spread([r.failed_rollout for r in runs], _count),
                         _kinds(runs),
                         _spread([r.failed_after for r in runs], _count),
@@ -178,7 +179,20 @@ class Report:
                 f" {_spread([r.failed_share_tail for r in runs], _percent)} failed, so real served again without a reload in"
                 f" {sum(r.real_again for r in runs)} of {len(runs)} runs."
             )
-        return " ".join(sentences)
+        return " ".join([*sentences, *self._ratios()])
+
+    def _ratios(self) -> list[str]:
+        """Each setup's rollout and deploy command against (b), the tutorial with nginx's resolve fix."""
+        base = [f for f in self.figures if f.setup == "b"]
+        if not base:
+            return []
+        rollout_b, command_b = median(r.rollout_s for r in base), median(r.command_s for r in base)
+        return [
+            f"Against (b): ({setup.key})'s rollout took {median(r.rollout_s for r in runs) / rollout_b:.2f}x"
+            f" as long and its deploy command {median(r.command_s for r in runs) / command_b:.2f}x."
+            for setup in self.setups
+            if setup.key != "b" and (runs := self._of(setup))
+        ]
 
     def _runs_table(self) -> list[str]:
         rows = [

@@ -24,7 +24,12 @@ from docker.types import ContainerSpec, EndpointSpec, Mount, NetworkAttachmentCo
 
 from standins.mock_program import run_program
 from standins.stack_config import load_stack_config
-from standins.swarm_applier import SwarmApplier, remove_network
+from standins.swarm_applier import SERVICE, SwarmApplier, remove_network
+from standins.swarm_env import destroy_stack
+from swarm.naming import BACKUP as BACKUP_ROLE
+from swarm.naming import REAL as REAL_ROLE
+from swarm.naming import pool_name
+from swarm.rollout_gate import wait_for_rollout
 
 APP_REPO = "szd-testapp"
 NGINX_IMAGE = "szd-nginx:test"
@@ -41,8 +46,8 @@ class Setup(Protocol):
     def deploy(self) -> None:
         """v1 everywhere; returns once every task runs."""
 
-    def roll_out(self) -> None:
-        """v1 -> v2; returns once Swarm reports the update completed."""
+    def roll_out(self) -> float:
+        """v1 -> v2; returns once Swarm reports every update completed, with the seconds the deploy command took."""
 
     def tear_down(self) -> None:
         """Removes everything the setup may have created, also after an interrupted run."""
@@ -146,8 +151,13 @@ class TutorialSetup:
             endpoint_spec=EndpointSpec(mode="dnsrr"),
         )
 
-    def roll_out(self) -> None:
-        """`docker service update --image szd-testapp:v2 szdbench_webapp-real`, then wait for Swarm."""
+    def roll_out(self) -> float:
+        """`docker service update --image szd-testapp:v2 szdbench_webapp-real`, then wait for Swarm.
+
+        The CLI itself waits for the update to converge (it is not --detach), so
+        the command takes as long as the rollout.
+        """
+        started = time.monotonic()
         service = self.api.inspect_service(REAL)
         before = (service.get("UpdateStatus") or {}).get("StartedAt")
         # Like the CLI: the current spec (with Swarm's defaults filled in), only the image changed.
@@ -162,7 +172,7 @@ class TutorialSetup:
             status = self.api.inspect_service(REAL).get("UpdateStatus") or {}
             if status.get("StartedAt") not in (None, before):
                 if status.get("State") == "completed":
-                    return
+                    return time.monotonic() - started
                 if status.get("State") != "updating":
                     raise RuntimeError(f"{REAL}: update {status.get('State')}: {status.get('Message')}")
             if time.monotonic() > deadline:
@@ -221,12 +231,21 @@ class ProjectSetup:
     def deploy(self) -> None:
         self._apply("v1")
 
-    def roll_out(self) -> None:
-        # One `pulumi up`: the real pool, then the backup pool once real has converged.
+    def roll_out(self) -> float:
+        # One `pulumi up`: the real pool and its gate (Swarm finished, monitor
+        # window included), then the backup pool, which pulumi-docker calls done
+        # before Swarm's last monitor window; the rollout ends when Swarm finishes it.
+        started = time.monotonic()
         self._apply("v2")
+        command_s = time.monotonic() - started
+        for role in (REAL_ROLE, BACKUP_ROLE):
+            service = self.applier.find(SERVICE, pool_name(PREFIX, role))
+            assert service is not None, f"the {role} pool is gone"
+            wait_for_rollout(self.applier.api, service["ID"], f"{APP_REPO}:v2", REPLICAS, TIMEOUT_S, POLL_S)
+        return command_s
 
     def tear_down(self) -> None:
-        self.applier.destroy()
+        destroy_stack(self.applier, PREFIX)
 
 
 SETUP_KEYS = ("a", "b", "c")
