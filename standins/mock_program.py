@@ -15,21 +15,15 @@ from typing import Any
 
 import pulumi
 
-from standins.pulumi_internals import run_with_mocks
+from standins.pulumi_internals import Registration, run_with_mocks
 from standins.stack_config import REPO_ROOT, load_stack_config, project_name
 
 PROGRAM = REPO_ROOT / "__main__.py"
 
 
 @dataclass(frozen=True)
-class DeclaredResource:
-    urn: str
-    type: str
-    name: str
-    custom: bool
-    parent: str
-    dependencies: tuple[str, ...]
-    inputs: dict[str, Any]
+class DeclaredResource(Registration):
+    """A registered resource, with the id the mocks gave it."""
 
     @property
     def id(self) -> str:
@@ -78,9 +72,7 @@ def run_program(config: dict[str, str], stack: str, program: Path = PROGRAM) -> 
         runpy.run_path(str(program), run_name="__main__")
 
     registered, outputs = run_with_mocks(run, _Mocks(), project=project_name(), stack=stack, config=config)
-    resources = [
-        DeclaredResource(r.urn, r.type, r.name, r.custom, r.parent, r.dependencies, r.inputs) for r in registered
-    ]
+    resources = [DeclaredResource(**vars(r)) for r in registered]
     return DeclaredProgram(resources=resources, outputs=outputs)
 
 

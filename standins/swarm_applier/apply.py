@@ -301,15 +301,12 @@ class SwarmApplier:
         converge = planned.get("convergeConfig")
         if converge:
             timeout_raw = converge.get("timeout", "")
-            conf = cv.StateChangeConf(
-                pending=cv.SERVICE_CREATE_PENDING,
-                target=cv.SERVICE_CREATE_TARGET,
-                refresh=lambda: (
-                    service_id,
-                    cv.create_refresh(self.api.inspect_service(service_id), self._tasks_and_nodes(service_id)),
-                ),
-                timeout=parse_duration_or_zero(timeout_raw) / 1e9,
-                min_timeout=cv.CONVERGE_MIN_TIMEOUT_S,
+            conf = self._converge_conf(
+                service_id,
+                converge,
+                cv.SERVICE_CREATE_PENDING,
+                cv.SERVICE_CREATE_TARGET,
+                cv.create_refresh,
                 delay=parse_duration_or_zero(converge.get("delay", "")) / 1e9,
             )
             try:
@@ -337,15 +334,12 @@ class SwarmApplier:
         converge = planned.get("convergeConfig")
         if converge:
             timeout_raw = converge.get("timeout", "")
-            conf = cv.StateChangeConf(
-                pending=cv.SERVICE_UPDATE_PENDING,
-                target=cv.SERVICE_UPDATE_TARGET,
-                refresh=lambda: (
-                    service_id,
-                    cv.update_refresh(self.api.inspect_service(service_id), self._tasks_and_nodes(service_id)),
-                ),
-                timeout=parse_duration_or_zero(timeout_raw) / 1e9,
-                min_timeout=cv.CONVERGE_MIN_TIMEOUT_S,
+            conf = self._converge_conf(
+                service_id,
+                converge,
+                cv.SERVICE_UPDATE_PENDING,
+                cv.SERVICE_UPDATE_TARGET,
+                cv.update_refresh,
                 delay=cv.UPDATE_CONVERGE_DELAY_S,
             )
             try:
@@ -356,6 +350,28 @@ class SwarmApplier:
         if outputs is None:
             raise cv.ProviderError(f"service {service_id} is gone after its update")
         return outputs
+
+    def _converge_conf(
+        self,
+        service_id: str,
+        converge: dict[str, Any],
+        pending: Any,
+        target: Any,
+        decide: Callable[[dict[str, Any], cv.TasksAndNodes], Any],
+        delay: float,
+    ) -> cv.StateChangeConf:
+        """The provider's StateChangeConf for a create or an update: only the states, refresh func and first wait differ."""
+        return cv.StateChangeConf(
+            pending=pending,
+            target=target,
+            refresh=lambda: (
+                service_id,
+                decide(self.api.inspect_service(service_id), self._tasks_and_nodes(service_id)),
+            ),
+            timeout=parse_duration_or_zero(converge.get("timeout", "")) / 1e9,
+            min_timeout=cv.CONVERGE_MIN_TIMEOUT_S,
+            delay=delay,
+        )
 
     def _tasks_and_nodes(self, service_id: str) -> cv.TasksAndNodes:
         def fetch() -> tuple[list[dict[str, Any]], set[str]]:
