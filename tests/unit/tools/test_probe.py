@@ -243,6 +243,8 @@ def dripping_url() -> Iterator[str]:
                 conn, _ = listener.accept()
             except TimeoutError:
                 continue
+            except OSError:  # the listener was closed: the test is over
+                return
             threading.Thread(target=drip, args=(conn,), daemon=True).start()
 
     threading.Thread(target=accept, daemon=True).start()
