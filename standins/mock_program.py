@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import runpy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,17 +66,30 @@ class _Mocks(pulumi.runtime.Mocks):
         return {}
 
 
-def run_program(config: dict[str, str], stack: str, program: Path = PROGRAM) -> DeclaredProgram:
-    """Run ``program`` with fully qualified ``config``; exceptions propagate."""
+def run_program(
+    config: dict[str, str], stack: str, program: Path = PROGRAM, secret_keys: Sequence[str] = ()
+) -> DeclaredProgram:
+    """Run ``program`` with fully qualified ``config``; ``secret_keys`` are the ones the
+    stack holds encrypted (the CLI decrypts them for the program). Exceptions propagate."""
 
     def run() -> None:
         runpy.run_path(str(program), run_name="__main__")
 
-    registered, outputs = run_with_mocks(run, _Mocks(), project=project_name(), stack=stack, config=config)
+    registered, outputs = run_with_mocks(
+        run, _Mocks(), project=project_name(), stack=stack, config=config, secret_keys=secret_keys
+    )
     resources = [DeclaredResource(**vars(r)) for r in registered]
     return DeclaredProgram(resources=resources, outputs=outputs)
 
 
-def run_stack(stack: str, overrides: dict[str, object] | None = None, root: Path = REPO_ROOT) -> DeclaredProgram:
-    """Run the program for ``root``/Pulumi.<stack>.yaml (plus short-key overrides)."""
-    return run_program(load_stack_config(stack, root=root, overrides=overrides), stack)
+def run_stack(
+    stack: str,
+    overrides: dict[str, object] | None = None,
+    root: Path = REPO_ROOT,
+    secrets: dict[str, str] | None = None,
+) -> DeclaredProgram:
+    """Run the program for ``root``/Pulumi.<stack>.yaml (plus short-key overrides, and
+    ``secrets``: short keys given as `pulumi config set --secret` would store them)."""
+    secrets = secrets or {}
+    config = load_stack_config(stack, root=root, overrides={**(overrides or {}), **secrets})
+    return run_program(config, stack, secret_keys=[f"{project_name(root)}:{key}" for key in secrets])

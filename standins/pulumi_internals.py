@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +65,7 @@ def run_with_mocks(
     project: str,
     stack: str,
     config: dict[str, str],
+    secret_keys: Sequence[str] = (),
 ) -> tuple[list[Registration], dict[str, Any]]:
     """Run ``program`` to completion under ``mocks``: what it registered, and its stack outputs resolved.
 
@@ -75,7 +76,7 @@ def run_with_mocks(
     reset_options(project=project, stack=stack)
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(config)
+    pulumi.runtime.set_all_config(config, list(secret_keys))
     _sync_await(run_pulumi_func(program))
     root = pulumi.runtime.get_root_resource()
     if not isinstance(root, Stack):

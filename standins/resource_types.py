@@ -3,3 +3,4 @@
 NETWORK = "docker:index/network:Network"
 SERVICE = "docker:index/service:Service"
 SERVICE_CONFIG = "docker:index/serviceConfig:ServiceConfig"
+SECRET = "docker:index/secret:Secret"

@@ -9,7 +9,8 @@ pulumi-terraform-bridge) do, weaknesses included. Each modelled behaviour
 cites its source where it is modelled:
 
 - ``state``: Pulumi-like state per stack in ``.cache/applier-state/<stack>.json``
-  (type, physical id, inputs, the provider's outputs, dependencies);
+  (type, physical id, inputs, the provider's outputs, dependencies), secrets
+  sealed (a salted digest, never the value);
 - ``plan``: the provider's diff of new inputs against the stored outputs, with
   the Terraform schema's defaults, Computed, DiffSuppress and ForceNew rules
   (``schema``); replacements raise ``ReplacementNotSupported``;
@@ -33,7 +34,7 @@ setting whose read-back is not modelled raises ``UnmodelledOutput``.
 This is not a deployment tool: use the Pulumi CLI for that.
 """
 
-from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
+from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 from standins.swarm_applier.apply import (
     ReplacementNotSupported,
     SwarmApplier,
@@ -49,6 +50,7 @@ from standins.swarm_applier.translate import Converge, UntranslatedInput, change
 
 __all__ = [
     "NETWORK",
+    "SECRET",
     "SERVICE",
     "SERVICE_CONFIG",
     "STATE_DIR",

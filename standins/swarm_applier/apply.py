@@ -11,7 +11,9 @@ each declared custom resource, in dependency order:
 
 then the deletes of what is no longer declared, dependents first. The first
 error stops the apply, as it stops ``pulumi up``, with the state recorded the
-way the engine records it (partial state after a failed bridged update).
+way the engine records it (partial state after a failed bridged update), its
+secrets sealed (``state``): the provider gets them in plain text, the state
+file, the log and the errors never do.
 ``refresh=True`` (``pulumi up --refresh``, or ``options: refresh: always`` in
 Pulumi.yaml) reads every resource from Docker first.
 """
@@ -32,19 +34,26 @@ import requests
 from docker.errors import APIError, DockerException, NotFound
 
 from standins.mock_program import DeclaredProgram, DeclaredResource, auto_name, mock_id
-from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
+from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 from standins.stack_config import REPO_ROOT, refresh_always
 from standins.swarm_applier import converge as cv
 from standins.swarm_applier.dynamic import PROVIDER_KEY, DynamicHost, input_changes, is_dynamic
 from standins.swarm_applier.gotime import parse_duration_or_zero
 from standins.swarm_applier.image_ref import image_with_digest_string
 from standins.swarm_applier.plan import plan
-from standins.swarm_applier.provider_spec import config_data, network_create_args, service_spec
-from standins.swarm_applier.readback import merge_read, read_config, read_network, read_service
+from standins.swarm_applier.provider_spec import config_data, network_create_args, secret_data, service_spec
+from standins.swarm_applier.readback import merge_read, read_config, read_network, read_secret, read_service
 from standins.swarm_applier.report import ApplyError, ApplyReport, Change
 from standins.swarm_applier.schema import SCHEMAS
-from standins.swarm_applier.state import STATE_DIR, ResourceState, StackState
-from standins.swarm_applier.translate import translate
+from standins.swarm_applier.state import (
+    STATE_DIR,
+    ResourceState,
+    StackState,
+    open_secrets,
+    seal_inputs,
+    seal_outputs,
+)
+from standins.swarm_applier.translate import reveal, translate
 
 # resource_docker_network_funcs.go: networkRemoveRefresh* and networkReadRefresh* (Timeout 30s, MinTimeout 5s, Delay 2s).
 NETWORK_WAIT = (30.0, 5.0, 2.0)
@@ -180,7 +189,7 @@ class SwarmApplier:
         return self._apply_docker(state, resource, inputs, report)
 
     def _config(self, resource: DeclaredResource, inputs: dict[str, Any], old: ResourceState | None) -> dict[str, Any]:
-        config = dict(inputs)
+        config: dict[str, Any] = reveal(inputs)  # the provider gets secrets in plain text
         if config.get("name") is None:
             # Auto-naming (pulumi-docker SetAutonaming(255, "-")); an existing resource keeps its name:
             # pulumi-terraform-bridge pkg/tfbridge/schema.go applyDefaults, "use the old default".
@@ -205,15 +214,26 @@ class SwarmApplier:
                 change.seconds = time.monotonic() - started
             state.put(
                 ResourceState(
-                    resource.urn, resource.type, id_, inputs, outputs, list(resource.dependencies), resource.parent
+                    resource.urn,
+                    resource.type,
+                    id_,
+                    seal_inputs(inputs),
+                    seal_outputs(fields, outputs, (inputs,)),
+                    list(resource.dependencies),
+                    resource.parent,
                 )
             )
             return id_
-        diff = plan(fields, old.outputs, config)
+        # The engine decrypts the prior state's secrets for the diff; the applier can only match them.
+        diff = plan(fields, open_secrets(old.outputs, config), config)
         if not diff.changes:
             report.changes.append(Change(resource.urn, resource.type, resource.name, "unchanged"))
             # SameStep: the new inputs with the old outputs.
-            state.put(dataclasses.replace(old, inputs=inputs, dependencies=list(resource.dependencies)))
+            state.put(
+                dataclasses.replace(
+                    old, inputs=seal_inputs(inputs, old.inputs), dependencies=list(resource.dependencies)
+                )
+            )
             return old.id
         change = Change(resource.urn, resource.type, resource.name, "update", diff.paths)
         report.changes.append(change)
@@ -236,13 +256,18 @@ class SwarmApplier:
             # these outputs) finds no change.
             message = str(error) if isinstance(error, ApplyError) else _explain(error)
             text = f"updating {resource.urn}: {provider_error_text(message)}"
-            state.put(dataclasses.replace(old, outputs=diff.planned, init_errors=[text]))
+            outputs = seal_outputs(fields, diff.planned, (inputs,), old.outputs)
+            state.put(dataclasses.replace(old, outputs=outputs, init_errors=[text]))
             change.seconds = time.monotonic() - started
             raise ApplyError(text) from error
         change.seconds = time.monotonic() - started
         state.put(
             dataclasses.replace(
-                old, inputs=inputs, outputs=outputs, init_errors=[], dependencies=list(resource.dependencies)
+                old,
+                inputs=seal_inputs(inputs, old.inputs),
+                outputs=seal_outputs(fields, outputs, (inputs,), old.outputs),
+                init_errors=[],
+                dependencies=list(resource.dependencies),
             )
         )
         return old.id
@@ -254,8 +279,12 @@ class SwarmApplier:
             # resourceDockerNetworkCreate, then resourceDockerNetworkRead.
             id_ = self.api.create_network(**network_create_args(planned))["Id"]
             return id_, self._read_network(id_, planned) or planned
-        # resourceDockerConfigCreate, then resourceDockerConfigRead.
         labels = {item["label"]: item["value"] for item in planned.get("labels") or []} or None
+        if resource.type == SECRET:
+            # resourceDockerSecretCreate (SecretCreate; labels only when set: d.GetOk), then resourceDockerSecretRead.
+            id_ = self.api.create_secret(planned["name"], secret_data(planned), labels=labels)["ID"]
+            return id_, read_secret(self.api.inspect_secret(id_), planned)
+        # resourceDockerConfigCreate, then resourceDockerConfigRead.
         id_ = self.api.create_config(planned["name"], config_data(planned), labels=labels)["ID"]
         return id_, read_config(self.api.inspect_config(id_), planned)
 
@@ -444,12 +473,21 @@ class SwarmApplier:
                 read, new_inputs = self._read_service(res.id, res.outputs), res.inputs
             elif res.type == NETWORK:
                 read, new_inputs = self._read_network(res.id, res.outputs), res.inputs
+            elif res.type == SECRET:
+                try:
+                    read = read_secret(self.api.inspect_secret(res.id), res.outputs)
+                except APIError:  # resourceDockerSecretRead: any inspect error removes it from the state
+                    read = None
+                new_inputs = res.inputs
             else:
                 try:
                     read = read_config(self.api.inspect_config(res.id), res.outputs)
                 except APIError:  # resourceDockerConfigRead: any inspect error removes it from the state
                     read = None
                 new_inputs = res.inputs
+            if read is not None and not is_dynamic(res.type):
+                # Read gets no secrets: the engine marks again what the prior state had secret (annotateSecrets).
+                read = seal_outputs(SCHEMAS[res.type], read, (res.outputs,), res.outputs)
             seconds = time.monotonic() - started
             if read is None:
                 state.drop(res.urn)
@@ -521,6 +559,11 @@ class SwarmApplier:
                 self._delete_service(e.id, e.outputs)
             elif e.type == SERVICE_CONFIG:
                 self.api.remove_config(e.id)  # resourceDockerConfigDelete: Docker refuses while a service uses it
+            elif e.type == SECRET:
+                # resourceDockerSecretDelete: SecretRemove, its error returned as is, no retry. Docker refuses
+                # ("secret ... is in use by the following service") while a service spec references it; the
+                # resource stays in the state and the next apply tries the delete again.
+                self.api.remove_secret(e.id)
             else:
                 self._delete_network(e.id)
         finally:
@@ -594,6 +637,8 @@ class SwarmApplier:
             return dict(self.api.inspect_service(id_))
         if type_ == SERVICE_CONFIG:
             return dict(self.api.inspect_config(id_))
+        if type_ == SECRET:
+            return dict(self.api.inspect_secret(id_))
         if type_ == NETWORK:
             return dict(self.api.inspect_network(id_))
         raise NotFound(f"{type_} is not a Docker object")

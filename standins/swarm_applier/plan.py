@@ -27,6 +27,11 @@ helper/schema/schema.go ``schemaMap.diff``, ``diffString``, ``diffList``,
     driver_opts) replaces. A set of strings passes its ForceNew on to its
     elements.
 
+A secret sealed in the applier's state (``state.open_secrets`` could not match
+it with the new value) is a change of its attribute, replacing when ForceNew:
+the engine would have decrypted it and the provider found the values
+different. So a new ``data`` of a ``docker_secret`` replaces it.
+
 The planned state is the prior state with the changes applied: what the
 provider's update sends (``createServiceSpec`` reads it through
 ``ResourceData``) and what a failed update leaves as the outputs
@@ -41,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from standins.swarm_applier.schema import Field
+from standins.swarm_applier.translate import is_secret
 
 _ZERO: dict[str, Any] = {"string": "", "int": 0, "bool": False, "list": [], "set": [], "map": {}}
 
@@ -94,6 +100,12 @@ def _field(f: Field, p: Any, c: Any, path: str, out: list[Change]) -> Any:
         c = f.default
     if c is None and f.computed:
         return p  # Optional+Computed and not set: whatever the provider last read back
+    if is_secret(p):
+        # Sealed in the state and not the new value: changed (planned as on a create).
+        inner: list[Change] = []
+        planned = _field(f, None, c, path, inner)
+        out.append(Change(path, f.force_new or any(x.replace for x in inner)))
+        return planned
     if f.kind in _ZERO:
         return _primitive(f, p, c, path, out)
     if f.kind == "block":

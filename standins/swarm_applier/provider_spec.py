@@ -44,6 +44,9 @@ def _container_spec(cs: dict[str, Any]) -> dict[str, Any]:
         spec["Labels"] = labels
     if hostname := _get(cs, "hostname", ""):
         spec["Hostname"] = hostname
+    # stop_signal: always read ("" when unset), StopSignal has omitempty: sent only when set.
+    if stop_signal := _get(cs, "stopSignal", ""):
+        spec["StopSignal"] = stop_signal
     # stop_grace_period: "" when unset -> ParseDuration error ignored -> &0.
     spec["StopGracePeriod"] = parse_duration_or_zero(_get(cs, "stopGracePeriod", ""))
     # healthcheck: always &HealthConfig{}, filled when the block is there.
@@ -65,6 +68,22 @@ def _container_spec(cs: dict[str, Any]) -> dict[str, Any]:
             if values := _get(dc, key, []):
                 dns[docker_key] = list(values)
     spec["DNSConfig"] = dns
+    # secrets / configs: every element with its File target (file_uid/file_gid/file_mode as the set holds them).
+    secrets = [
+        {
+            "SecretID": c["secretId"],
+            **({"SecretName": c["secretName"]} if c.get("secretName") else {}),
+            "File": {
+                "Name": _get(c, "fileName", ""),
+                "UID": _get(c, "fileUid", ""),
+                "GID": _get(c, "fileGid", ""),
+                "Mode": int(_get(c, "fileMode", 0)),
+            },
+        }
+        for c in cs.get("secrets") or []
+    ]
+    if secrets:
+        spec["Secrets"] = secrets
     configs = [
         {
             "ConfigID": c["configId"],
@@ -271,6 +290,15 @@ def network_create_args(planned: dict[str, Any]) -> dict[str, Any]:
             "Options": ipam.get("Options"),
         }
     return args
+
+
+def secret_data(planned: dict[str, Any]) -> bytes:
+    """resource_docker_secret.go resourceDockerSecretCreate: ``base64.StdEncoding.DecodeString(data)``, error ignored
+    (validateStringIsBase64Encoded refused bad data at plan time)."""
+    try:
+        return base64.b64decode(planned.get("data") or "")
+    except ValueError:
+        return b""
 
 
 def config_data(planned: dict[str, Any]) -> bytes:

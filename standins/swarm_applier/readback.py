@@ -11,12 +11,15 @@ kreuzwerker terraform-provider-docker v4.5.0, internal/provider/:
   ``Spec.EndpointSpec``; with neither the read is "pending" and polled again.
 - networks: resource_docker_network_funcs.go ``resourceDockerNetworkReadRefreshFunc``.
 - configs: resource_docker_config.go ``resourceDockerConfigRead``.
+- secrets: resource_docker_secret.go ``resourceDockerSecretRead`` sets the name
+  only: Docker never returns a secret's data, and the provider does not read
+  the labels back either; both keep the state's values.
 
 Durations go through ``shortDur``, ``max_failure_ratio`` through
 ``strconv.FormatFloat(v, 'f', 1, 64)``, the image is whatever Docker stores
 (a digest-pinned reference after a pinned create). A Docker field that the
 flatten functions would read but the applier does not model (mounts, env,
-secrets, ...) raises ``UnmodelledOutput`` instead of being dropped.
+privileges, ...) raises ``UnmodelledOutput`` instead of being dropped.
 """
 
 from __future__ import annotations
@@ -38,9 +41,11 @@ _CONTAINER_KEYS = {
     "Labels",
     "Hostname",
     "Init",
+    "StopSignal",
     "StopGracePeriod",
     "Healthcheck",
     "DNSConfig",
+    "Secrets",
     "Configs",
     "Isolation",
 }
@@ -76,6 +81,25 @@ def _flatten_healthcheck(hc: dict[str, Any]) -> dict[str, Any]:
     out["timeout"] = short_dur(hc.get("Timeout", 0))
     out["startPeriod"] = short_dur(hc.get("StartPeriod", 0))
     out["retries"] = hc.get("Retries", 0)
+    return out
+
+
+def _flatten_secrets(secrets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # flattenServiceSecrets: as flattenServiceConfigs, file_uid/file_gid only when non-empty.
+    out = []
+    for ref in secrets:
+        item: dict[str, Any] = {"secretId": ref["SecretID"]}
+        if ref.get("SecretName"):
+            item["secretName"] = ref["SecretName"]
+        if ref.get("File") is not None:
+            file = ref["File"]
+            item["fileName"] = file.get("Name", "")
+            if file.get("UID"):
+                item["fileUid"] = file["UID"]
+            if file.get("GID"):
+                item["fileGid"] = file["GID"]
+            item["fileMode"] = int(file.get("Mode", 0))
+        out.append(item)
     return out
 
 
@@ -120,12 +144,16 @@ def flatten_container_spec(cs: dict[str, Any], where: str = "ContainerSpec") -> 
         out["labels"] = labels_set(cs["Labels"])
     if cs.get("Hostname"):
         out["hostname"] = cs["Hostname"]
+    if cs.get("StopSignal"):
+        out["stopSignal"] = cs["StopSignal"]
     if cs.get("StopGracePeriod") is not None:
         out["stopGracePeriod"] = short_dur(cs["StopGracePeriod"])
     if cs.get("Healthcheck") is not None:
         out["healthcheck"] = _flatten_healthcheck(cs["Healthcheck"])
     if cs.get("DNSConfig") is not None:
         out["dnsConfig"] = _flatten_dns_config(cs["DNSConfig"])
+    if cs.get("Secrets"):
+        out["secrets"] = _flatten_secrets(cs["Secrets"])
     if cs.get("Configs"):
         out["configs"] = _flatten_configs(cs["Configs"])
     if cs.get("Isolation"):
@@ -334,3 +362,13 @@ def read_config(config: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]
     else:
         out["data"] = base64.b64encode(raw).decode()
     return out
+
+
+def read_secret(secret: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    """resourceDockerSecretRead: ``d.Set("name", secret.Spec.Name)`` and nothing else.
+
+    "secret data is not exposed via the API": data keeps the state's value (the
+    planned one after a create), and so do the labels, which the read does not
+    set: a label changed in Docker is never seen, even by a refresh.
+    """
+    return {**state, "name": secret["Spec"]["Name"]}

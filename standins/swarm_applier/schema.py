@@ -9,6 +9,9 @@ had v4.2.0), internal/provider/:
 - resource_docker_network.go ``resourceDockerNetwork`` (docker_network)
 - resource_docker_config.go ``resourceDockerConfig`` (docker_config ->
   ``docker:index/serviceConfig:ServiceConfig``)
+- resource_docker_secret.go ``resourceDockerSecret`` (docker_secret ->
+  ``docker:index/secret:Secret``; pulumi-docker provider/resources.go maps
+  it with no field overrides)
 - helpers.go ``labelSchema`` (ForceNew label/value) and
   ``labelSchemaUpdatable`` (not ForceNew, the service's own ``labels``)
 
@@ -18,7 +21,11 @@ attributes are pluralised (``networks_advanced`` -> ``networksAdvanceds``,
 ``test`` -> ``tests``, ``search`` -> ``searches``).
 
 Each field keeps the flags the diff needs: Required/Optional/Computed, Default,
-ForceNew, DiffSuppressFunc. Kinds: ``string``/``int``/``bool`` primitives,
+ForceNew, DiffSuppressFunc; and Sensitive, which the diff ignores but which
+makes the bridge return the output as a Pulumi secret
+(pulumi-terraform-bridge pkg/tfbridge/schema.go ``MakeTerraformOutput``:
+``tfs.Sensitive()`` -> ``resource.MakeSecret``), kept out of the state in
+plain text (``state``). Kinds: ``string``/``int``/``bool`` primitives,
 ``list``/``set``/``map`` of strings, ``block`` (a MaxItems=1 list: one object
 or nothing), ``block_list`` and ``block_set`` (objects).
 """
@@ -29,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
+from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,7 @@ class Field:
     computed: bool = False
     default: Any = None
     force_new: bool = False
+    sensitive: bool = False  # Sensitive: the output is a secret
     # DiffSuppressFunc(old, new) -> True when the two count as equal.
     suppress: Callable[[Any, Any], bool] | None = None
 
@@ -105,6 +113,7 @@ CONTAINER_SPEC = _block(
     _s("image", "image", required=True),
     _labels("labels", "labels", force_new=True),  # container labels use labelSchema (ForceNew)
     _s("hostname", "hostname"),
+    _s("stopSignal", "stop_signal"),  # Optional only: unset is "" (no signal), not the last read-back
     _s("stopGracePeriod", "stop_grace_period", computed=True),
     _block(
         "healthcheck",
@@ -130,6 +139,17 @@ CONTAINER_SPEC = _block(
         Field("searches", "search", "list"),
         Field("options", "options", "list"),
         computed=True,
+    ),
+    # "secrets" and "configs": Optional sets, no field ForceNew: a changed reference updates the service in place.
+    _block_set(
+        "secrets",
+        "secrets",
+        _s("secretId", "secret_id", required=True),
+        _s("secretName", "secret_name"),
+        _s("fileName", "file_name", required=True),
+        _s("fileUid", "file_uid", default="0"),
+        _s("fileGid", "file_gid", default="0"),
+        _i("fileMode", "file_mode", default=0o444),
     ),
     _block_set(
         "configs",
@@ -197,7 +217,7 @@ SERVICE_FIELDS: tuple[Field, ...] = (
         "auth",
         _s("serverAddress", "server_address", required=True, force_new=True),
         _s("username", "username", force_new=True),
-        _s("password", "password", force_new=True),
+        _s("password", "password", force_new=True, sensitive=True),
         force_new=True,
     ),
     _s("name", "name", required=True, force_new=True),
@@ -269,10 +289,19 @@ CONFIG_FIELDS: tuple[Field, ...] = (
     _labels("labels", "labels", force_new=True),
 )
 
+# resource_docker_secret.go resourceDockerSecret: every field ForceNew and no UpdateContext, so any change replaces;
+# "data" is Required (not ExactlyOneOf with a data_raw as in docker_config) and Sensitive.
+SECRET_FIELDS: tuple[Field, ...] = (
+    _s("name", "name", required=True, force_new=True),
+    _s("data", "data", required=True, force_new=True, sensitive=True),
+    _labels("labels", "labels", force_new=True),
+)
+
 SCHEMAS: dict[str, tuple[Field, ...]] = {
     SERVICE: SERVICE_FIELDS,
     NETWORK: NETWORK_FIELDS,
     SERVICE_CONFIG: CONFIG_FIELDS,
+    SECRET: SECRET_FIELDS,
 }
 
 

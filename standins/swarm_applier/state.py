@@ -6,18 +6,41 @@ other resources resolved), the outputs the provider returned, dependencies
 and parent, and the provider's init errors after a partial failure. Written
 after every step, like the engine's snapshot manager (pkg/backend/
 snapshot.go), so an interrupted apply leaves what it did recorded.
+
+Secrets: the engine encrypts every secret value in its checkpoint (pulumi
+pkg/resource/stack/deployment.go ``SerializePropertyValue`` with the stack's
+secrets manager) and decrypts it for the provider's next diff. The applier
+has no secrets manager, so it keeps a secret ``sealed``: a salted PBKDF2
+digest under the secret signature (``{SIG_KEY: SECRET_SIG, "salt", "pbkdf2"}``),
+never the value. What is a secret (``seal_inputs``, ``seal_outputs``):
+
+- an input the program marked secret (``Output.secret``; pulumi-docker's SDK
+  marks ``Secret.data`` itself);
+- an output of a Sensitive attribute (pulumi-terraform-bridge pkg/tfbridge/
+  schema.go ``MakeTerraformOutput``: ``tfs.Sensitive()`` -> ``MakeSecret``);
+- an output whose input of the same name held a secret (pulumi pkg/resource/
+  plugin/provider_plugin.go ``annotateSecrets``: objects recurse, anything
+  else, arrays included, becomes a secret as a whole).
+
+The diff needs only "same or changed" of a secret: ``open_secrets`` puts the
+new plain value back wherever it matches the sealed one; a sealed value left
+in the prior state is a change (``plan``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from standins.stack_config import REPO_ROOT
+from standins.swarm_applier.schema import Field
+from standins.swarm_applier.translate import SECRET_SIG, SIG_KEY, is_secret, reveal
 
 STATE_DIR = REPO_ROOT / ".cache" / "applier-state"
 FORMAT_VERSION = 1
@@ -79,3 +102,135 @@ class StackState:
 
     def find(self, type_: str, logical_name: str) -> ResourceState | None:
         return next((r for r in self.resources.values() if r.type == type_ and r.name == logical_name), None)
+
+
+# -- secrets ---------------------------------------------------------------------------
+
+_PBKDF2_ITERATIONS = 100_000
+
+
+def _canonical(value: Any) -> Any:
+    """JSON-stable: the wire format's whole floats (2.0) as the ints the read-back has (2)."""
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _digest(salt: str, value: Any) -> str:
+    text = json.dumps(_canonical(value), sort_keys=True).encode()
+    return hashlib.pbkdf2_hmac("sha256", text, bytes.fromhex(salt), _PBKDF2_ITERATIONS).hex()
+
+
+def is_sealed(value: Any) -> bool:
+    return is_secret(value) and "pbkdf2" in value
+
+
+def sealed_matches(sealed: dict[str, Any], value: Any) -> bool:
+    """Whether ``value`` is the plain value ``sealed`` was made from."""
+    return secrets.compare_digest(_digest(sealed["salt"], value), sealed["pbkdf2"])
+
+
+def _seal(value: Any, previous: Any) -> Any:
+    """Every secret in ``value`` sealed; a secret equal to the one sealed at the same place before keeps that seal."""
+    if is_secret(value):
+        if is_sealed(value):
+            return value
+        plain = reveal(value)
+        if is_sealed(previous) and sealed_matches(previous, plain):
+            return previous
+        salt = secrets.token_hex(16)
+        return {SIG_KEY: SECRET_SIG, "salt": salt, "pbkdf2": _digest(salt, plain)}
+    if isinstance(value, dict):
+        prior = previous if isinstance(previous, dict) and not is_secret(previous) else {}
+        return {k: _seal(v, prior.get(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        prior_items = previous if isinstance(previous, list) else []
+        return [_seal(v, prior_items[i] if i < len(prior_items) else None) for i, v in enumerate(value)]
+    return value
+
+
+def _secret(value: Any) -> dict[str, Any]:
+    return {SIG_KEY: SECRET_SIG, "value": value}
+
+
+def _contains_secrets(value: Any) -> bool:
+    if is_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(_contains_secrets(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_secrets(v) for v in value)
+    return False
+
+
+def _is_object(value: Any) -> bool:
+    return isinstance(value, dict) and not is_secret(value)
+
+
+def _annotate(outs: dict[str, Any], ins: dict[str, Any]) -> dict[str, Any]:
+    """provider_plugin.go annotateSecrets(outs, ins)."""
+    result = dict(outs)
+    for key, in_value in ins.items():
+        if key not in result:
+            continue
+        out_value = result[key]
+        if _is_object(out_value) and _is_object(in_value):
+            result[key] = _annotate(out_value, in_value)
+        elif not is_secret(out_value) and _contains_secrets(in_value):
+            result[key] = _secret(out_value)
+    return result
+
+
+def _mark_sensitive(fields: tuple[Field, ...], value: dict[str, Any]) -> dict[str, Any]:
+    result = dict(value)
+    for f in fields:
+        v = result.get(f.name)
+        if v is None or is_secret(v):
+            continue
+        if f.sensitive:
+            result[f.name] = _secret(v)
+        elif f.kind == "block" and isinstance(v, dict):
+            result[f.name] = _mark_sensitive(f.fields, v)
+        elif f.kind in ("block_list", "block_set") and isinstance(v, list):
+            result[f.name] = [_mark_sensitive(f.fields, x) if isinstance(x, dict) else x for x in v]
+    return result
+
+
+def seal_inputs(inputs: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The inputs as the state keeps them: every value the program marked secret sealed."""
+    sealed: dict[str, Any] = _seal(inputs, previous)
+    return sealed
+
+
+def seal_outputs(
+    fields: tuple[Field, ...],
+    outputs: dict[str, Any],
+    secret_sources: tuple[dict[str, Any], ...],
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The outputs as the state keeps them: Sensitive attributes and what ``secret_sources`` mark secret, sealed.
+
+    ``secret_sources``: the inputs the provider got (Create, Update), or the prior outputs (Read).
+    """
+    marked = _mark_sensitive(fields, outputs)
+    for source in secret_sources:
+        marked = _annotate(marked, source)
+    sealed: dict[str, Any] = _seal(marked, previous)
+    return sealed
+
+
+def open_secrets(prior: Any, config: Any) -> Any:
+    """``prior`` with each sealed value that ``config`` holds unchanged at the same place replaced by that plain value."""
+    if is_sealed(prior):
+        return config if config is not None and sealed_matches(prior, config) else prior
+    if isinstance(prior, dict):
+        news = config if isinstance(config, dict) else {}
+        return {k: open_secrets(v, news.get(k)) for k, v in prior.items()}
+    if isinstance(prior, list):
+        items = config if isinstance(config, list) else []
+        return [open_secrets(v, items[i] if i < len(items) else None) for i, v in enumerate(prior)]
+    return prior

@@ -9,6 +9,14 @@ What is actually sent to Docker is built by ``provider_spec`` from the
 provider's planned state (schema defaults, the provider's zero values, what
 the last read-back stored), as pulumi-docker builds it; ``translate``'s spec is
 the program's declared view of the same service, for tests and messages.
+
+Secret values arrive as the mock runtime deserialises them: wrapped in
+Pulumi's secret signature object (``{SIG_KEY: SECRET_SIG, "value": ...}``,
+pulumi sdk/go/common/resource/sig/sig.go ``Key`` and ``Secret``; the Python
+SDK's runtime/rpc.py ``wrap_rpc_secret``). pulumi-docker's generated SDK
+wraps ``Secret.data`` in ``pulumi.Output.secret`` whatever the program
+passes. ``reveal`` unwraps them; a secret or Sensitive value that does not
+translate is reported without the value.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from standins.mock_program import DeclaredResource, auto_name
-from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
+from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 from standins.swarm_applier.report import ApplyError
 
 
@@ -31,6 +39,61 @@ class UntranslatedInput(ApplyError):
 
 _MISSING = object()
 Convert = Callable[[Any, str], Any]
+
+SIG_KEY = "4dabf18193072939515e22adb298388d"  # pulumi sdk/go/common/resource/sig/sig.go Key
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # sig.Secret
+
+
+def is_secret(value: Any) -> bool:
+    """A value marked secret: the wire format's wrapper, or its sealed form in the applier's state."""
+    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
+
+
+def reveal(value: Any) -> Any:
+    """``value`` with every secret wrapper replaced by the value it wraps (what the provider gets)."""
+    if is_secret(value):
+        if "value" not in value:
+            raise ValueError("a secret sealed in the applier's state cannot be revealed")
+        return reveal(value["value"])
+    if isinstance(value, dict):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
+def _leaves(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [text for v in value.values() for text in _leaves(v)]
+    if isinstance(value, list):
+        return [text for v in value for text in _leaves(v)]
+    return [] if value is None else [str(value)]
+
+
+def _hidden(convert: Convert, value: Any, path: str, what: str) -> Any:
+    """``convert(value)``; its error is kept only if it shows none of the value (else just the path)."""
+    try:
+        return convert(value, path)
+    except UntranslatedInput as error:
+        if any(text in str(error) for text in _leaves(value)):
+            raise UntranslatedInput(f"{path}: the {what} value does not translate (not shown)") from None
+        raise
+
+
+def _convert(convert: Convert, value: Any, path: str) -> Any:
+    """Every input value goes through here: a secret is unwrapped, and never shown in an error."""
+    if is_secret(value):
+        return _hidden(convert, reveal(value), path, "secret")
+    return convert(value, path)
+
+
+def _sensitive(convert: Convert) -> Convert:
+    """A Terraform Sensitive attribute: never shown in an error, secret-wrapped or not."""
+
+    def convert_sensitive(value: Any, path: str) -> Any:
+        return _hidden(convert, value, path, "sensitive")
+
+    return convert_sensitive
 
 
 class _Obj:
@@ -49,7 +112,7 @@ class _Obj:
             if default is _MISSING:
                 raise UntranslatedInput(f"{path}: required input is missing")
             return default
-        return convert(self.value[key], path)
+        return _convert(convert, self.value[key], path)
 
     def done(self) -> None:
         unknown = sorted(set(self.value) - self.read)
@@ -110,7 +173,7 @@ def _list(convert: Convert) -> Convert:
     def convert_list(value: Any, path: str) -> list[Any]:
         if not isinstance(value, list):
             raise UntranslatedInput(f"{path}: expected a list, got {value!r}")
-        return [convert(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [_convert(convert, item, f"{path}[{i}]") for i, item in enumerate(value)]
 
     return convert_list
 
@@ -128,7 +191,7 @@ def _labels(value: Any, path: str) -> dict[str, str]:
 def _string_map(value: Any, path: str) -> dict[str, str]:
     if not isinstance(value, dict):
         raise UntranslatedInput(f"{path}: expected a map, got {value!r}")
-    return {k: _string(v, f"{path}.{k}") for k, v in value.items()}
+    return {k: _convert(_string, v, f"{path}.{k}") for k, v in value.items()}
 
 
 def _healthcheck(value: Any, path: str) -> dict[str, Any]:
@@ -160,13 +223,33 @@ def _config_reference(value: Any, path: str) -> dict[str, Any]:
     return spec
 
 
+def _secret_reference(value: Any, path: str) -> dict[str, Any]:
+    # resource_docker_service.go container_spec "secrets": secret_id and file_name Required; file_uid/file_gid
+    # default "0", file_mode 0o444 (resource_docker_service_structures.go createContainerSpec sends them all).
+    r = _Obj(value, path)
+    spec = {
+        "SecretID": r.get("secretId", _string),
+        "SecretName": r.get("secretName", _string, ""),
+        "File": {
+            "Name": r.get("fileName", _string),
+            "UID": r.get("fileUid", _string, "0"),
+            "GID": r.get("fileGid", _string, "0"),
+            "Mode": r.get("fileMode", _integer, 0o444),
+        },
+    }
+    r.done()
+    return spec
+
+
 def _container_spec(value: Any, path: str) -> dict[str, Any]:
     r = _Obj(value, path)
     spec = {
         "Image": r.get("image", _string),
         "Hostname": r.get("hostname", _string, None),  # Go templates pass through verbatim
         "Healthcheck": r.get("healthcheck", _healthcheck, None),
+        "StopSignal": r.get("stopSignal", _string, None),  # sent as written ("SIGQUIT", "15"), no validation
         "StopGracePeriod": r.get("stopGracePeriod", _duration, None),
+        "Secrets": r.get("secrets", _list(_secret_reference), None),
         "Configs": r.get("configs", _list(_config_reference), None),
     }
     r.done()
@@ -282,6 +365,19 @@ def _service_plan(inputs: dict[str, Any], name: str) -> ServicePlan:
     return ServicePlan({k: v for k, v in spec.items() if v is not None}, labels, converge)
 
 
+def _ipam_config(value: Any, path: str) -> dict[str, Any]:
+    # resource_docker_network.go "ipam_config": subnet, ip_range, gateway, aux_address (all ForceNew).
+    r = _Obj(value, path)
+    config = {
+        "Subnet": r.get("subnet", _string, ""),
+        "IPRange": r.get("ipRange", _string, ""),
+        "Gateway": r.get("gateway", _string, ""),
+        "AuxiliaryAddresses": r.get("auxAddress", _string_map, {}),
+    }
+    r.done()
+    return config
+
+
 def _network_args(inputs: dict[str, Any], name: str) -> dict[str, Any]:
     r = _Obj(inputs, "")
     args = {
@@ -291,6 +387,7 @@ def _network_args(inputs: dict[str, Any], name: str) -> dict[str, Any]:
         "internal": r.get("internal", _boolean, False),
         "options": r.get("options", _string_map, None),
         "labels": r.get("labels", _labels, {}),
+        "ipam": r.get("ipamConfigs", _list(_ipam_config), []),
     }
     r.done()
     return args
@@ -303,10 +400,24 @@ def _config_args(inputs: dict[str, Any], name: str) -> dict[str, Any]:
     return args
 
 
+def _secret_args(inputs: dict[str, Any], name: str) -> dict[str, Any]:
+    # resource_docker_secret.go: data Required, Sensitive, validateStringIsBase64Encoded (StdEncoding, though
+    # its description says "Base64-url-safe-encoded"); labels Optional.
+    r = _Obj(inputs, "")
+    args = {
+        "name": r.get("name", _string, name),
+        "data": r.get("data", _sensitive(_base64)),
+        "labels": r.get("labels", _labels, {}),
+    }
+    r.done()
+    return args
+
+
 _TRANSLATORS: dict[str, Callable[[dict[str, Any], str], Any]] = {
     NETWORK: _network_args,
     SERVICE: _service_plan,
     SERVICE_CONFIG: _config_args,
+    SECRET: _secret_args,
 }
 
 
@@ -321,7 +432,7 @@ def translate(resource: DeclaredResource) -> Any:
 
 
 def physical_name(resource: DeclaredResource) -> str:
-    name = resource.inputs.get("name")
+    name = reveal(resource.inputs.get("name"))
     return name if isinstance(name, str) else auto_name(resource.name)
 
 

@@ -4,7 +4,8 @@ It keeps what Docker would return for the calls' effects that the applier's
 modelled provider reads back: Docker's own defaults on a service spec
 (RestartPolicy condition "any", Runtime "container"), the endpoint filled in
 after allocation, running tasks per replica slot, and Swarm's UpdateStatus as
-a test scripts it.
+a test scripts it. Secrets as Docker keeps them: the data is never returned,
+and a secret a service spec references cannot be removed.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class FakeDocker:
         self.services_by_id: dict[str, dict[str, Any]] = {}
         self.networks_by_id: dict[str, dict[str, Any]] = {}
         self.configs_by_id: dict[str, dict[str, Any]] = {}
+        self.secrets_by_id: dict[str, dict[str, Any]] = {}
+        self.secret_data: dict[str, bytes] = {}  # what a task would read from /run/secrets/...
         self.calls: list[tuple[str, Any]] = []
         self.digest: str | None = None  # what the registry answers; None: it does not answer
         self.platforms: list[dict[str, str]] = [{"architecture": "amd64", "os": "linux"}]
@@ -217,7 +220,12 @@ class FakeDocker:
             "IPAM": {
                 "Driver": (ipam or {}).get("Driver") or "default",
                 "Options": None,
-                "Config": [{"Subnet": "10.0.9.0/24", "Gateway": "10.0.9.1"}],
+                # Docker keeps a requested subnet and gateway; without one it picks both.
+                "Config": [
+                    {"Subnet": c["Subnet"], "Gateway": c.get("Gateway") or c["Subnet"].rsplit(".", 1)[0] + ".1"}
+                    for c in (ipam or {}).get("Config") or []
+                ]
+                or [{"Subnet": "10.0.9.0/24", "Gateway": "10.0.9.1"}],
             },
             "Internal": internal,
             "Attachable": bool(attachable),
@@ -252,3 +260,49 @@ class FakeDocker:
     def remove_config(self, id_: str) -> None:
         self.calls.append(("remove_config", id_))
         self.configs_by_id.pop(id_)
+
+    def create_secret(self, name: str, data: bytes, labels: Any = None, driver: Any = None) -> dict[str, str]:
+        self.calls.append(("create_secret", {"name": name, "labels": labels}))
+        # swarmkit manager/controlapi/secret.go validateSecretSpec (MaxSecretSize 500 KiB)
+        if not 0 < len(data) < 500 * 1024:
+            raise APIError(
+                "400 Client Error: Bad Request",
+                explanation="rpc error: code = InvalidArgument desc = secret data must be larger than 0 and less"
+                " than 512000 bytes",
+            )
+        if not data.strip():
+            raise APIError(
+                "400 Client Error: Bad Request",
+                explanation="rpc error: code = InvalidArgument desc = secret data must contain non white space bytes",
+            )
+        id_ = self._id("sec")
+        self.secrets_by_id[id_] = {"ID": id_, "Version": {"Index": 1}, "Spec": {"Name": name, "Labels": labels or {}}}
+        self.secret_data[id_] = data
+        return {"ID": id_}
+
+    def inspect_secret(self, id_: str) -> dict[str, Any]:
+        # SecretInspect never returns Spec.Data.
+        if id_ not in self.secrets_by_id:
+            raise NotFound(f"secret {id_} not found")
+        return copy.deepcopy(self.secrets_by_id[id_])
+
+    def remove_secret(self, id_: str) -> None:
+        self.calls.append(("remove_secret", id_))
+        if id_ not in self.secrets_by_id:
+            raise NotFound(f"secret {id_} not found")
+        users = [
+            s["Spec"]["Name"]
+            for s in self.services_by_id.values()
+            if any(ref["SecretID"] == id_ for ref in s["Spec"]["TaskTemplate"]["ContainerSpec"].get("Secrets") or [])
+        ]
+        if users:
+            # swarmkit manager/controlapi/secret.go RemoveSecret: codes.InvalidArgument -> 400
+            name = self.secrets_by_id[id_]["Spec"]["Name"]
+            plural = "s" if len(users) > 1 else ""
+            raise APIError(
+                "400 Client Error: Bad Request",
+                explanation=f"rpc error: code = InvalidArgument desc = secret '{name}' is in use by the following"
+                f" service{plural}: {', '.join(users)}",
+            )
+        self.secrets_by_id.pop(id_)
+        self.secret_data.pop(id_)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import dataclasses
 from pathlib import Path
@@ -9,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from standins.mock_program import DeclaredProgram, run_program
-from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
-from standins.stack_config import REPO_ROOT, load_stack_config
+from standins.mock_program import DeclaredProgram, auto_name, run_program
+from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
+from standins.stack_config import REPO_ROOT, load_stack_config, project_name
 from standins.swarm_applier import ApplyError, ReplacementNotSupported, SwarmApplier
 from standins.swarm_applier.dynamic import is_dynamic
+from standins.swarm_applier.state import is_sealed
 from tests.e2e.harness import E2E_OVERRIDES
 from tests.unit.standins.fake_docker import FakeClock, FakeDocker
 
@@ -229,3 +231,151 @@ def test_destroy_deletes_dependents_first_and_empties_the_state(fake, tmp_path, 
     assert fake.services_by_id == {} and fake.networks_by_id == {} and fake.configs_by_id == {}
     # deleteService waited for the containers of services with a stop_grace_period.
     assert any(call == "wait" for call, _ in fake.calls)
+
+
+# --- docker_secret, and a service that reads it -------------------------------------------
+
+SECRET_PROGRAM = Path(__file__).with_name("secret_program.py")
+PASSWORD = "s3cret-Pa55"
+
+
+def secret_program(password: str = PASSWORD, **config: str) -> DeclaredProgram:
+    values = {"password": password, **config}
+    return run_program({f"{project_name()}:{k}": v for k, v in values.items()}, "e2e", program=SECRET_PROGRAM)
+
+
+def plain_texts(password: str) -> tuple[str, str]:
+    return password, base64.b64encode(password.encode()).decode()
+
+
+def test_a_secret_is_created_before_the_service_that_reads_it_and_stays_out_of_the_state(fake, tmp_path):
+    logged: list[str] = []
+    a = applier(fake, tmp_path)
+    a.log = logged.append
+    report = a.apply(secret_program(), refresh=False)
+    assert [(c.type, c.name, c.action) for c in report.changes] == [
+        (SECRET, "db-password-1", "create"),
+        (SERVICE, "db", "create"),
+    ]
+    (secret_id,) = fake.secrets_by_id
+    assert fake.secret_data[secret_id] == PASSWORD.encode()  # the provider sends the decoded data
+    assert fake.secrets_by_id[secret_id]["Spec"] == {"Name": auto_name("db-password-1"), "Labels": {"app": "db"}}
+    (created,) = [spec for call, spec in fake.calls if call == "create_service"]
+    container = created["TaskTemplate"]["ContainerSpec"]
+    assert container["StopSignal"] == "SIGINT"
+    assert container["Secrets"] == [
+        {
+            "SecretID": secret_id,  # the physical id, not the mock's
+            "SecretName": auto_name("db-password-1"),
+            "File": {"Name": "/run/secrets/db-password", "UID": "0", "GID": "0", "Mode": 0o444},
+        }
+    ]
+    # Neither the password nor its base64 is in the state file, the log or the report.
+    state_text = a.state().path.read_text(encoding="utf-8")
+    for text in plain_texts(PASSWORD):
+        assert text not in state_text
+        assert not any(text in line for line in logged)
+        assert text not in str(report)
+    record = a.state().find(SECRET, "db-password-1")
+    assert record is not None and record.id == secret_id
+    assert is_sealed(record.outputs["data"]) and is_sealed(record.inputs["data"])
+    assert record.outputs["name"] == auto_name("db-password-1")
+    service = a.state().find(SERVICE, "db")
+    assert service is not None
+    assert service.outputs["taskSpec"]["containerSpec"]["stopSignal"] == "SIGINT"
+    assert service.outputs["taskSpec"]["containerSpec"]["secrets"] == [
+        {
+            "secretId": secret_id,
+            "secretName": auto_name("db-password-1"),
+            "fileName": "/run/secrets/db-password",
+            "fileUid": "0",
+            "fileGid": "0",
+            "fileMode": 0o444,
+        }
+    ]
+    # The sealed data still tells the same program apart from a changed one.
+    assert a.apply(secret_program(), refresh=False).changed() == {}
+    assert a.apply(secret_program(), refresh=True).changed() == {}
+
+
+def test_new_secret_data_is_a_replacement_the_applier_refuses_without_showing_it(fake, tmp_path):
+    a = applier(fake, tmp_path)
+    a.apply(secret_program(), refresh=False)
+    with pytest.raises(ReplacementNotSupported, match=r"db-password-1: changing data replaces") as refused:
+        a.apply(secret_program("n3w-Pa55"), refresh=False)
+    for text in (*plain_texts("n3w-Pa55"), *plain_texts(PASSWORD)):
+        assert text not in str(refused.value) and text not in str(refused.value.report)
+    assert [c[0] for c in fake.calls].count("create_secret") == 1
+
+
+def test_rotating_to_a_new_secret_updates_the_service_in_place_then_deletes_the_old_one(fake, tmp_path):
+    a = applier(fake, tmp_path)
+    a.apply(secret_program(), refresh=False)
+    (old_id,) = fake.secrets_by_id
+    report = a.apply(secret_program("n3w-Pa55", generation="2"), refresh=False)
+    assert report.changed() == {
+        "db-password-2": ("create", ()),
+        "db": (
+            "update",
+            ("taskSpec.containerSpec.secrets[0].secretId", "taskSpec.containerSpec.secrets[0].secretName"),
+        ),
+        "db-password-1": ("delete", ()),
+    }
+    (new_id,) = fake.secrets_by_id
+    assert new_id != old_id and fake.secret_data[new_id] == b"n3w-Pa55"
+    (updated,) = [spec for call, spec in fake.calls if call == "update_service"]
+    assert [ref["SecretID"] for ref in updated["TaskTemplate"]["ContainerSpec"]["Secrets"]] == [new_id]
+    assert a.state().find(SECRET, "db-password-1") is None
+
+
+def test_a_stop_signal_change_updates_the_service_in_place(fake, tmp_path):
+    a = applier(fake, tmp_path)
+    a.apply(secret_program(), refresh=False)
+    report = a.apply(secret_program(stopSignal="SIGQUIT"), refresh=False)
+    assert report.changed() == {"db": ("update", ("taskSpec.containerSpec.stopSignal",))}
+    (updated,) = [spec for call, spec in fake.calls if call == "update_service"]
+    assert updated["TaskTemplate"]["ContainerSpec"]["StopSignal"] == "SIGQUIT"
+
+
+def test_a_secret_a_service_still_uses_stays_and_fails_the_apply(fake, tmp_path):
+    a = applier(fake, tmp_path)
+    a.apply(secret_program(), refresh=False)
+    (secret_id,) = fake.secrets_by_id
+    # A service outside the stack mounts the same secret (docker service create --secret ..., by hand).
+    fake.create_service(
+        {"ContainerSpec": {"Image": "alpine", "Secrets": [{"SecretID": secret_id, "File": {"Name": "x"}}]}},
+        "by-hand",
+    )
+    with pytest.raises(ApplyError, match=r"secret '.*' is in use by the following service: by-hand") as failed:
+        a.destroy(refresh=False)
+    assert failed.value.report is not None
+    assert [(c.name, c.action, c.error is not None) for c in failed.value.report.changes] == [
+        ("db", "delete", False),
+        ("db-password-1", "delete", True),
+    ]
+    # The provider returns Docker's refusal as is: no retry, the secret stays in Docker and in the state.
+    assert secret_id in fake.secrets_by_id
+    record = a.state().find(SECRET, "db-password-1")
+    assert record is not None and record.id == secret_id
+    assert a.state().find(SERVICE, "db") is None
+    # Once nothing uses it, the next destroy deletes it.
+    fake.remove_service("by-hand")
+    assert a.destroy(refresh=False).changed() == {"db-password-1": ("delete", ())}
+    assert fake.secrets_by_id == {} and a.state().resources == {}
+
+
+def test_refresh_drops_a_secret_removed_from_docker_and_never_sees_its_labels(fake, tmp_path):
+    a = applier(fake, tmp_path)
+    a.apply(secret_program(), refresh=False)
+    (secret_id,) = fake.secrets_by_id
+    fake.secrets_by_id[secret_id]["Spec"]["Labels"] = {"app": "edited-by-hand"}
+    report = a.apply(secret_program(), refresh=True)
+    assert report.refreshed == [] and report.changed() == {}  # resourceDockerSecretRead sets the name only
+    fake.remove_service(next(iter(fake.services_by_id)))
+    fake.remove_secret(secret_id)
+    report = a.apply(secret_program(), refresh=True)
+    assert {(c.name, c.action) for c in report.refreshed} == {("db-password-1", "gone"), ("db", "gone")}
+    assert {name: action for name, (action, _) in report.changed().items()} == {
+        "db-password-1": "create",
+        "db": "create",
+    }

@@ -8,13 +8,21 @@ from typing import Any
 
 import pytest
 
-from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
+from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 from standins.swarm_applier.gotime import go_string, parse_duration, short_dur
 from standins.swarm_applier.image_ref import image_with_digest_string, image_with_tag_string, tagged
 from standins.swarm_applier.plan import plan
-from standins.swarm_applier.provider_spec import network_create_args, service_spec
-from standins.swarm_applier.readback import UnmodelledOutput, merge_read, read_config, read_network, read_service
+from standins.swarm_applier.provider_spec import network_create_args, secret_data, service_spec
+from standins.swarm_applier.readback import (
+    UnmodelledOutput,
+    merge_read,
+    read_config,
+    read_network,
+    read_secret,
+    read_service,
+)
 from standins.swarm_applier.schema import SCHEMAS, field_at
+from standins.swarm_applier.state import open_secrets, seal_outputs
 
 S = SCHEMAS[SERVICE]
 
@@ -421,3 +429,170 @@ def test_config_data_and_name_replace(key, value):
     outputs = read_config({"ID": "c1", "Spec": {"Name": "conf", "Data": "aGk="}}, plan(fields, None, config).planned)
     assert plan(fields, outputs, config).changes == []
     assert plan(fields, outputs, {**config, key: value}).replaces == (key,)
+
+
+# --- stop_signal and secret references on a service ------------------------------------------
+
+SECRET_REFS = [
+    {
+        "SecretID": "sec1",
+        "SecretName": "pw-1234567",
+        "File": {"Name": "/run/secrets/pw", "UID": "0", "GID": "0", "Mode": 0o444},
+    }
+]
+
+
+def test_stop_signal_and_secrets_flags_are_the_schemas():
+    stop_signal = field_at(S, "taskSpec.containerSpec.stopSignal")
+    assert (stop_signal.kind, stop_signal.computed, stop_signal.force_new, stop_signal.default) == (
+        "string",
+        False,
+        False,
+        None,
+    )
+    secrets = field_at(S, "taskSpec.containerSpec.secrets")
+    assert secrets.kind == "block_set" and not secrets.force_new and not secrets.computed
+    by_name = {f.name: f for f in secrets.fields}
+    assert by_name["secretId"].required and by_name["fileName"].required and not by_name["secretName"].required
+    assert (by_name["fileUid"].default, by_name["fileGid"].default, by_name["fileMode"].default) == ("0", "0", 0o444)
+    assert not any(f.force_new for f in secrets.fields)
+
+
+def test_the_spec_sends_stop_signal_and_secrets_only_when_set():
+    config: dict[str, Any] = {
+        "name": "db",
+        "taskSpec": {
+            "containerSpec": {
+                "image": "postgres:16",
+                "stopSignal": "SIGINT",
+                "secrets": [{"secretId": "sec1", "secretName": "pw-1234567", "fileName": "/run/secrets/pw"}],
+            }
+        },
+    }
+    cs = service_spec(plan(S, None, config).planned)["TaskTemplate"]["ContainerSpec"]
+    assert cs["StopSignal"] == "SIGINT"
+    assert cs["Secrets"] == SECRET_REFS  # file_uid/file_gid/file_mode: the schema's defaults
+    del config["taskSpec"]["containerSpec"]["secrets"][0]["secretName"]
+    cs = service_spec(plan(S, None, config).planned)["TaskTemplate"]["ContainerSpec"]
+    assert "SecretName" not in cs["Secrets"][0]  # "" and omitempty
+
+
+def test_stop_signal_and_secrets_read_back():
+    service = docker_service()
+    service["Spec"]["TaskTemplate"]["ContainerSpec"].update(StopSignal="SIGQUIT", Secrets=copy.deepcopy(SECRET_REFS))
+    out = read_service(service)
+    assert out is not None
+    cs = out["taskSpec"]["containerSpec"]
+    assert cs["stopSignal"] == "SIGQUIT"
+    assert cs["secrets"] == [
+        {
+            "secretId": "sec1",
+            "secretName": "pw-1234567",
+            "fileName": "/run/secrets/pw",
+            "fileUid": "0",
+            "fileGid": "0",
+            "fileMode": 0o444,
+        }
+    ]
+    service["Spec"]["TaskTemplate"]["ContainerSpec"].update(StopSignal="", Secrets=[])
+    out = read_service(service)
+    assert out is not None and "stopSignal" not in out["taskSpec"]["containerSpec"]
+    assert "secrets" not in out["taskSpec"]["containerSpec"]
+
+
+def outputs_with_a_secret() -> dict[str, Any]:
+    outputs = outputs_after_create()
+    service = docker_service()
+    service["Spec"]["TaskTemplate"]["ContainerSpec"].update(StopSignal="SIGINT", Secrets=copy.deepcopy(SECRET_REFS))
+    read = read_service(service)
+    assert read is not None
+    return merge_read(outputs, read)
+
+
+def config_with_a_secret() -> dict[str, Any]:
+    config = program_config()
+    config["taskSpec"]["containerSpec"]["stopSignal"] = "SIGINT"
+    config["taskSpec"]["containerSpec"]["secrets"] = [
+        {"secretId": "sec1", "secretName": "pw-1234567", "fileName": "/run/secrets/pw"}
+    ]
+    return config
+
+
+def test_the_same_secret_reference_is_no_change():
+    assert plan(S, outputs_with_a_secret(), config_with_a_secret()).changes == []
+
+
+def test_a_changed_secret_reference_is_an_in_place_update():
+    config = config_with_a_secret()
+    config["taskSpec"]["containerSpec"]["secrets"][0].update(secretId="sec2", secretName="pw-7654321")
+    result = plan(S, outputs_with_a_secret(), config)
+    assert result.paths == (
+        "taskSpec.containerSpec.secrets[0].secretId",
+        "taskSpec.containerSpec.secrets[0].secretName",
+    )
+    assert result.replaces == ()
+    assert service_spec(result.planned)["TaskTemplate"]["ContainerSpec"]["Secrets"][0]["SecretID"] == "sec2"
+    # Adding a second reference, or removing every one, is an update too.
+    config["taskSpec"]["containerSpec"]["secrets"].append({"secretId": "sec3", "fileName": "/run/secrets/x"})
+    assert plan(S, outputs_with_a_secret(), config).replaces == ()
+    del config["taskSpec"]["containerSpec"]["secrets"]
+    result = plan(S, outputs_with_a_secret(), config)
+    assert result.paths == ("taskSpec.containerSpec.secrets",) and result.replaces == ()
+
+
+def test_stop_signal_updates_in_place_and_unset_removes_it():
+    config = config_with_a_secret()
+    config["taskSpec"]["containerSpec"]["stopSignal"] = "SIGTERM"
+    result = plan(S, outputs_with_a_secret(), config)
+    assert result.paths == ("taskSpec.containerSpec.stopSignal",) and result.replaces == ()
+    # Optional, not Computed: unset is "", so a stop signal set in Docker is removed.
+    del config["taskSpec"]["containerSpec"]["stopSignal"]
+    result = plan(S, outputs_with_a_secret(), config)
+    assert result.paths == ("taskSpec.containerSpec.stopSignal",)
+    assert "StopSignal" not in service_spec(result.planned)["TaskTemplate"]["ContainerSpec"]
+
+
+# --- docker_secret ---------------------------------------------------------------------------
+
+SECRET_FIELDS = SCHEMAS[SECRET]
+
+
+def test_every_secret_field_is_force_new_and_data_is_sensitive():
+    assert all(f.force_new for f in SECRET_FIELDS if f.kind != "block_set")
+    assert field_at(SECRET_FIELDS, "labels.label").force_new and field_at(SECRET_FIELDS, "labels.value").force_new
+    data = field_at(SECRET_FIELDS, "data")
+    assert data.required and data.sensitive
+    assert field_at(SECRET_FIELDS, "name").required  # pulumi-docker auto-names it
+
+
+def test_secret_read_back_sets_the_name_only():
+    planned = plan(
+        SECRET_FIELDS, None, {"name": "pw", "data": "aGk=", "labels": [{"label": "a", "value": "b"}]}
+    ).planned
+    assert secret_data(planned) == b"hi"
+    # Docker returns no Data, and labels other than the state's are not read either.
+    inspected = {"ID": "sec1", "Spec": {"Name": "pw", "Labels": {"a": "changed", "c": "d"}}}
+    assert read_secret(inspected, planned) == planned
+
+
+def sealed_secret_outputs(data: str = "aGk=") -> dict[str, Any]:
+    planned = plan(SECRET_FIELDS, None, {"name": "pw", "data": data}).planned
+    return seal_outputs(SECRET_FIELDS, read_secret({"ID": "sec1", "Spec": {"Name": "pw"}}, planned), ())
+
+
+@pytest.mark.parametrize("key, value", [("data", "aGkh"), ("name", "pw-2"), ("labels", [{"label": "a", "value": "b"}])])
+def test_every_secret_change_replaces(key, value):
+    config = {"name": "pw", "data": "aGk="}
+    prior = sealed_secret_outputs()
+    assert "aGk=" not in str(prior)
+    assert plan(SECRET_FIELDS, open_secrets(prior, config), config).changes == []
+    changed = {**config, key: value}
+    result = plan(SECRET_FIELDS, open_secrets(prior, changed), changed)
+    assert result.replaces and result.replaces[0].split("[")[0] == key
+
+
+def test_a_sealed_prior_value_is_a_change_unless_opened():
+    prior = sealed_secret_outputs()
+    result = plan(SECRET_FIELDS, prior, {"name": "pw", "data": "aGk="})  # not opened: cannot be compared
+    assert result.replaces == ("data",)
+    assert result.planned["data"] == "aGk="

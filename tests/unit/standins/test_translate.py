@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 
 from standins.mock_program import DeclaredProgram, DeclaredResource, auto_name, run_program
-from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
+from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 from standins.stack_config import load_stack_config
 from standins.swarm_applier import ApplyError, UntranslatedInput, changed_paths, physical_name, translate
 from standins.swarm_applier.dynamic import is_dynamic
 from standins.swarm_applier.translate import (
+    SECRET_SIG,
+    SIG_KEY,
     Converge,
     _base64,
     _boolean,
@@ -33,6 +35,7 @@ from standins.swarm_applier.translate import (
     _port,
     _ratio,
     _rollout,
+    _secret_reference,
     _string,
     _string_map,
     _task_spec,
@@ -71,7 +74,7 @@ def app_service(program: DeclaredProgram, role: str) -> DeclaredResource:
 
 
 def test_every_declared_resource_translates(program: DeclaredProgram):
-    assert {r.type for r in custom(program)} <= {NETWORK, SERVICE, SERVICE_CONFIG}
+    assert {r.type for r in custom(program)} <= {NETWORK, SERVICE, SERVICE_CONFIG, SECRET}
     for resource in custom(program):
         translate(resource)
 
@@ -103,7 +106,11 @@ def test_service_spec_mirrors_pulumi_docker_fields(e2e: DeclaredProgram):
     assert plan.converge.timeout_s == 120
     (config,) = lb.spec["TaskTemplate"]["ContainerSpec"]["Configs"]
     assert config["File"] == {"Name": "/etc/nginx/conf.d/default.conf", "UID": "0", "GID": "0", "Mode": 0o444}
-    assert lb.spec["EndpointSpec"]["Ports"] == [
+    assert lb.spec["EndpointSpec"] == {"Mode": "dnsrr"}
+    assert lb.spec["TaskTemplate"]["ContainerSpec"]["StopSignal"] == "SIGQUIT"
+    edge = translate(e2e.get(SERVICE, "szde2e-edge"))
+    assert edge.spec["Mode"] == {"Global": {}}
+    assert edge.spec["EndpointSpec"]["Ports"] == [
         {"Protocol": "tcp", "TargetPort": 80, "PublishedPort": 18080, "PublishMode": "host"}
     ]
 
@@ -130,7 +137,7 @@ def test_unknown_inputs_fail_loudly(e2e: DeclaredProgram, path, value):
 
 
 def test_unknown_resource_type_fails_loudly():
-    resource = DeclaredResource("urn:x", "docker:index/secret:Secret", "s", True, "", (), {"data": "eA=="})
+    resource = DeclaredResource("urn:x", "docker:index/volume:Volume", "v", True, "", (), {"name": "v"})
     with pytest.raises(UntranslatedInput, match="not supported"):
         translate(resource)
 
@@ -209,6 +216,7 @@ def test_network_arguments():
                 "attachable": True,
                 "options": {"encrypted": "true"},
                 "labels": [{"label": "a", "value": "b"}],
+                "ipamConfigs": [{"subnet": "10.240.0.0/24", "gateway": "10.240.0.1"}],
             },
         )
     )
@@ -219,6 +227,7 @@ def test_network_arguments():
         "internal": False,
         "options": {"encrypted": "true"},
         "labels": {"a": "b"},
+        "ipam": [{"Subnet": "10.240.0.0/24", "IPRange": "", "Gateway": "10.240.0.1", "AuxiliaryAddresses": {}}],
     }
 
 
@@ -230,9 +239,10 @@ def test_network_defaults_and_unknown_keys():
         "internal": False,
         "options": None,
         "labels": {},
+        "ipam": [],
     }
     with pytest.raises(UntranslatedInput, match="ipamConfigs"):
-        translate(resource(NETWORK, {"ipamConfigs": [{"subnet": "10.0.0.0/24"}]}))
+        translate(resource(NETWORK, {"ipamConfigs": [{"subnet": "10.0.0.0/24", "vlan": 3}]}))
 
 
 def test_config_data_is_decoded_from_base64():
@@ -248,11 +258,78 @@ def test_config_without_data_or_with_bad_data_is_refused():
         translate(resource(SERVICE_CONFIG, {"name": "conf", "data": "not base64!"}))
 
 
+def secret(value: Any) -> dict[str, Any]:
+    """A value as the mock runtime hands over one the program marked secret (pulumi.Output.secret)."""
+    return {SIG_KEY: SECRET_SIG, "value": value}
+
+
+def test_secret_data_arrives_wrapped_and_is_decoded_from_base64():
+    data = b"p4ssw0rd\n"
+    args = translate(resource(SECRET, {"data": secret(base64.b64encode(data).decode())}, "db-password"))
+    assert args == {"name": auto_name("db-password"), "data": data, "labels": {}}
+    labelled = translate(
+        resource(SECRET, {"name": "pw", "data": "eA==", "labels": [{"label": "app", "value": "db"}]}, "db-password")
+    )
+    assert labelled == {"name": "pw", "data": b"x", "labels": {"app": "db"}}
+
+
+def test_secret_data_that_does_not_translate_is_never_shown():
+    with pytest.raises(UntranslatedInput, match=r"data: required input is missing"):
+        translate(resource(SECRET, {"name": "pw"}))
+    # An error that shows no part of the value keeps its reason ...
+    with pytest.raises(UntranslatedInput, match=r"^docker:index/secret:Secret thing: data: not standard base64$"):
+        translate(resource(SECRET, {"data": secret("hunter2!")}))
+    # ... one that would show it names the path only, wrapped or not (data is Sensitive).
+    for data in (secret(12345678), 12345678, secret({"pw": "hunter2"})):
+        with pytest.raises(UntranslatedInput) as raised:
+            translate(resource(SECRET, {"data": data}))
+        assert str(raised.value) == f"{SECRET} thing: data: the sensitive value does not translate (not shown)"
+    with pytest.raises(UntranslatedInput, match=r"does not translate: driver$"):
+        translate(resource(SECRET, {"data": secret("eA=="), "driver": "vault"}))
+
+
+def test_a_secret_anywhere_in_a_service_is_unwrapped_and_never_shown():
+    plan = translate(resource(SERVICE, {"taskSpec": {"containerSpec": {"image": secret("nginx")}}}, "web"))
+    assert plan.spec["TaskTemplate"]["ContainerSpec"]["Image"] == "nginx"
+    with pytest.raises(UntranslatedInput) as raised:
+        translate(resource(SERVICE, {"taskSpec": {"containerSpec": {"image": "x", "hostname": secret(["h0st"])}}}))
+    assert str(raised.value).endswith(
+        "taskSpec.containerSpec.hostname: the secret value does not translate (not shown)"
+    )
+    assert "h0st" not in str(raised.value)
+
+
+def test_service_secret_references_and_stop_signal():
+    inputs = {
+        "taskSpec": {
+            "containerSpec": {
+                "image": "postgres:16",
+                "stopSignal": "SIGINT",
+                "secrets": [
+                    {"secretId": "id-of-pw", "secretName": "pw-1234567", "fileName": "/run/secrets/pw"},
+                    {"secretId": "s2", "fileName": "/run/secrets/b", "fileUid": "70", "fileGid": "70", "fileMode": 256},
+                ],
+            }
+        }
+    }
+    container = translate(resource(SERVICE, inputs, "db")).spec["TaskTemplate"]["ContainerSpec"]
+    assert container["StopSignal"] == "SIGINT"
+    assert container["Secrets"] == [
+        {
+            "SecretID": "id-of-pw",
+            "SecretName": "pw-1234567",
+            "File": {"Name": "/run/secrets/pw", "UID": "0", "GID": "0", "Mode": 0o444},
+        },
+        {"SecretID": "s2", "SecretName": "", "File": {"Name": "/run/secrets/b", "UID": "70", "GID": "70", "Mode": 256}},
+    ]
+
+
 # --- physical_name -----------------------------------------------------------------------
 
 
 def test_physical_name_is_the_name_input_when_set():
     assert physical_name(resource(SERVICE, {"name": "web-1"}, "web")) == "web-1"
+    assert physical_name(resource(SECRET, {"name": secret("pw-1")}, "pw")) == "pw-1"
 
 
 @pytest.mark.parametrize("inputs", [{}, {"name": None}, {"name": 7}])
@@ -396,6 +473,11 @@ def test_healthcheck_config_reference_and_network_attachment_defaults():
         "ConfigName": "",
         "File": {"Name": "/f", "UID": "0", "GID": "0", "Mode": 0o444},
     }
+    assert _secret_reference({"secretId": "s1", "fileName": "/f"}, "p") == {
+        "SecretID": "s1",
+        "SecretName": "",
+        "File": {"Name": "/f", "UID": "0", "GID": "0", "Mode": 0o444},
+    }
     assert _network_attachment({"id": "n1", "driverOpts": ["a=b=c"]}, "p") == {
         "Target": "n1",
         "Aliases": [],
@@ -439,6 +521,7 @@ def test_ports_endpoint_and_converge_defaults():
         (_string_map, ["a"], "expected a map, got ['a']"),
         (_healthcheck, ["CMD"], "expected an object, got ['CMD']"),
         (_config_reference, "c1", "expected an object, got 'c1'"),
+        (_secret_reference, "s1", "expected an object, got 's1'"),
         (_container_spec, "nginx", "expected an object, got 'nginx'"),
         (_network_attachment, "n1", "expected an object, got 'n1'"),
         (_task_spec, [], "expected an object, got []"),
@@ -465,6 +548,9 @@ def test_converter_rejects_a_wrong_type(convert, value, message):
         (_string_map, {"a": 1}, r"^p\.a: expected a string, got 1$"),
         (_healthcheck, {"tests": ["CMD"], "interval": "1 s"}, r"^p\.interval: not a Go duration"),
         (_config_reference, {"configId": "c", "fileName": "/f", "fileMode": "0444"}, r"^p\.fileMode: expected a whole"),
+        (_secret_reference, {"fileName": "/f"}, r"^p\.secretId: required input is missing$"),
+        (_secret_reference, {"secretId": "s", "fileName": "/f", "target": "x"}, r"does not translate: p\.target$"),
+        (_container_spec, {"image": "x", "stopSignal": 15}, r"^p\.stopSignal: expected a string, got 15$"),
         (_container_spec, {"image": "x", "env": {"A": "1"}}, r"does not translate: p\.env$"),
         (_network_attachment, {"id": "n", "aliases": "a"}, r"^p\.aliases: expected a list"),
         (_task_spec, {"containerSpec": {"image": "x"}, "placement": {}}, r"does not translate: p\.placement$"),
