@@ -23,9 +23,13 @@ deployment = ZeroDowntimeDeployment(
         converge_timeout=s.pools.converge_timeout,
         nginx_image=s.nginx.image,
         nginx_replicas=s.nginx.replicas,
+        edge_image=s.nginx.edge_image,
+        overlay_subnet=s.nginx.overlay_subnet,
         published_port=s.nginx.published_port,
         publish_mode=s.nginx.publish_mode,
         upstream=s.nginx.upstream,
+        https_port=s.tls.https_port,
+        certificate=s.tls.certificate,
     ),
 )
 for name, value in deployment.outputs.items():

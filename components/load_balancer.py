@@ -1,4 +1,4 @@
-"""nginx as a Swarm service, its config generated from nginx/default.conf.j2."""
+"""The L7 nginx tier: the generated config, on the overlay network only, rolled start-first."""
 
 from __future__ import annotations
 
@@ -9,30 +9,27 @@ import pulumi
 import pulumi_docker as docker
 
 from components.base import child_options, component_type
-from nginx.config import HEALTH_PATH, NGINX_PORT, NginxConfigArgs, content_hash, render_nginx_config
-from swarm.naming import nginx_config_name
+from components.nginx_service import NGINX_HEALTH, nginx_config
+from nginx.config import HEALTH_PORT, TLS_SECRET_FILE, NginxConfigArgs, render_nginx_config
+from nginx.render import content_hash
+from settings.tls import Certificate
+from swarm.naming import tls_secret_name
+from swarm.rollout_gate import RolloutGate
 from swarm.service_spec import converge_config, http_healthcheck, rollback_config, update_config
-from swarm.values import SECOND, Duration, HealthCheck, RolloutPolicy
+from swarm.values import Duration, RolloutPolicy
 
 CONFIG_PATH = "/etc/nginx/conf.d/default.conf"
-
-# nginx starts in well under a second; these need no tuning per stack.
-NGINX_HEALTH = HealthCheck(
-    path=HEALTH_PATH,
-    interval=Duration(2 * SECOND),
-    timeout=Duration(2 * SECOND),
-    retries=3,
-    start_period=Duration(2 * SECOND),
-)
+# nginx's graceful shutdown: it stops accepting, finishes in-flight requests, exits.
+STOP_SIGNAL = "SIGQUIT"
 
 
-def nginx_rollout(publish_mode: str, failure_action: str) -> RolloutPolicy:
-    # A host-published port is bound by one task per node: a second task
-    # cannot start before the old one lets go, so only ingress can start first.
+def tier_rollout(failure_action: str) -> RolloutPolicy:
+    # Nothing publishes a port of this tier, so a new task can always start
+    # (and turn healthy, and join DNS) before an old one is asked to drain.
     return RolloutPolicy(
         parallelism=1,
         delay=Duration(0),
-        order="start-first" if publish_mode == "ingress" else "stop-first",
+        order="start-first",
         monitor=NGINX_HEALTH.time_to_unhealthy,
         failure_action=failure_action,
     )
@@ -42,9 +39,12 @@ def nginx_rollout(publish_mode: str, failure_action: str) -> RolloutPolicy:
 class LoadBalancerArgs:
     image: str
     replicas: int
-    published_port: int
-    publish_mode: str
+    alias: str
+    """Network alias the edge resolves (tasks.<alias>)."""
     config: NginxConfigArgs
+    certificate: Certificate | None
+    stop_grace_period: Duration
+    """How long a draining task may finish in-flight requests: as long as the app gets."""
     converge_timeout: Duration
     network_id: pulumi.Input[str]
 
@@ -58,45 +58,55 @@ class LoadBalancer(pulumi.ComponentResource):
         child = child_options(self, opts)
         rendered = render_nginx_config(args.config)
         self.config_sha256 = content_hash(rendered)
-        # Swarm configs are immutable and cannot be deleted while in use: a new
-        # content gets a new resource, the service moves to it, and only then
-        # does Pulumi delete the old one.
-        config = docker.ServiceConfig(
-            nginx_config_name(name, self.config_sha256),
-            data=base64.b64encode(rendered.encode()).decode(),
-            opts=child,
-        )
+        secrets = []
+        if args.certificate is not None:
+            # Like the config: a new certificate is a new Swarm secret, the tier
+            # rolls onto it, and only then is the old one deleted.
+            secret = docker.Secret(
+                tls_secret_name(name, args.certificate.sha256),
+                data=pulumi.Output.secret(base64.b64encode(args.certificate.pem.encode()).decode()),
+                opts=child,
+            )
+            secrets.append(
+                docker.ServiceTaskSpecContainerSpecSecretArgs(
+                    secret_id=secret.id, secret_name=secret.name, file_name=TLS_SECRET_FILE, file_mode=0o400
+                )
+            )
         service = docker.Service(
             name,
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                     image=args.image,
-                    configs=[
-                        docker.ServiceTaskSpecContainerSpecConfigArgs(
-                            config_id=config.id, config_name=config.name, file_name=CONFIG_PATH
-                        )
-                    ],
-                    healthcheck=http_healthcheck(NGINX_PORT, NGINX_HEALTH),
+                    configs=[nginx_config(name, rendered, CONFIG_PATH, child)],
+                    secrets=secrets or None,
+                    healthcheck=http_healthcheck(HEALTH_PORT, NGINX_HEALTH),
+                    stop_signal=STOP_SIGNAL,
+                    stop_grace_period=args.stop_grace_period.text,
                 ),
-                networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_id)],
-            ),
-            mode=docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=args.replicas)),
-            endpoint_spec=docker.ServiceEndpointSpecArgs(
-                # pulumi-docker accepts published ports only with a VIP; with
-                # host publishing nothing ever connects through it.
-                mode="vip",
-                ports=[
-                    docker.ServiceEndpointSpecPortArgs(
-                        target_port=NGINX_PORT,
-                        published_port=args.published_port,
-                        publish_mode=args.publish_mode,
-                    )
+                networks_advanceds=[
+                    docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_id, aliases=[args.alias])
                 ],
             ),
-            update_config=update_config(nginx_rollout(args.publish_mode, "rollback")),
-            rollback_config=rollback_config(nginx_rollout(args.publish_mode, "pause")),
+            mode=docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=args.replicas)),
+            # dnsrr: the edge sees every task, so it can skip a dead or draining one.
+            endpoint_spec=docker.ServiceEndpointSpecArgs(mode="dnsrr"),
+            update_config=update_config(tier_rollout("rollback")),
+            rollback_config=rollback_config(tier_rollout("pause")),
             converge_config=converge_config(args.converge_timeout),
             opts=child,
+        )
+        # pulumi-docker calls an update done once every slot runs a task, even
+        # mid-rollout, and misses a rollback it did not see: `pulumi up` ends
+        # only when Swarm has finished the tier (see swarm/rollout_gate.py).
+        declared = (args.image, args.replicas, self.config_sha256, args.certificate and args.certificate.sha256)
+        RolloutGate(
+            f"{name}-rollout",
+            service_id=service.id,
+            image=args.image,
+            replicas=args.replicas,
+            timeout_s=args.converge_timeout.seconds,
+            spec_sha256=content_hash(repr((declared, args.stop_grace_period))),
+            opts=child_options(self, opts, [service]),
         )
         self.service_name = service.name
         self.register_outputs({"service_name": self.service_name, "config_sha256": self.config_sha256})

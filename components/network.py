@@ -1,6 +1,8 @@
-"""The attachable overlay network that nginx and both app pools share."""
+"""The attachable overlay network that the nginx tiers and both app pools share."""
 
 from __future__ import annotations
+
+import ipaddress
 
 import pulumi
 import pulumi_docker as docker
@@ -14,9 +16,21 @@ class OverlayNetwork(pulumi.ComponentResource):
     id: pulumi.Output[str]
     name: pulumi.Output[str]
 
-    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, subnet: str, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(component_type("OverlayNetwork"), name, None, opts)
-        network = docker.Network(name, driver="overlay", attachable=True, opts=child_options(self, opts))
+        # A declared subnet, not Docker's pick: the L7 tier trusts client
+        # addresses from this subnet only, and its config must name it. The
+        # gateway is declared too, as Docker would pick it (the first
+        # address): pulumi-docker reads the gateway back and would otherwise
+        # see a change to ipam_config, which replaces the network.
+        gateway = str(next(ipaddress.IPv4Network(subnet).hosts()))
+        network = docker.Network(
+            name,
+            driver="overlay",
+            attachable=True,
+            ipam_configs=[docker.NetworkIpamConfigArgs(subnet=subnet, gateway=gateway)],
+            opts=child_options(self, opts),
+        )
         self.id = network.id
         self.name = network.name
         self.register_outputs({"id": self.id, "name": self.name})

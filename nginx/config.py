@@ -1,28 +1,35 @@
-"""Renders default.conf.j2 (beside this file) from validated values.
+"""The L7 tier's config (default.conf.j2) from validated values.
 
-All decisions (which names to resolve, which timings) are made here in Python;
-the template only places values, so it stays readable as nginx config.
+All decisions (which names to resolve, which timings, which hosts) are made
+here in Python; the template only places values, so it stays readable as nginx
+config.
 """
 
 from __future__ import annotations
 
-import hashlib
+import ipaddress
 from dataclasses import dataclass
-from pathlib import Path
 
-import jinja2
-
+from nginx.render import render
 from swarm.naming import BACKUP, REAL, pool_alias
 from swarm.values import Duration
 
-TEMPLATE_DIR = Path(__file__).resolve().parent
 TEMPLATE_NAME = "default.conf.j2"
 
 # Docker's embedded DNS server, present in every container on a user network.
 DOCKER_DNS = "127.0.0.11"
-NGINX_PORT = 80
+# Container ports of both nginx tiers; only the edge's are published.
+HTTP_PORT = 80
+HTTPS_PORT = 443
+# Each tier's health check listens on loopback only, away from every client.
+HEALTH_PORT = 8081
 HEALTH_PATH = "/nginx-health"
 UPSTREAM_NAME = "app-server"
+# The L7 tier's certificate chain and key: one Swarm secret, in Swarm's secrets directory.
+TLS_SECRET_FILE = "tls.pem"
+TLS_PEM_PATH = f"/run/secrets/{TLS_SECRET_FILE}"
+# Names that mean "this machine": with them any Host is served (the dev stack).
+LOCAL_HOSTS = ("localhost",)
 
 
 @dataclass(frozen=True)
@@ -43,11 +50,45 @@ class UpstreamServer:
     port: int
 
 
+# TLS 1.2 and 1.3 only. For 1.2, Mozilla's "intermediate" ciphers (forward
+# secrecy, AEAD only); OpenSSL's 1.3 suites need no list.
+TLS_PROTOCOLS = "TLSv1.2 TLSv1.3"
+TLS12_CIPHERS = ":".join(
+    [
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "ECDHE-RSA-CHACHA20-POLY1305",
+    ]
+)
+# Browsers keep to HTTPS for a year once they have seen it; subdomains are left alone.
+HSTS_MAX_AGE = 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class TlsListener:
+    listen_port: int
+    pem_path: str
+    redirect_port_suffix: str
+    """":8443" when the published HTTPS port is not 443, else ""."""
+    protocols: str = TLS_PROTOCOLS
+    ciphers: str = TLS12_CIPHERS
+    hsts_max_age: int = HSTS_MAX_AGE
+
+
 @dataclass(frozen=True)
 class NginxConfigArgs:
     """Everything the template needs, already in nginx's syntax."""
 
     listen_port: int
+    health_port: int
+    trusted_proxies: str
+    """The overlay subnet: the only addresses whose X-Real-IP or PROXY header is believed."""
+    server_name: str | None
+    """None: every Host is served; a name: only it, other hosts get 444."""
+    tls: TlsListener | None
     resolver: str
     resolver_valid: str
     real: UpstreamServer
@@ -67,14 +108,47 @@ def upstream_host(alias: str, endpoint_mode: str) -> str:
     return f"tasks.{alias}" if endpoint_mode == "dnsrr" else alias
 
 
+def served_name(public_host: str) -> str | None:
+    """The one host name to serve, or None when publicHost is this machine or an address."""
+    if public_host.lower() in LOCAL_HOSTS:
+        return None
+    try:
+        ipaddress.ip_address(public_host)
+    except ValueError:
+        return public_host.lower()
+    return None
+
+
+def tls_listener(published_https_port: int) -> TlsListener:
+    return TlsListener(
+        listen_port=HTTPS_PORT,
+        pem_path=TLS_PEM_PATH,
+        redirect_port_suffix="" if published_https_port == 443 else f":{published_https_port}",
+    )
+
+
+@dataclass(frozen=True)
+class NginxSite:
+    """Who the L7 tier serves: the stack's host, trusted proxies, TLS."""
+
+    public_host: str
+    trusted_proxies: str
+    published_https_port: int | None
+    """None: no TLS."""
+
+
 def nginx_config_args(
-    app_name: str, app_port: int, endpoint_mode: str, backup_enabled: bool, upstream: UpstreamTuning
+    app_name: str, app_port: int, endpoint_mode: str, backup_enabled: bool, upstream: UpstreamTuning, site: NginxSite
 ) -> NginxConfigArgs:
     def server(role: str) -> UpstreamServer:
         return UpstreamServer(upstream_host(pool_alias(app_name, role), endpoint_mode), app_port)
 
     return NginxConfigArgs(
-        listen_port=NGINX_PORT,
+        listen_port=HTTP_PORT,
+        health_port=HEALTH_PORT,
+        trusted_proxies=site.trusted_proxies,
+        server_name=served_name(site.public_host),
+        tls=None if site.published_https_port is None else tls_listener(site.published_https_port),
         resolver=DOCKER_DNS,
         resolver_valid=upstream.resolver_valid.nginx,
         real=server(REAL),
@@ -87,19 +161,5 @@ def nginx_config_args(
     )
 
 
-_environment = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-    undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    autoescape=False,
-)
-
-
 def render_nginx_config(args: NginxConfigArgs) -> str:
-    return _environment.get_template(TEMPLATE_NAME).render(c=args)
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    return render(TEMPLATE_NAME, args)

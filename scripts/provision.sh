@@ -19,11 +19,14 @@ CACHE="$(cd "$CACHE" && pwd)"
 ROOTFS="$CACHE/rootfs"
 ROOTFS_ID_FILE=etc/szd-rootfs-id # inside the rootfs; stamps one debootstrap run
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-}" # empty: debootstrap's default mirror
-DEBOOTSTRAP_PACKAGES=python3,nginx-light,curl,ca-certificates
+# libnginx-mod-stream: the edge passes TLS through with nginx's stream module.
+DEBOOTSTRAP_PACKAGES=python3,nginx-light,libnginx-mod-stream,curl,ca-certificates
+STREAM_MODULE=usr/lib/nginx/modules/ngx_stream_module.so
 DEBIAN_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 MIN_NGINX=1.27.3
 BASE_IMAGE=szd-base:sid
-NGINX_IMAGE=szd-nginx:test
+NGINX_REPO=szd-nginx
+NGINX_VARIANTS=(test next) # the e2e tests change the nginx image from one to the other
 APP_REPO=szd-testapp
 APP_VERSIONS=(v1 v2 bad)
 
@@ -149,7 +152,7 @@ start_dockerd() {
 # --- rootfs ----------------------------------------------------------------------
 
 rootfs_ok() {
-	[ -x "$ROOTFS/usr/sbin/nginx" ] && [ -s "$ROOTFS/$ROOTFS_ID_FILE" ] &&
+	[ -x "$ROOTFS/usr/sbin/nginx" ] && [ -s "$ROOTFS/$ROOTFS_ID_FILE" ] && [ -f "$ROOTFS/$STREAM_MODULE" ] &&
 		chroot "$ROOTFS" nginx -v >/dev/null 2>&1
 }
 
@@ -216,8 +219,11 @@ cmd_images() {
 	cmd_rootfs
 	lock
 	import_base
-	build_image "$NGINX_IMAGE" "$ROOT/tests/fixtures/images/nginx/Dockerfile" "$ROOT/tests/fixtures/images/nginx"
 	local v
+	for v in "${NGINX_VARIANTS[@]}"; do
+		build_image "$NGINX_REPO:$v" "$ROOT/tests/fixtures/images/nginx/Dockerfile" "$ROOT/tests/fixtures/images/nginx" \
+			--build-arg "VARIANT=$v"
+	done
 	for v in "${APP_VERSIONS[@]}"; do
 		build_image "$APP_REPO:$v" "$ROOT/tests/fixtures/images/testapp/Dockerfile" "$ROOT/tests/fixtures/testapp" \
 			--build-arg "APP_VERSION=$v"
@@ -283,8 +289,8 @@ cmd_clean() {
 			say "swarm: leave --force"
 			docker swarm leave --force >/dev/null || die "docker swarm leave failed"
 		fi
-		say "images: removing $BASE_IMAGE, $NGINX_IMAGE, $APP_REPO:*"
-		docker image rm --force "$BASE_IMAGE" "$NGINX_IMAGE" "${APP_VERSIONS[@]/#/$APP_REPO:}" >/dev/null 2>&1 || true
+		say "images: removing $BASE_IMAGE, $NGINX_REPO:*, $APP_REPO:*"
+		docker image rm --force "$BASE_IMAGE" "${NGINX_VARIANTS[@]/#/$NGINX_REPO:}" "${APP_VERSIONS[@]/#/$APP_REPO:}" >/dev/null 2>&1 || true
 		docker image prune --force --filter label=szd.rootfs-id >/dev/null || true
 	fi
 	if [ -s "$CACHE/dockerd.pid" ] && kill -0 "$(cat "$CACHE/dockerd.pid")" 2>/dev/null; then
@@ -313,7 +319,7 @@ usage() {
 usage: $0 COMMAND
   docker     install Docker Engine if missing, start dockerd, init a single-node swarm
   rootfs     debootstrap a Debian sid rootfs with nginx >= $MIN_NGINX into $ROOTFS
-  images     import the rootfs as $BASE_IMAGE; build $NGINX_IMAGE and $APP_REPO:{${APP_VERSIONS[*]}}
+  images     import the rootfs as $BASE_IMAGE; build $NGINX_REPO:{${NGINX_VARIANTS[*]}} and $APP_REPO:{${APP_VERSIONS[*]}}
   nginx-bin  print the command that runs the rootfs's nginx via chroot
   all        docker, rootfs, images
   clean      undo them: remove the test services and images, leave the swarm,

@@ -3,7 +3,7 @@
 Defaults live in ``Pulumi.yaml`` (the CLI merges them into the stack config
 before the program runs), so a key missing here is a broken project file, not
 a user choice. Each section of keys has its reader (``app``, ``pools``,
-``health``, ``rollout``, ``nginx``); all problems are collected and reported
+``health``, ``rollout``, ``nginx``, ``tls``); all problems are collected and reported
 together, one line per key, so a pull request shows everything that is wrong
 in one preview.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from settings import app, health, nginx, pools, rollout
+from settings import app, health, nginx, pools, rollout, tls
 from settings.app import AppSettings, read_app
 from settings.health import read_health
 from settings.nginx import NginxSettings, check_nginx, read_nginx
@@ -22,6 +22,7 @@ from settings.parsers import Rule
 from settings.pools import PoolSettings, read_pools
 from settings.reader import ConfigReader, SettingsError, complete
 from settings.rollout import check_rollout, read_rollout
+from settings.tls import TlsSettings, check_tls, read_tls
 from swarm.values import HealthCheck, RolloutPolicy
 
 __all__ = [
@@ -31,12 +32,20 @@ __all__ = [
     "PoolSettings",
     "SettingsError",
     "StackSettings",
+    "TlsSettings",
     "load_settings",
 ]
 
 
 # Every key's rule, by key: what the README's table says each key accepts.
-RULES: dict[str, Rule[object]] = {**app.RULES, **pools.RULES, **health.RULES, **rollout.RULES, **nginx.RULES}
+RULES: dict[str, Rule[object]] = {
+    **app.RULES,
+    **pools.RULES,
+    **health.RULES,
+    **rollout.RULES,
+    **nginx.RULES,
+    **tls.RULES,
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,7 @@ class StackSettings:
     update: RolloutPolicy
     rollback: RolloutPolicy
     nginx: NginxSettings
+    tls: TlsSettings
 
 
 def load_settings(config: pulumi.Config | None = None) -> StackSettings:
@@ -60,10 +70,12 @@ def load_settings(config: pulumi.Config | None = None) -> StackSettings:
         update=read_rollout(r, "update"),
         rollback=read_rollout(r, "rollback"),
         nginx=read_nginx(r),
+        tls=read_tls(r),
     )
     check_rollout(r, "update")
     check_rollout(r, "rollback")
     check_nginx(r)
+    check_tls(r)
     # A section that did not parse noted its problems; settings is None only then.
     if settings is None or r.problems:
         raise SettingsError(r.problems)

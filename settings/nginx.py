@@ -1,4 +1,4 @@
-"""The nginx section: the nginx service and how it fails over between tasks."""
+"""The nginx section: the edge, the L7 tier, and how the tier fails over between app tasks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from settings.parsers import (
     NGINX_SECOND_UNITS,
     NGINX_UNITS,
     PORT,
+    PRIVATE_SUBNET,
     Choice,
     DurationRule,
     Integer,
@@ -20,7 +21,10 @@ from swarm.values import HOUR, MILLISECOND, SECOND
 
 RULES: dict[str, Rule[object]] = {
     "nginxImage": IMAGE_REFERENCE,
-    "nginxReplicas": Integer(1, 100),
+    # Two at least: one L7 task can die or drain while another serves.
+    "nginxReplicas": Integer(2, 100),
+    "edgeImage": IMAGE_REFERENCE,
+    "overlaySubnet": PRIVATE_SUBNET,
     "publishedPort": PORT,
     "publishMode": Choice(("ingress", "host")),
     "nginxMaxFails": Integer(1, 100),
@@ -37,6 +41,8 @@ RULES: dict[str, Rule[object]] = {
 class NginxSettings:
     image: str
     replicas: int
+    edge_image: str
+    overlay_subnet: str
     published_port: int
     publish_mode: str
     upstream: UpstreamTuning
@@ -48,6 +54,8 @@ def read_nginx(r: ConfigReader) -> NginxSettings | None:
         NginxSettings,
         image=read("nginxImage"),
         replicas=read("nginxReplicas"),
+        edge_image=read("edgeImage"),
+        overlay_subnet=read("overlaySubnet"),
         published_port=read("publishedPort"),
         publish_mode=read("publishMode"),
         upstream=complete(

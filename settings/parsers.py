@@ -11,6 +11,9 @@ unchecked.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -197,3 +200,82 @@ def dns_label(max_length: int) -> Pattern:
         max_length,
         f"a DNS label: lowercase letters, digits and '-', starting with a letter, at most {max_length} characters",
     )
+
+
+class PrivateSubnet:
+    """An IPv4 network in the private ranges Docker allocates overlay networks from."""
+
+    allowed = "a private IPv4 network in CIDR form, /16 to /28, such as 10.240.0.0/24 (10/8, 172.16/12 or 192.168/16)"
+    _RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+    def parse(self, raw: str) -> str:
+        if not re.fullmatch(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}/[0-9]{1,2}", raw, re.ASCII):
+            raise _reject(self)
+        try:
+            network = ipaddress.IPv4Network(raw)
+        except ValueError:
+            raise InvalidValue(f"must be {self.allowed}; host bits must be zero") from None
+        if not (16 <= network.prefixlen <= 28 and any(network.subnet_of(r) for r in self._RANGES)):
+            raise _reject(self)
+        return str(network)
+
+
+PRIVATE_SUBNET = PrivateSubnet()
+
+# Swarm refuses secrets over 500 KiB (swarmkit MaxSecretSize); a chain is far smaller.
+PEM_MAX = 64 * 1024
+_PEM_BLOCK = re.compile(
+    r"-----BEGIN (?P<label>[A-Z ]+)-----\r?\n(?P<body>[A-Za-z0-9+/=\r\n]+?)\r?\n?-----END (?P=label)-----",
+    re.ASCII,
+)
+
+
+@dataclass(frozen=True)
+class Pem:
+    text: str
+    """The blocks as given, without surrounding whitespace."""
+    ders: tuple[bytes, ...]
+    """Each block's decoded bytes, in order."""
+
+
+@dataclass(frozen=True)
+class PemBlocks:
+    """PEM text of blocks with the given labels (one, or at least one); '' means not set.
+
+    The value is a secret: problems describe it, never echo it.
+    """
+
+    labels: tuple[str, ...]
+    single: bool
+    allowed: str
+
+    def parse(self, raw: str) -> Pem | None:
+        """The blocks, or None when the key is left empty."""
+        text = raw.strip()
+        if not text:
+            return None
+        if len(text) > PEM_MAX:
+            raise InvalidValue(f"must be at most {PEM_MAX} characters of PEM")
+        blocks = list(_PEM_BLOCK.finditer(text))
+        # Nothing but blocks and the whitespace between them.
+        if not blocks or _PEM_BLOCK.sub("", text).strip():
+            raise _reject(self)
+        if any(b["label"] not in self.labels for b in blocks) or (self.single and len(blocks) != 1):
+            raise _reject(self)
+        try:
+            ders = tuple(base64.b64decode("".join(b["body"].split()), validate=True) for b in blocks)
+        except binascii.Error:
+            raise InvalidValue(f"must be {self.allowed}; a block is not valid base64") from None
+        return Pem(text, ders)
+
+
+CERTIFICATE_CHAIN = PemBlocks(
+    ("CERTIFICATE",),
+    single=False,
+    allowed="empty (no TLS), or PEM certificates: the server's first, then its intermediates",
+)
+PRIVATE_KEY = PemBlocks(
+    ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"),
+    single=True,
+    allowed="empty (no TLS), or one unencrypted PEM private key (PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)",
+)

@@ -45,6 +45,32 @@ class ConfigReader:
         self.parsed[key] = value
         return value
 
+    def read_secret(self, key: str, rule: Rule[T]) -> T | None:
+        """``read`` for a value that must be a Pulumi secret: problems never show it.
+
+        Pulumi hands the program secrets decrypted; whether the stack holds the
+        value encrypted is asked separately, so a key pasted in plain text is
+        refused before it is ever used.
+        """
+        full_key = self._config.full_key(key)
+        raw = self._config.get(key)
+        if raw is None:
+            self.problems.append(f"{full_key}: missing (declare it with a default in Pulumi.yaml)")
+            return None
+        try:
+            value = rule.parse(raw)
+        except InvalidValue as error:
+            self.problems.append(f"{full_key}: (secret value not shown) {error}")
+            return None
+        if raw.strip() and not pulumi.runtime.is_config_secret(full_key):
+            self.problems.append(
+                f"{full_key}: is stored in plain text in the stack file; set it with"
+                f" `pulumi config set --secret {key} < file.pem`"
+            )
+            return None
+        self.parsed[key] = value
+        return value
+
     def all_parsed(self, *keys: str) -> bool:
         return all(key in self.parsed for key in keys)
 

@@ -54,20 +54,25 @@ def swarm_lock() -> Iterator[None]:
         yield
 
 
-def destroy_stack(applier: SwarmApplier, prefix: str, attempts: int = 3) -> None:
-    """`pulumi destroy`, run again while it fails, then whatever a lost state left behind.
+def destroy_stack(applier: SwarmApplier, prefix: str) -> None:
+    """`pulumi destroy`, run again while it fails and still gets further, then whatever a
+    lost state left behind.
 
     pulumi-docker's service delete waits at most stopGracePeriod for Docker to
     remove the containers and fails otherwise, with the service already gone
-    (kreuzwerker resource_docker_service_funcs.go deleteService; issue #206):
-    a user runs `pulumi destroy` again, and so does this.
+    (kreuzwerker resource_docker_service_funcs.go deleteService; issue #206).
+    Swarm stops a task only 2 s after taking it out of service discovery (moby
+    daemon/cluster/executor/container/controller.go, defaultGossipConvergeDelay),
+    so with a short grace period most deletes fail this way: a user runs
+    `pulumi destroy` again, and so does this, as long as each run deletes something.
     """
-    for attempt in range(1, attempts + 1):
+    while True:
+        left = len(applier.state().resources)
         try:
             applier.destroy()
             break
         except ApplyError:
-            if attempt == attempts:
+            if len(applier.state().resources) >= left:
                 raise
     # Objects of an interrupted run whose state file is gone (e.g. after make clean-machine).
     api = applier.api

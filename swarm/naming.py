@@ -32,23 +32,45 @@ def pool_name(app_name: str, role: str) -> str:
 
 
 def nginx_name(app_name: str) -> str:
+    """Logical name of the L7 nginx tier, and its network alias: the edge resolves tasks.<this>."""
     return f"{app_name}-nginx"
+
+
+def edge_name(app_name: str) -> str:
+    """Logical name of the edge: the nginx that owns the published ports."""
+    return f"{app_name}-edge"
 
 
 def network_name(app_name: str) -> str:
     return f"{app_name}-net"
 
 
+_CONFIG_INFIX = "-conf-"
+
+
 def nginx_config_name(nginx: str, content_sha256: str) -> str:
-    """Logical name of one content of the nginx config: a new content is a new config."""
-    return f"{nginx}-conf-{content_sha256[:CONFIG_HASH_CHARS]}"
+    """Logical name of one content of an nginx config: a new content is a new config."""
+    return f"{nginx}{_CONFIG_INFIX}{content_sha256[:CONFIG_HASH_CHARS]}"
+
+
+def config_owner(config_name: str) -> str:
+    """The service a config's logical name belongs to ("webapp-edge")."""
+    return config_name.rsplit(_CONFIG_INFIX, 1)[0]
+
+
+def tls_secret_name(nginx: str, certificate_sha256: str) -> str:
+    """Logical name of one certificate and its key: a rotated certificate is a new secret.
+
+    Named by the certificate's fingerprint, which is public; never by the key.
+    """
+    return f"{nginx}-tls-{certificate_sha256[:CONFIG_HASH_CHARS]}"
 
 
 # The longest appName whose derived physical names Swarm still accepts.
 APP_NAME_MAX = min(
     CONFIG_NAME_MAX - len(nginx_config_name(nginx_name(""), "0" * CONFIG_HASH_CHARS)) - AUTONAME_SUFFIX,
     SERVICE_NAME_MAX - max(len(pool_name("", role)) for role in (REAL, BACKUP)) - AUTONAME_SUFFIX,
-    SERVICE_NAME_MAX - len(nginx_name("")) - AUTONAME_SUFFIX,
+    SERVICE_NAME_MAX - max(len(nginx_name("")), len(edge_name(""))) - AUTONAME_SUFFIX,
 )
 
 

@@ -12,6 +12,10 @@ config, and whatever depends on the real pool (the backup pool) never starts.
 
 The same code runs under the real engine (its Python dynamic provider host
 unpickles the provider) and under the test applier.
+
+It also stands after the nginx tiers. The edge is a global service, for which
+pulumi-docker cannot wait at all (its converge wait knows only replicated
+services and fails with "no replica count"), so the gate is its only wait.
 """
 
 from __future__ import annotations
@@ -53,8 +57,13 @@ def same_image(running: str, declared: str) -> bool:
     return _without_digest(running) == declared
 
 
+def eligible_nodes(nodes: list[dict[str, Any]]) -> int:
+    """Nodes a global service runs a task on: ready and active (the edge has no placement constraints)."""
+    return sum(1 for n in nodes if n["Status"]["State"] == "ready" and n["Spec"].get("Availability") == "active")
+
+
 def verdict(service: dict[str, Any], tasks: list[dict[str, Any]], image: str, replicas: int) -> Verdict:
-    """Is the rollout of ``service`` (inspect output) to ``image`` finished, failed, or still going?"""
+    """Is the rollout of ``service`` (inspect output) to ``image`` on ``replicas`` tasks finished, failed, or going?"""
     name = service["Spec"]["Name"]
     spec_image = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
     status = service.get("UpdateStatus") or {}
@@ -82,8 +91,14 @@ def verdict(service: dict[str, Any], tasks: list[dict[str, Any]], image: str, re
 
 
 def wait_for_rollout(
-    api: docker.APIClient, service_id: str, image: str, replicas: int, timeout_s: float, poll_s: float = POLL_S
+    api: docker.APIClient,
+    service_id: str,
+    image: str,
+    replicas: int | None,
+    timeout_s: float,
+    poll_s: float = POLL_S,
 ) -> None:
+    """Until ``replicas`` tasks (None: one per eligible node, a global service) run ``image`` healthy."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
@@ -91,7 +106,8 @@ def wait_for_rollout(
         except NotFound:
             raise RolloutFailed(f"service {service_id} is gone from the swarm") from None
         tasks = api.tasks(filters={"service": service_id})
-        result = verdict(service, tasks, image, replicas)
+        expected = replicas if replicas is not None else eligible_nodes(api.nodes())
+        result = verdict(service, tasks, image, expected)
         if result.failure:
             raise RolloutFailed(result.failure)
         if result.done:
@@ -135,7 +151,7 @@ class RolloutGateProvider(ResourceProvider):
             docker_api(props.get("docker_host")),
             props["service_id"],
             props["image"],
-            int(props["replicas"]),
+            None if props.get("replicas") is None else int(props["replicas"]),
             float(props["timeout_s"]),
         )
 
@@ -145,14 +161,17 @@ GATE_TYPE = "pulumi-python:dynamic/swarm:RolloutGate"
 
 
 class RolloutGate(Resource, module="swarm", name="RolloutGate"):
-    """Succeeds once Swarm has finished rolling ``service_id`` out to ``image``; fails when Swarm did not."""
+    """Succeeds once Swarm has finished rolling ``service_id`` out to ``image``; fails when Swarm did not.
+
+    ``replicas`` None: a global service, one task per eligible node.
+    """
 
     def __init__(
         self,
         name: str,
         service_id: pulumi.Input[str],
         image: str,
-        replicas: int,
+        replicas: int | None,
         timeout_s: float,
         spec_sha256: str,
         opts: pulumi.ResourceOptions | None = None,

@@ -1,4 +1,5 @@
-"""`make render-nginx STACK=name`: print the nginx config the program mounts for a stack."""
+"""`make render-nginx STACK=name`: print the nginx configs the program mounts for a stack:
+the L7 tier's (conf.d/default.conf), then the edge's (nginx.conf)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,30 @@ import base64
 
 from standins.mock_program import DeclaredProgram
 from standins.resource_types import SERVICE_CONFIG
+from swarm.naming import config_owner, edge_name, nginx_name
 from tools.validate import declare_or_exit
 
 
-def nginx_config(program: DeclaredProgram) -> str:
-    (config,) = program.of_type(SERVICE_CONFIG)
+def _mounted(program: DeclaredProgram, tier: str) -> str:
+    (config,) = [c for c in program.of_type(SERVICE_CONFIG) if config_owner(c.name).endswith(tier)]
     return base64.b64decode(config.inputs["data"]).decode()
+
+
+def nginx_config(program: DeclaredProgram) -> str:
+    """The L7 tier's config."""
+    return _mounted(program, nginx_name(""))
+
+
+def edge_config(program: DeclaredProgram) -> str:
+    return _mounted(program, edge_name(""))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="stack name: renders for Pulumi.<stack>.yaml")
-    print(nginx_config(declare_or_exit(parser.parse_args(argv).stack)), end="")
+    program = declare_or_exit(parser.parse_args(argv).stack)
+    print("# ---- L7 tier: /etc/nginx/conf.d/default.conf", nginx_config(program), sep="\n", end="")
+    print("\n# ---- edge: /etc/nginx/nginx.conf", edge_config(program), sep="\n", end="")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""Every nginx config the program can render is accepted by a real nginx 1.30 and by gixy.
+"""Every nginx config the program can render is accepted by a real nginx 1.30 and by gixy:
+the L7 tier's and the edge's.
 
 Each config is what the real Pulumi program mounts for a stack (run under mocks,
-`nginx_config(run_stack(stack, overrides))`), unchanged: the resolver stays
+`nginx_config(run_stack(stack, overrides, secrets))`), unchanged; stacks with TLS
+get a throw-away certificate, written where the L7 tier finds it in the rootfs: the resolver stays
 Docker's 127.0.0.11 and the names stay `tasks.webapp-real` etc. `nginx -t` runs in
 an empty network namespace, so no name can resolve and nothing can be reached:
 nginx 1.30 accepts the config because every upstream server has `resolve`, which
@@ -17,9 +19,15 @@ from typing import Any
 
 import pytest
 
+from nginx.config import TLS_PEM_PATH
+from standins.mock_program import run_stack
 from tests.support.nginx_chroot import NginxInstall, NginxSandbox
 from tests.support.nginx_configs import program_config
+from tests.support.tls import IssuedCertificate, issue
+from tools.render_nginx import edge_config, nginx_config
 
+# Not a config key: the case deploys a certificate (tlsCertificate and tlsKey, as secrets).
+TLS = "(tls)"
 # (stack, overrides): every option that changes the template, at its edges.
 MATRIX: list[tuple[str, dict[str, Any]]] = [
     ("dev", {}),
@@ -45,6 +53,12 @@ MATRIX: list[tuple[str, dict[str, Any]]] = [
     ("dev", {"nginxMaxFails": 1, "nginxFailTimeout": "10s", "nginxConnectTimeout": "1ms"}),
     ("dev", {"appName": "a" + "b" * 31, "appPort": 1}),
     ("dev", {"appName": "x", "appPort": 65535, "endpointMode": "vip"}),
+    ("dev", {"publicHost": "app.example.com"}),
+    ("dev", {"publicHost": "192.168.10.20"}),
+    ("dev", {"overlaySubnet": "172.16.0.0/16"}),
+    ("dev", {TLS: True}),
+    ("dev", {TLS: True, "httpsPort": 8443, "publicHost": "app.example.com"}),
+    ("prod", {TLS: True}),
 ]
 
 # gixy findings of medium or high severity that are accepted, by plugin, with why.
@@ -57,10 +71,42 @@ def case_id(case: tuple[str, dict[str, Any]]) -> str:
     return stack + "".join(f"-{k}={v}" for k, v in overrides.items())
 
 
+def render(case: tuple[str, dict[str, Any]], certificate: IssuedCertificate) -> tuple[str, str]:
+    """(L7 tier config, edge config) the program mounts for a case."""
+    stack, overrides = case
+    keys = {k: v for k, v in overrides.items() if k != TLS}
+    program = run_stack(stack, keys, secrets=certificate.secrets if overrides.get(TLS) else None)
+    return nginx_config(program), edge_config(program)
+
+
 @pytest.fixture(scope="module")
-def rendered() -> dict[str, str]:
-    """case id -> the config the program mounts."""
-    return {case_id(case): program_config(*case) for case in MATRIX}
+def certificate(nginx_install: NginxInstall) -> IssuedCertificate:
+    """A throw-away certificate where the L7 tier's config expects it (a Swarm secret in a task)."""
+    issued = issue("app.example.com")
+    pem = nginx_install.rootfs / TLS_PEM_PATH.lstrip("/")
+    pem.parent.mkdir(parents=True, exist_ok=True)
+    pem.write_text(issued.chain + issued.key)
+    return issued
+
+
+@pytest.fixture(scope="module")
+def rendered_pairs(certificate: IssuedCertificate) -> dict[str, tuple[str, str]]:
+    return {case_id(case): render(case, certificate) for case in MATRIX}
+
+
+@pytest.fixture(scope="module")
+def rendered(rendered_pairs) -> dict[str, str]:
+    """case id -> the L7 tier's config the program mounts."""
+    return {case: pair[0] for case, pair in rendered_pairs.items()}
+
+
+@pytest.fixture(scope="module")
+def rendered_edges(rendered_pairs) -> dict[str, str]:
+    """distinct edge configs -> the first case id that renders each."""
+    edges: dict[str, str] = {}
+    for case, (_, edge) in rendered_pairs.items():
+        edges.setdefault(edge, case)
+    return edges
 
 
 @pytest.fixture
@@ -78,13 +124,33 @@ def test_real_nginx_accepts_the_config(case, rendered, sandbox: NginxSandbox):
     assert "test is successful" in result.output
 
 
-def gixy_findings(gixy: str, sandbox: NginxSandbox, config: str) -> list[dict[str, Any]]:
-    sandbox.write(config)
-    wrapper = sandbox.host_dir / "gixy.conf"
-    # gixy follows includes by host path, so it gets a wrapper of its own.
-    wrapper.write_text(f"events {{}}\nhttp {{\n    include {sandbox.site_path};\n}}\n")
+def test_real_nginx_accepts_every_edge_config(rendered_edges, sandbox: NginxSandbox):
+    # The edge's config is a whole nginx.conf: with TLS it loads the stream module.
+    assert len(rendered_edges) >= 3, "with and without TLS, for more than one L7 tier name"
+    for edge, case in rendered_edges.items():
+        sandbox.write_main(edge)
+        result = sandbox.check()
+        assert result.ok, f"nginx -t rejected the edge config of {case}:\n{result.output}\n--- config ---\n{edge}"
+
+
+def test_gixy_finds_nothing_in_any_edge_config(rendered_edges, sandbox: NginxSandbox, gixy: str):
+    for edge, case in rendered_edges.items():
+        findings = gixy_findings(gixy, sandbox, edge, main=True)
+        serious = [f for f in findings if str(f.get("severity", "")).upper() in ("MEDIUM", "HIGH")]
+        assert not serious, f"gixy findings in the edge config of {case}:\n" + "\n".join(map(describe, serious))
+
+
+def gixy_findings(gixy: str, sandbox: NginxSandbox, config: str, main: bool = False) -> list[dict[str, Any]]:
+    if main:
+        sandbox.write_main(config)
+        target = sandbox.site_path
+    else:
+        sandbox.write(config)
+        target = sandbox.host_dir / "gixy.conf"
+        # gixy follows includes by host path, so it gets a wrapper of its own.
+        target.write_text(f"events {{}}\nhttp {{\n    include {sandbox.site_path};\n}}\n")
     run = subprocess.run(
-        [gixy, "--format", "json", str(wrapper)], capture_output=True, text=True, timeout=60, check=False
+        [gixy, "--format", "json", str(target)], capture_output=True, text=True, timeout=60, check=False
     )
     assert "File not found" not in run.stderr, f"gixy did not read the generated file:\n{run.stderr}"
     try:

@@ -9,7 +9,7 @@ temp folder inside the rootfs (paths in the config are chroot paths):
     with NginxSandbox(install) as nginx:
         nginx.write(site_config_text)
         nginx.check()                  # `nginx -t`, in an empty network namespace
-        nginx.start(listen_port)       # `nginx -g 'daemon off;'` on the host's network
+        nginx.start(listen_port, health_port)  # `nginx -g 'daemon off;'` on the host's network
         nginx.access_log()             # parsed lines of the template's upstream_log
 
 The template logs to /var/log/nginx/access.log (a chroot path shared by every run).
@@ -35,14 +35,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
+from nginx.config import HEALTH_PATH
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROVISION = REPO_ROOT / "scripts" / "provision.sh"
 MIN_NGINX = (1, 27, 3)  # `resolve` on upstream servers in open-source nginx
 HOW_TO_PROVISION = "make test-nginx (runs `bash scripts/provision.sh rootfs`; needs root)"
 
 # Debian's /etc/nginx/nginx.conf, which tests/fixtures/images/nginx runs with the generated file in
-# conf.d, minus what does not matter here (ssl, gzip, the modules-enabled and
-# sites-enabled includes), with pid and error_log moved into the sandbox.
+# conf.d, minus what does not matter here (gzip, the modules-enabled and
+# sites-enabled includes), with pid and error_log moved into the sandbox. What it
+# sets at http level stays: the generated file must not set it a second time.
 NGINX_CONF = """\
 # Test wrapper for the generated conf.d snippet: Debian's nginx.conf (what
 # tests/fixtures/images/nginx runs) reduced to what matters, pid and error log in this folder.
@@ -58,6 +61,9 @@ events {{
 http {{
     sendfile on;
     tcp_nopush on;
+    server_tokens off;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_prefer_server_ciphers off;
     types_hash_max_size 2048;
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
@@ -157,6 +163,7 @@ class NginxSandbox:
         self.log_dir.mkdir()
         self.proc: subprocess.Popen[bytes] | None = None
         self.listen_port: int | None = None
+        self.health_port: int | None = None
 
     # --- files -------------------------------------------------------------------
 
@@ -172,6 +179,11 @@ class NginxSandbox:
     def write(self, site_config: str) -> None:
         self.site_path.write_text(site_config)
         (self.host_dir / "nginx.conf").write_text(NGINX_CONF.format(dir=self.dir, workers=self.workers))
+
+    def write_main(self, config: str) -> None:
+        """A whole nginx.conf (the edge's), used as it is."""
+        self.site_path.write_text(config)
+        (self.host_dir / "nginx.conf").write_text(config)
 
     def error_log(self) -> str:
         path = self.host_dir / "error.log"
@@ -209,11 +221,12 @@ class NginxSandbox:
 
     # --- running -----------------------------------------------------------------
 
-    def start(self, listen_port: int, timeout: float = 10.0) -> None:
-        """Run nginx in the foreground (master = our child) and wait until it serves."""
+    def start(self, listen_port: int, health_port: int, timeout: float = 10.0) -> None:
+        """Run nginx in the foreground (master = our child) and wait until its health check answers."""
         if self.proc is not None:
             raise RuntimeError("nginx already started")
         self.listen_port = listen_port
+        self.health_port = health_port
         # setpriv: SIGTERM (nginx's fast shutdown, workers included) if this test
         # process dies, so a killed run leaves no nginx holding a port; the setting
         # survives the exec chain setpriv -> unshare -> sh -> chroot -> nginx.
@@ -248,7 +261,7 @@ class NginxSandbox:
 
     def _serves(self) -> bool:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.listen_port}/nginx-health", timeout=1):
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.health_port}{HEALTH_PATH}", timeout=1):
                 return True
         except urllib.error.HTTPError:
             return True  # nginx answered

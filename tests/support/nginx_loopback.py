@@ -29,7 +29,7 @@ from nginx.config import NginxConfigArgs
 from swarm.naming import TASK_PATTERN, role_of_hostname
 from tests.support.dns_stub import DnsStub
 from tests.support.nginx_chroot import NginxInstall, NginxSandbox
-from tests.support.nginx_configs import loopback_config
+from tests.support.nginx_configs import LoopbackPlaces, loopback_config
 from tests.support.testapp_process import AppProcess, free_port
 
 REAL_ADDRESSES = ("127.0.0.2", "127.0.0.3")
@@ -132,10 +132,19 @@ def _fmt(value: Any) -> str:
 class LoopbackSite:
     """DNS stub + four testapp backends + the program's nginx config on a real nginx."""
 
-    def __init__(self, install: NginxInstall, stack: str = "dev", overrides: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        install: NginxInstall,
+        stack: str = "dev",
+        overrides: dict[str, Any] | None = None,
+        secrets: dict[str, str] | None = None,
+        trusted_proxies: str | None = None,
+    ) -> None:
         self.install = install
         self.stack = stack
         self.overrides = dict(overrides or {})
+        self.secrets = dict(secrets or {})
+        self.trusted_proxies = trusted_proxies
         self.port = shared_port(REAL_ADDRESSES + BACKUP_ADDRESSES + SPARE_ADDRESSES)
         self.dns = DnsStub()
         self.apps: dict[str, AppProcess] = {}
@@ -169,10 +178,21 @@ class LoopbackSite:
         try:
             self.dns.start()
             listen_port = free_port("0.0.0.0")
-            # Only the resolver address and the listen port differ from what the
-            # program mounts (loopback_config checks that line by line).
+            pem = self.nginx.host_dir / "tls.pem"
+            if self.secrets:
+                pem.write_text(self.secrets["tlsCertificate"].strip() + "\n" + self.secrets["tlsKey"].strip() + "\n")
+            places = LoopbackPlaces(
+                resolver=self.dns.address,
+                listen_port=listen_port,
+                health_port=free_port("127.0.0.1"),
+                trusted_proxies=self.trusted_proxies,
+                https_port=free_port("0.0.0.0"),
+                pem_path=f"{self.nginx.dir}/tls.pem",
+            )
+            # Only these places differ from what the program mounts (loopback_config
+            # checks that line by line).
             self.config, self._args = loopback_config(
-                self.stack, {"appPort": self.port, **self.overrides}, resolver=self.dns.address, listen_port=listen_port
+                self.stack, {"appPort": self.port, **self.overrides}, places, self.secrets or None
             )
             if resolvable:
                 self.publish_pools()
@@ -185,8 +205,9 @@ class LoopbackSite:
             checked = self.nginx.check()
             if not checked.ok:
                 raise AssertionError(f"nginx -t rejected the loopback config:\n{checked.output}")
-            self.nginx.start(listen_port)
-            if resolvable:
+            self.nginx.start(listen_port, self.args.health_port)
+            # With TLS on, plain HTTP only redirects: an edge in front waits over HTTPS.
+            if resolvable and self.args.tls is None:
                 self.wait_for_pool("real", timeout=10)
         except BaseException:
             self.close()
@@ -208,6 +229,9 @@ class LoopbackSite:
         return [app for label, app in self.apps.items() if pool_of_label(label) == role]
 
     def get(self, path: str = "/", timeout: float = 10.0, **kwargs: Any) -> requests.Response:
+        """GET through nginx, for the stack's publicHost when it serves only that."""
+        if self.args.server_name:
+            kwargs["headers"] = {"Host": self.args.server_name, **kwargs.get("headers", {})}
         return requests.get(self.url + path, timeout=timeout, **kwargs)
 
     def wait_for_pool(self, role: str, timeout: float, label: str | None = None) -> float:

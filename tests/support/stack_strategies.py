@@ -16,7 +16,7 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from settings import RULES
-from settings.parsers import Boolean, Choice, DurationRule, Integer, Pattern, Repository
+from settings.parsers import Boolean, Choice, DurationRule, Integer, Pattern, PemBlocks, PrivateSubnet, Repository
 from standins.stack_config import REPO_ROOT, project_name
 from swarm.values import go_duration
 
@@ -31,7 +31,12 @@ GOOD_TEXT = {
     "publicHost": ["localhost", "app.example.com", "a-b.c-d.example"],
     "healthCheckPath": ["/healthcheck", "/", "/ready/now", "/a.b_c~d-e"],
     "nginxImage": ["nginx:1.30-alpine", "nginx", "reg.example.com/nginx@sha256:" + "a" * 64],
+    "edgeImage": ["nginx:1.30-alpine", "nginx", "reg.example.com/nginx@sha256:" + "a" * 64],
 }
+GOOD_SUBNETS = ["10.240.0.0/24", "172.16.0.0/16", "192.168.100.0/28", "10.0.0.0/16"]
+BAD_SUBNETS = ["10.0.0.1/24", "8.8.8.0/24", "10.0.0.0/8", "10.0.0.0/29", "10.0.0.0/33", "fd00::/64", "10.0.0.0"]
+# A well-formed certificate is still refused in a stack file: there it is plain text, not a secret.
+PLAIN_PEM = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"
 # Text no rule of this project accepts for any key.
 NEVER_VALID_TEXT = st.sampled_from(
     ["", " ", "a b", "v1 ; rm -rf /", "$(id)", "\u00e9", "\u0663", "\uff18\uff10", "'\"", "{{ x }}", "\n"]
@@ -97,6 +102,13 @@ def _good_and_bad(key: str) -> tuple[st.SearchStrategy[str], st.SearchStrategy[s
     elif isinstance(rule, Boolean):
         good = st.sampled_from(["true", "false"])
         bad = st.sampled_from(["yes", "no", "on", "off", "1", "0", "True ", "y"])
+    elif isinstance(rule, PrivateSubnet):
+        good = st.sampled_from(GOOD_SUBNETS)
+        bad = st.one_of(st.sampled_from(BAD_SUBNETS), NEVER_VALID_TEXT)
+    elif isinstance(rule, PemBlocks):
+        # Only "no TLS" is valid in a stack file; a key set there is plain text.
+        good = st.sampled_from(["", " "])
+        bad = st.one_of(st.just(PLAIN_PEM), NEVER_VALID_TEXT.filter(lambda t: t.strip() != ""))
     elif isinstance(rule, Pattern | Repository):
         good = st.sampled_from(GOOD_TEXT[key])
         bad = NEVER_VALID_TEXT

@@ -184,3 +184,25 @@ def test_restart_and_kill(app: AppProcess) -> None:
     assert app.kill() == -9
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{app.url}/", timeout=1)
+
+
+@pytest.mark.parametrize("code", [201, 404, 500, 502, 503, 599])
+def test_status_path_answers_with_that_status(app: AppProcess, code: int) -> None:
+    response = requests.get(f"{app.url}/status/{code}", timeout=5)
+    assert response.status_code == code
+    assert response.headers["X-App-Name"] == response.text.split(" answered ")[0]
+
+
+@pytest.mark.parametrize("path", ["/status/600", "/status/199", "/status/50", "/status/5033"])
+def test_status_outside_200_to_599_is_404(app: AppProcess, path: str) -> None:
+    assert requests.get(f"{app.url}{path}", timeout=5).status_code == 404
+
+
+def test_client_path_echoes_the_proxy_headers(app: AppProcess) -> None:
+    response = requests.get(f"{app.url}/client", headers={"X-Real-IP": "10.1.2.3", "Host": "a.example"}, timeout=5)
+    assert response.text.splitlines() == [
+        "Host: a.example",
+        "X-Real-IP: 10.1.2.3",
+        "X-Forwarded-For: -",
+        "X-Forwarded-Proto: -",
+    ]

@@ -58,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout=args.timeout,
             pool_pattern=args.pool_pattern,
             pool_header=args.pool_header,
+            ca_file=args.ca_file,
         )
         if args.chart:
             require_matplotlib()
@@ -155,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--pool-header", metavar="NAME", help="match --pool-pattern against this response header instead of the body"
     )
+    parser.add_argument("--ca-file", metavar="PEM", help="verify an https:// URL against this CA certificate")
     parser.add_argument("--json", type=_writable, metavar="FILE", help="write the full result as JSON")
     parser.add_argument(
         "--chart", type=_writable, metavar="FILE.png", help="draw the per-second timeline (needs matplotlib)"

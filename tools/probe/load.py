@@ -113,6 +113,7 @@ class Probe:
 
     def _work(self, url: str, pacer: _Pacer | None) -> None:
         with requests.Session() as session:
+            session.verify = self.options.ca_file or True
             while not self._stop.is_set():
                 if pacer is not None and not pacer.wait_turn(self._stop):
                     return
@@ -145,7 +146,13 @@ class Probe:
 def check_reachable(options: ProbeOptions) -> str | None:
     """Why one request to options.url got no HTTP response at all, or None when it got one."""
     try:
-        requests.request(options.method, options.url, timeout=options.timeout, allow_redirects=False).close()
+        requests.request(
+            options.method,
+            options.url,
+            timeout=options.timeout,
+            allow_redirects=False,
+            verify=options.ca_file or True,
+        ).close()
     except requests.RequestException as exc:
         kind = failure_kind(exc)
         # "other" alone would hide the cause (TLS, DNS, proxy) from someone starting a run.

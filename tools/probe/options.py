@@ -44,6 +44,7 @@ class ProbeOptions:
     timeout: float = 5.0
     pool_pattern: str = DEFAULT_POOL_PATTERN
     pool_header: str | None = None  # read the pool from this header, not the body
+    ca_file: str | None = None  # verify an https:// server against this CA, not the system's
 
     def __post_init__(self) -> None:
         try:

@@ -30,7 +30,11 @@ def test_attached_to_the_overlay_network_under_a_stable_alias(dev, role):
     (network,) = dev.of_type(NETWORK)
     attachments = service(dev, f"webapp-{role}").inputs["taskSpec"]["networksAdvanceds"]
     assert attachments == [{"id": network.id, "aliases": [f"webapp-{role}"]}]
-    assert network.inputs == {"driver": "overlay", "attachable": True}
+    assert network.inputs == {
+        "driver": "overlay",
+        "attachable": True,
+        "ipamConfigs": [{"subnet": "10.240.0.0/24", "gateway": "10.240.0.1"}],
+    }
 
 
 # The backup pool's image has just passed the real pool's 25 s monitor window:
@@ -68,5 +72,5 @@ def test_backup_pool_can_be_left_out():
 
     program = run_stack("dev", overrides={"backupEnabled": False})
     names = {r.name for r in program.of_type(SERVICE)}
-    assert names == {"webapp-real", "webapp-nginx"}
+    assert names == {"webapp-real", "webapp-nginx", "webapp-edge"}
     assert program.outputs["backup_service_name"] is None

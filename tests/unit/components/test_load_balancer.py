@@ -1,4 +1,4 @@
-"""The nginx service: its generated config, health check and published port."""
+"""The L7 nginx tier: its generated config, TLS secret, health check and rollout."""
 
 from __future__ import annotations
 
@@ -6,14 +6,25 @@ import base64
 
 import pytest
 
-from nginx.config import content_hash
+from nginx.render import content_hash
 from standins.mock_program import auto_name, run_stack
-from standins.resource_types import NETWORK, SERVICE_CONFIG
+from standins.resource_types import NETWORK, SECRET, SERVICE_CONFIG
+from swarm.naming import config_owner
+from tests.support.tls import issue
 from tests.unit.conftest import service
+
+# Pulumi's wire form of a secret value (sdk/python/lib/pulumi/runtime/rpc.py _special_secret_sig).
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def l7_config(program):
+    (config,) = [c for c in program.of_type(SERVICE_CONFIG) if config_owner(c.name) == "webapp-nginx"]
+    return config
 
 
 def test_config_is_mounted_from_a_content_addressed_service_config(stack_program):
-    (config,) = stack_program.of_type(SERVICE_CONFIG)
+    config = l7_config(stack_program)
     rendered = base64.b64decode(config.inputs["data"]).decode()
     assert config.name == f"webapp-nginx-conf-{content_hash(rendered)[:12]}"
     container = service(stack_program, "webapp-nginx").inputs["taskSpec"]["containerSpec"]
@@ -22,45 +33,77 @@ def test_config_is_mounted_from_a_content_addressed_service_config(stack_program
     ]
 
 
-def test_nginx_config_changes_create_a_new_config_resource(dev):
+def test_nginx_setting_change_creates_a_new_config_and_leaves_the_edge_alone(dev):
     changed = run_stack("dev", overrides={"nginxFailTimeout": "5s"})
-    (old,), (new,) = dev.of_type(SERVICE_CONFIG), changed.of_type(SERVICE_CONFIG)
+    old, new = l7_config(dev), l7_config(changed)
     assert old.name != new.name
     assert b"fail_timeout=5s" in base64.b64decode(new.inputs["data"])
+    assert service(changed, "webapp-edge").inputs == service(dev, "webapp-edge").inputs
 
 
-def test_dev_publishes_in_host_mode_and_stops_first(dev):
-    inputs = service(dev, "webapp-nginx").inputs
-    assert inputs["endpointSpec"] == {
-        "mode": "vip",
-        "ports": [{"targetPort": 80, "publishedPort": 80, "publishMode": "host"}],
-    }
-    # One node, one host port: the new task cannot bind before the old one exits.
-    assert inputs["updateConfig"]["order"] == "stop-first"
-    assert inputs["mode"] == {"replicated": {"replicas": 1}}
-
-
-def test_prod_publishes_through_ingress_and_starts_first(prod):
-    inputs = service(prod, "webapp-nginx").inputs
-    assert inputs["endpointSpec"]["ports"] == [{"targetPort": 80, "publishedPort": 80, "publishMode": "ingress"}]
+def test_tier_is_never_published_and_rolls_start_first_with_a_graceful_stop(stack_program):
+    inputs = service(stack_program, "webapp-nginx").inputs
+    (network,) = stack_program.of_type(NETWORK)
+    # dnsrr and no ports: nothing binds a host port, so a new task can always
+    # start before an old one drains, and the edge sees every task.
+    assert inputs["endpointSpec"] == {"mode": "dnsrr"}
     assert inputs["updateConfig"]["order"] == "start-first"
-    assert inputs["mode"] == {"replicated": {"replicas": 2}}
-
-
-def test_nginx_image_health_check_network_and_rollback(dev):
-    (network,) = dev.of_type(NETWORK)
-    inputs = service(dev, "webapp-nginx").inputs
-    container = inputs["taskSpec"]["containerSpec"]
-    assert container["image"] == "nginx:1.30-alpine"
-    assert container["healthcheck"]["tests"][1].startswith("curl -fsS -o /dev/null http://127.0.0.1:80/nginx-health ||")
-    assert inputs["taskSpec"]["networksAdvanceds"] == [{"id": network.id}]
+    assert inputs["rollbackConfig"]["order"] == "start-first"
     assert inputs["updateConfig"]["failureAction"] == "rollback"
+    container = inputs["taskSpec"]["containerSpec"]
+    assert container["stopSignal"] == "SIGQUIT"
+    assert inputs["taskSpec"]["networksAdvanceds"] == [{"id": network.id, "aliases": ["webapp-nginx"]}]
+    assert inputs["mode"]["replicated"]["replicas"] >= 2
+
+
+def test_tier_drains_as_long_as_the_app_may(prod):
+    container = service(prod, "webapp-nginx").inputs["taskSpec"]["containerSpec"]
+    assert container["stopGracePeriod"] == "30s"
+
+
+def test_health_check_is_on_the_loopback_health_port(dev):
+    container = service(dev, "webapp-nginx").inputs["taskSpec"]["containerSpec"]
+    assert container["image"] == "nginx:1.30-alpine"
+    assert container["healthcheck"]["tests"][1].startswith(
+        "curl -fsS -o /dev/null http://127.0.0.1:8081/nginx-health ||"
+    )
     # The monitor covers nginx's own start period + (interval + timeout) x retries.
-    assert inputs["updateConfig"]["monitor"] == "14s"
+    assert service(dev, "webapp-nginx").inputs["updateConfig"]["monitor"] == "14s"
 
 
-@pytest.mark.parametrize("port", [8080, 443])
-def test_published_port_follows_config(port):
-    program = run_stack("dev", overrides={"publishedPort": port})
-    assert service(program, "webapp-nginx").inputs["endpointSpec"]["ports"][0]["publishedPort"] == port
-    assert program.outputs["url"] == f"http://localhost:{port}/"
+def test_without_tls_keys_there_is_no_secret_and_no_https(dev):
+    assert dev.of_type(SECRET) == []
+    assert "secrets" not in service(dev, "webapp-nginx").inputs["taskSpec"]["containerSpec"]
+    assert dev.outputs["url"] == "http://localhost:80/"
+
+
+@pytest.fixture(scope="module")
+def certificate():
+    return issue("app.example.com")
+
+
+def tls_program(certificate, **overrides):
+    return run_stack("dev", overrides={"publicHost": "app.example.com", **overrides}, secrets=certificate.secrets)
+
+
+def test_tls_certificate_and_key_become_one_secret_mounted_for_nginx(certificate):
+    program = tls_program(certificate)
+    (secret,) = program.of_type(SECRET)
+    assert secret.name.startswith("webapp-nginx-tls-")
+    # Marked secret, so the engine encrypts it in the state and masks it in previews.
+    assert secret.inputs["data"][SECRET_SIG] == SECRET_SIG_VALUE
+    pem = base64.b64decode(secret.inputs["data"]["value"]).decode()
+    assert pem == certificate.chain.strip() + "\n" + certificate.key.strip() + "\n"
+    container = service(program, "webapp-nginx").inputs["taskSpec"]["containerSpec"]
+    assert container["secrets"] == [
+        {"secretId": secret.id, "secretName": auto_name(secret.name), "fileName": "tls.pem", "fileMode": 0o400}
+    ]
+    assert program.outputs["url"] == "https://app.example.com:443/"
+
+
+def test_the_secret_is_named_by_the_certificate_so_a_rotation_is_a_new_secret(certificate):
+    first = tls_program(certificate).of_type(SECRET)[0].name
+    again = tls_program(certificate).of_type(SECRET)[0].name
+    rotated = tls_program(issue("app.example.com", certificate.ca)).of_type(SECRET)[0].name
+    assert first == again
+    assert rotated != first

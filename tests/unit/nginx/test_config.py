@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from nginx.config import render_nginx_config
 from standins.mock_program import run_stack
 from tests.support.nginx_configs import settings_config_args, stack_settings
+from tests.support.tls import issue
 from tools.render_nginx import nginx_config
 
 
@@ -13,10 +16,23 @@ def directives(config: str) -> list[str]:
     return [line.strip() for line in config.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
-def expected(real: str, backup: str | None, tries: int) -> list[str]:
+def expected(real: str, backup: str | None, tries: int, server_name: str | None = None) -> list[str]:
     backup_lines = [f"server {backup}:8080 resolve max_fails=1 fail_timeout=2s backup;"] if backup else []
+    refuse_others = (
+        [
+            "server {",
+            "listen 80 default_server;",
+            "server_tokens off;",
+            "access_log /var/log/nginx/access.log upstream_log;",
+            "return 421;",
+            "}",
+        ]
+        if server_name
+        else []
+    )
     return [
         "resolver 127.0.0.11 valid=1s ipv6=off;",
+        "set_real_ip_from 10.240.0.0/24;",
         "log_format upstream_log '$remote_addr [$time_local] \"$request\" $status $body_bytes_sent '",
         "'upstream=$upstream_addr upstream_status=$upstream_status '",
         "'request_time=$request_time';",
@@ -27,24 +43,28 @@ def expected(real: str, backup: str | None, tries: int) -> list[str]:
         *backup_lines,
         "}",
         "server {",
-        "listen 80;",
+        "listen 127.0.0.1:8081;",
         "server_tokens off;",
-        "access_log /var/log/nginx/access.log upstream_log;",
-        "proxy_connect_timeout 1s;",
-        "proxy_next_upstream error timeout http_502 http_503;",
-        f"proxy_next_upstream_tries {tries};",
-        "proxy_next_upstream_timeout 10s;",
-        "proxy_set_header X-Real-IP $remote_addr;",
-        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-        "proxy_set_header Host $host;",
-        "location = /nginx-health {",
         "access_log off;",
-        'if ($remote_addr != "127.0.0.1") {',
-        "return 403;",
-        "}",
+        "location = /nginx-health {",
         "default_type text/plain;",
         'return 200 "ok\\n";',
         "}",
+        "}",
+        *refuse_others,
+        "server {",
+        "listen 80;",
+        *([f"server_name {server_name};"] if server_name else []),
+        "server_tokens off;",
+        "access_log /var/log/nginx/access.log upstream_log;",
+        "proxy_connect_timeout 1s;",
+        "proxy_next_upstream error timeout;",
+        f"proxy_next_upstream_tries {tries};",
+        "proxy_next_upstream_timeout 10s;",
+        "proxy_set_header X-Real-IP $remote_addr;",
+        "proxy_set_header X-Forwarded-For $remote_addr;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_set_header Host $host;",
         "location / {",
         "proxy_pass http://app-server;",
         "error_page 502 = @fresh_peers;",
@@ -59,17 +79,55 @@ def expected(real: str, backup: str | None, tries: int) -> list[str]:
     ]
 
 
-def test_dev_resolves_every_task_of_both_pools(dev):
+def test_dev_resolves_every_task_of_both_pools_and_serves_any_host(dev):
     assert directives(nginx_config(dev)) == expected("tasks.webapp-real", "tasks.webapp-backup", tries=3)
 
 
-def test_prod_with_vip_resolves_the_service_names(prod):
-    assert directives(nginx_config(prod)) == expected("webapp-real", "webapp-backup", tries=5)
+def test_prod_with_vip_resolves_the_service_names_and_serves_only_its_host(prod):
+    assert directives(nginx_config(prod)) == expected(
+        "webapp-real", "webapp-backup", tries=5, server_name="app.example.com"
+    )
 
 
 def test_without_backup_pool_there_is_no_backup_server():
     program = run_stack("dev", overrides={"backupEnabled": False})
     assert directives(nginx_config(program)) == expected("tasks.webapp-real", None, tries=3)
+
+
+@pytest.mark.parametrize("host", ["localhost", "LOCALHOST", "127.0.0.1", "192.168.1.10"])
+def test_this_machine_or_an_address_serves_every_host(host):
+    lines = directives(nginx_config(run_stack("dev", overrides={"publicHost": host})))
+    assert not any(line.startswith("server_name") or "421" in line for line in lines)
+
+
+def test_app_errors_do_not_count_as_task_failures(stack_program):
+    # http_502/http_503 in proxy_next_upstream would count towards max_fails:
+    # one request to a path that answers 503 would eject every healthy task.
+    (line,) = [line for line in directives(nginx_config(stack_program)) if line.startswith("proxy_next_upstream ")]
+    assert line == "proxy_next_upstream error timeout;"
+
+
+def test_with_tls_plain_http_redirects_and_443_takes_the_proxy_protocol():
+    certificate = issue("app.example.com")
+    program = run_stack(
+        "dev", overrides={"publicHost": "app.example.com", "httpsPort": 8443}, secrets=certificate.secrets
+    )
+    text = nginx_config(program)
+    lines = directives(text)
+    assert "return 301 https://$host:8443$request_uri;" in lines
+    assert lines.count("listen 443 ssl proxy_protocol;") == 1
+    assert "listen 443 ssl default_server proxy_protocol;" in lines
+    assert "ssl_reject_handshake on;" in lines
+    assert "ssl_protocols TLSv1.2 TLSv1.3;" in lines
+    assert lines.count("real_ip_header proxy_protocol;") == 2
+    assert "ssl_certificate /run/secrets/tls.pem;" in lines
+    # The key's content never reaches the config, only its path.
+    assert "PRIVATE KEY" not in text
+
+
+def test_redirect_to_the_default_https_port_names_no_port():
+    program = run_stack("dev", secrets=issue("localhost").secrets)
+    assert "return 301 https://$host$request_uri;" in directives(nginx_config(program))
 
 
 def test_failover_tuning_reaches_the_template():

@@ -19,7 +19,10 @@ CASES: list[tuple[dict[str, object], str, str]] = [
     ({"realReplicas": 0}, "realReplicas", "'0' must be a whole number from 1 to 100"),
     ({"realReplicas": "two"}, "realReplicas", "'two' must be a whole number from 1 to 100"),
     ({"backupReplicas": -1}, "backupReplicas", "'-1' must be a whole number from 1 to 100"),
-    ({"nginxReplicas": 0}, "nginxReplicas", "must be a whole number from 1 to 100"),
+    ({"nginxReplicas": 1}, "nginxReplicas", "must be a whole number from 2 to 100"),
+    ({"overlaySubnet": "8.8.8.0/24"}, "overlaySubnet", "must be a private IPv4 network in CIDR form"),
+    ({"overlaySubnet": "10.0.0.1/24"}, "overlaySubnet", "host bits must be zero"),
+    ({"edgeImage": "Nginx"}, "edgeImage", "must be an image reference"),
     ({"updateParallelism": 3}, "updateParallelism", "3 is above realReplicas (2); must be between 1 and 2"),
     ({"rollbackParallelism": 0}, "rollbackParallelism", "must be a whole number from 1 to 100"),
     (
@@ -158,6 +161,6 @@ def test_validate_cli_summarises_a_good_stack(stack):
     result = validate(stack)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        f"stack {stack}: valid; would declare 6 resources (1 Network, 1 RolloutGate, 3 Service, 1 ServiceConfig)"
-        " in 5 components"
+        f"stack {stack}: valid; would declare 10 resources (1 Network, 3 RolloutGate, 4 Service, 2 ServiceConfig)"
+        " in 6 components"
     )

@@ -80,9 +80,12 @@ def test_a_digest_pinned_on_create_is_the_same_image():
 class FakeApi:
     """The two calls the gate makes, answering from a script of (inspect, tasks) pairs."""
 
-    def __init__(self, script: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+    def __init__(
+        self, script: list[tuple[dict[str, Any], list[dict[str, Any]]]], nodes: list[dict[str, Any]] | None = None
+    ) -> None:
         self.script = script
         self.calls = 0
+        self.node_list = nodes or []
 
     def inspect_service(self, service_id: str) -> dict[str, Any]:
         self.calls += 1
@@ -90,6 +93,29 @@ class FakeApi:
 
     def tasks(self, filters: dict[str, str]) -> list[dict[str, Any]]:
         return self.script[min(self.calls, len(self.script)) - 1][1]
+
+    def nodes(self) -> list[dict[str, Any]]:
+        return self.node_list
+
+
+def node(state: str = "ready", availability: str = "active") -> dict[str, Any]:
+    return {"Status": {"State": state}, "Spec": {"Availability": availability}}
+
+
+def test_a_global_service_waits_for_one_task_per_ready_active_node():
+    nodes = [node(), node(), node("down"), node(availability="drain")]
+    api = FakeApi([(service(V2, "completed"), [task(V2)]), (service(V2, "completed"), [task(V2), task(V2)])], nodes)
+    wait_for_rollout(api, "id", V2, None, timeout_s=5, poll_s=0)  # type: ignore[arg-type]
+    assert api.calls == 2
+
+
+def test_the_provider_waits_on_a_global_gate_whose_props_have_no_replicas(monkeypatch):
+    # Pulumi drops a None input, so a global gate's props have no "replicas" at all.
+    api = FakeApi([(service(V2, "completed"), [task(V2)])], [node()])
+    monkeypatch.setattr("swarm.rollout_gate.docker_api", lambda host: api)
+    result = RolloutGateProvider().create({"service_id": "id", "image": V2, "timeout_s": 1})
+    assert result.id == "rollout-of-id"
+    assert api.calls == 1
 
 
 def test_wait_returns_when_swarm_finishes():

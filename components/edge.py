@@ -1,0 +1,101 @@
+"""The edge: nginx on every node that owns the published ports and hands each
+connection to the L7 tier. Its config is static (nginx/edge.py), so ordinary
+changes of the stack never restart it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+
+from components.base import child_options, component_type
+from components.nginx_service import NGINX_HEALTH, nginx_config
+from nginx.edge import EdgeConfigArgs, render_edge_config
+from nginx.render import content_hash
+from swarm.rollout_gate import RolloutGate
+from swarm.service_spec import http_healthcheck, rollback_config, update_config
+from swarm.values import Duration, RolloutPolicy
+
+CONFIG_PATH = "/etc/nginx/nginx.conf"
+
+
+def edge_rollout(publish_mode: str, failure_action: str) -> RolloutPolicy:
+    # A host-published port is bound by one task per node: a second task
+    # cannot start before the old one lets go, so only ingress can start first.
+    return RolloutPolicy(
+        parallelism=1,
+        delay=Duration(0),
+        order="start-first" if publish_mode == "ingress" else "stop-first",
+        monitor=NGINX_HEALTH.time_to_unhealthy,
+        failure_action=failure_action,
+    )
+
+
+@dataclass(frozen=True)
+class EdgeArgs:
+    image: str
+    published_port: int
+    published_https_port: int | None
+    """None: no TLS port."""
+    publish_mode: str
+    config: EdgeConfigArgs
+    stop_grace_period: Duration
+    converge_timeout: Duration
+    network_id: pulumi.Input[str]
+
+
+class Edge(pulumi.ComponentResource):
+    service_name: pulumi.Output[str]
+    config_sha256: str
+
+    def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(component_type("Edge"), name, None, opts)
+        child = child_options(self, opts)
+        rendered = render_edge_config(args.config)
+        self.config_sha256 = content_hash(rendered)
+        ports = [(args.config.http_port, args.published_port)]
+        if args.config.https_port is not None and args.published_https_port is not None:
+            ports.append((args.config.https_port, args.published_https_port))
+        service = docker.Service(
+            name,
+            task_spec=docker.ServiceTaskSpecArgs(
+                container_spec=docker.ServiceTaskSpecContainerSpecArgs(
+                    image=args.image,
+                    configs=[nginx_config(name, rendered, CONFIG_PATH, child)],
+                    healthcheck=http_healthcheck(args.config.health_port, NGINX_HEALTH),
+                    stop_signal="SIGQUIT",
+                    stop_grace_period=args.stop_grace_period.text,
+                ),
+                networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_id)],
+            ),
+            # One per node: with host publishing every node answers on the port.
+            mode=docker.ServiceModeArgs(global_=True),
+            endpoint_spec=docker.ServiceEndpointSpecArgs(
+                # pulumi-docker accepts published ports only with a VIP; with
+                # host publishing nothing ever connects through it.
+                mode="vip",
+                ports=[
+                    docker.ServiceEndpointSpecPortArgs(
+                        target_port=target, published_port=published, publish_mode=args.publish_mode
+                    )
+                    for target, published in ports
+                ],
+            ),
+            update_config=update_config(edge_rollout(args.publish_mode, "rollback")),
+            rollback_config=rollback_config(edge_rollout(args.publish_mode, "pause")),
+            # No converge_config: pulumi-docker's wait knows only replicated
+            # services and fails a global one ("no replica count"). The gate waits.
+            opts=child,
+        )
+        RolloutGate(
+            f"{name}-rollout",
+            service_id=service.id,
+            image=args.image,
+            replicas=None,
+            timeout_s=args.converge_timeout.seconds,
+            spec_sha256=content_hash(repr((args.image, self.config_sha256, ports, args.publish_mode))),
+            opts=child_options(self, opts, [service]),
+        )
+        self.service_name = service.name
+        self.register_outputs({"service_name": self.service_name, "config_sha256": self.config_sha256})

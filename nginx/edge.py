@@ -1,0 +1,60 @@
+"""The edge's config (edge.conf.j2): the static nginx that owns the published ports.
+
+Its values are constants or the L7 tier's name, never a tuning key, so no
+ordinary change of the stack restarts it (with host publishing, a restart of
+the edge is the one thing that still drops connections).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nginx.config import DOCKER_DNS, HEALTH_PATH, HEALTH_PORT, HTTP_PORT, HTTPS_PORT, upstream_host
+from nginx.render import render
+
+TEMPLATE_NAME = "edge.conf.j2"
+UPSTREAM_NAME = "l7-tier"
+# L7 tasks sit on the same overlay network: a connect that takes longer is to
+# a task that is gone, and the next one is tried.
+CONNECT_TIMEOUT = "500ms"
+# How long the edge keeps trying L7 tasks for one request, at most.
+NEXT_UPSTREAM_TIMEOUT = "10s"
+# Matches the L7 tier's default (nginxResolverValid) without depending on it.
+RESOLVER_VALID = "1s"
+
+
+@dataclass(frozen=True)
+class EdgeConfigArgs:
+    http_port: int
+    https_port: int | None
+    """None: no TLS, and no stream module is loaded."""
+    l7_host: str
+    l7_http_port: int
+    l7_https_port: int
+    health_port: int
+    resolver: str
+    resolver_valid: str
+    connect_timeout: str
+    next_upstream_timeout: str
+    upstream_name: str = UPSTREAM_NAME
+    health_path: str = HEALTH_PATH
+
+
+def edge_config_args(l7_alias: str, tls: bool) -> EdgeConfigArgs:
+    return EdgeConfigArgs(
+        http_port=HTTP_PORT,
+        https_port=HTTPS_PORT if tls else None,
+        # Every L7 task by name (dnsrr), so a dead or draining one is skipped.
+        l7_host=upstream_host(l7_alias, "dnsrr"),
+        l7_http_port=HTTP_PORT,
+        l7_https_port=HTTPS_PORT,
+        health_port=HEALTH_PORT,
+        resolver=DOCKER_DNS,
+        resolver_valid=RESOLVER_VALID,
+        connect_timeout=CONNECT_TIMEOUT,
+        next_upstream_timeout=NEXT_UPSTREAM_TIMEOUT,
+    )
+
+
+def render_edge_config(args: EdgeConfigArgs) -> str:
+    return render(TEMPLATE_NAME, args)

@@ -1,0 +1,64 @@
+"""The TLS section: the certificate and key the L7 tier serves HTTPS with, and the port.
+
+Both keys are Pulumi secrets (``pulumi config set --secret``); empty, the
+default, means no TLS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from settings.parsers import CERTIFICATE_CHAIN, PORT, PRIVATE_KEY, Rule
+from settings.reader import ConfigReader
+
+RULES: dict[str, Rule[object]] = {
+    "httpsPort": PORT,
+    "tlsCertificate": CERTIFICATE_CHAIN,
+    "tlsKey": PRIVATE_KEY,
+}
+SECRET_KEYS = ("tlsCertificate", "tlsKey")
+
+
+@dataclass(frozen=True)
+class Certificate:
+    pem: str
+    """The chain, then the key: the one file nginx reads both from. A secret."""
+    sha256: str
+    """The server certificate's fingerprint: public, it names the Swarm secret."""
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    https_port: int
+    certificate: Certificate | None
+    """None: no TLS; the stack serves plain HTTP only."""
+
+
+def read_tls(r: ConfigReader) -> TlsSettings | None:
+    https_port = r.read("httpsPort", PORT)
+    chain = r.read_secret("tlsCertificate", CERTIFICATE_CHAIN)
+    key = r.read_secret("tlsKey", PRIVATE_KEY)
+    if not r.all_parsed(*RULES):
+        return None
+    assert https_port is not None
+    if chain is None and key is None:
+        return TlsSettings(https_port, None)
+    if chain is None or key is None:
+        missing, given = ("tlsKey", "tlsCertificate") if key is None else ("tlsCertificate", "tlsKey")
+        r.require(False, missing, f"is empty while {given} is set; set both (TLS) or neither (plain HTTP)")
+        return None
+    return TlsSettings(
+        https_port,
+        Certificate(pem=f"{chain.text}\n{key.text}\n", sha256=hashlib.sha256(chain.ders[0]).hexdigest()),
+    )
+
+
+def check_tls(r: ConfigReader) -> None:
+    """HTTP and HTTPS cannot share a published port."""
+    if r.all_parsed("httpsPort", "publishedPort", "tlsCertificate") and r.parsed["tlsCertificate"] is not None:
+        r.require(
+            r.parsed["httpsPort"] != r.parsed["publishedPort"],
+            "httpsPort",
+            f"{r.parsed['httpsPort']} is also publishedPort; HTTP and HTTPS need a port each",
+        )

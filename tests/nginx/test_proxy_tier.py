@@ -1,0 +1,160 @@
+"""The edge and the L7 tier on real nginx 1.30: the client's address, TLS, Host
+handling, and the app's own errors (tests/support/nginx_edge.py has the layout).
+
+Requests come from 127.0.0.9, so the client's address is told apart from
+where the edge connects to the L7 tier from (127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.nginx_edge import CLIENT, Answer, EdgeSite
+from tests.support.nginx_edge import fetch as fetch_as
+from tests.support.nginx_loopback import LoopbackSite, pool_of_label
+from tests.support.tls import IssuedCertificate, issue
+
+HOST = "app.example.com"
+HTTPS_PORT = 8443  # the stack's published HTTPS port: only the redirect names it
+
+
+def fetch(port: int, path: str = "/client", host: str = HOST, **kwargs) -> Answer:
+    return fetch_as(port, path, host=host, **kwargs)
+
+
+def client_context(certificate: IssuedCertificate, directory: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(certificate.ca_file(directory)))
+    return context
+
+
+@pytest.fixture(scope="module")
+def certificate() -> IssuedCertificate:
+    return issue(HOST)
+
+
+@pytest.fixture
+def edge(nginx_install) -> Iterator[EdgeSite]:
+    with EdgeSite(nginx_install, overrides={"publicHost": HOST}) as site:
+        yield site
+
+
+@pytest.fixture
+def tls_edge(nginx_install, certificate) -> Iterator[EdgeSite]:
+    with EdgeSite(
+        nginx_install, overrides={"publicHost": HOST, "httpsPort": HTTPS_PORT}, secrets=certificate.secrets
+    ) as site:
+        yield site
+
+
+# --- the client's address ---------------------------------------------------------------
+
+
+def test_the_app_and_the_l7_log_see_the_client_not_the_edge_and_not_a_forged_header(edge: EdgeSite, report):
+    forged = {"X-Forwarded-For": "6.6.6.6", "X-Real-IP": "6.6.6.6"}
+    answer = fetch(edge.http_port, headers=forged)
+    report(f"client address over HTTP through the edge: app saw {answer.client}")
+
+    assert answer.status == 200
+    assert answer.client["X-Real-IP"] == CLIENT
+    assert answer.client["X-Forwarded-For"] == CLIENT
+    assert answer.client["X-Forwarded-Proto"] == "http"
+    assert answer.client["Host"] == HOST
+    assert [line.remote for line in edge.l7.nginx.access_log() if "/client" in line.request] == [CLIENT]
+
+
+def test_a_client_reaching_the_l7_tier_directly_cannot_claim_another_address(nginx_install):
+    # Only the edge's address is trusted: a forged X-Real-IP from anywhere else is ignored.
+    with LoopbackSite(nginx_install, overrides={"publicHost": HOST}, trusted_proxies="127.0.0.1/32") as site:
+        answer = fetch(site.args.listen_port, headers={"X-Real-IP": "6.6.6.6", "X-Forwarded-For": "6.6.6.6"})
+    assert answer.client["X-Real-IP"] == CLIENT
+    assert answer.client["X-Forwarded-For"] == CLIENT
+
+
+# --- Host handling ------------------------------------------------------------------------
+
+
+def test_other_hosts_are_refused_at_once_and_the_public_host_is_served(edge: EdgeSite, report):
+    served = fetch(edge.http_port, "/", host=HOST)
+    other = fetch(edge.http_port, "/", host="other.example.com")
+    bare = fetch(edge.http_port, "/", host="127.0.0.1")
+    report(f"Host {HOST}: {served.status}; another host: {other.status}; the bare address: {bare.status}")
+    assert served.status == 200
+    assert (other.status, bare.status) == (421, 421)
+    # Refused by the L7 tier once each (an answer, so the edge does not retry it).
+    assert [line.status for line in edge.l7.nginx.access_log()].count(421) == 2
+
+
+def test_localhost_stack_serves_any_host(nginx_install):
+    with EdgeSite(nginx_install) as site:
+        assert fetch(site.http_port, "/", host="anything.example").status == 200
+        assert fetch(site.http_port, "/", host="127.0.0.1").status == 200
+
+
+# --- TLS ----------------------------------------------------------------------------------
+
+
+def test_https_ends_at_the_l7_tier_with_the_client_address_from_the_proxy_protocol(
+    tls_edge: EdgeSite, certificate, tmp_path, report
+):
+    assert tls_edge.https_port is not None
+    context = client_context(certificate, tmp_path)
+    answer = fetch(tls_edge.https_port, tls=context, headers={"X-Forwarded-For": "6.6.6.6"})
+    report(f"HTTPS through the edge (TLS passed through, PROXY protocol): app saw {answer.client}")
+
+    assert answer.status == 200
+    assert answer.client == {
+        "Host": HOST,
+        "X-Real-IP": CLIENT,
+        "X-Forwarded-For": CLIENT,
+        "X-Forwarded-Proto": "https",
+    }
+    assert [line.remote for line in tls_edge.l7.nginx.access_log() if "/client" in line.request] == [CLIENT]
+
+
+def test_plain_http_is_redirected_to_https(tls_edge: EdgeSite):
+    answer = fetch(tls_edge.http_port, "/some/page?x=1")
+    assert answer.status == 301
+    assert answer.headers["Location"] == f"https://{HOST}:{HTTPS_PORT}/some/page?x=1"
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
+def test_tls_below_1_2_is_refused(tls_edge: EdgeSite, certificate, tmp_path):
+    assert tls_edge.https_port is not None
+    context = client_context(certificate, tmp_path)
+    context.minimum_version = ssl.TLSVersion.TLSv1
+    context.maximum_version = ssl.TLSVersion.TLSv1_1
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    with pytest.raises(ssl.SSLError):
+        fetch(tls_edge.https_port, tls=context)
+    # The same client allowed TLS 1.2 gets in: the refusal was the version.
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    assert fetch(tls_edge.https_port, tls=context).status == 200
+
+
+def test_tls_for_another_name_is_refused_in_the_handshake(tls_edge: EdgeSite, certificate, tmp_path):
+    assert tls_edge.https_port is not None
+    context = client_context(certificate, tmp_path)
+    context.check_hostname = False
+    with pytest.raises(ssl.SSLError):
+        fetch(tls_edge.https_port, tls=context, server_name="other.example.com")
+
+
+# --- the app's own errors -----------------------------------------------------------------
+
+
+def test_an_app_answering_503_is_not_taken_out_of_rotation(nginx_install, report):
+    # Before: proxy_next_upstream http_503 with max_fails=1 let one such answer
+    # disable every real task for fail_timeout, and the backup pool took over.
+    with LoopbackSite(nginx_install) as site:
+        errors = [site.get("/status/503") for _ in range(4)]
+        after = [site.get("/").headers["X-App-Name"] for _ in range(40)]
+    pools = {pool_of_label(name) for name in after}
+    report(f"4 x GET /status/503 answered {[e.status_code for e in errors]}; next 40 GETs answered by {sorted(pools)}")
+
+    assert [e.status_code for e in errors] == [503] * 4
+    assert all(pool_of_label(e.headers["X-App-Name"]) == "real" for e in errors)
+    assert pools == {"real"}

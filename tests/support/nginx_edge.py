@@ -1,0 +1,145 @@
+"""The whole proxy path on loopback: client -> edge -> L7 tier -> app backends, each a real process.
+
+    with EdgeSite(install, secrets=certificate.secrets) as site:
+        site.http_url        # the edge's HTTP port (the program's edge config on a real nginx)
+        site.https_port      # the edge's TLS port, when the stack has TLS
+        site.l7              # the LoopbackSite behind it (L7 tier config, DNS stub, backends)
+
+The edge finds the L7 tier as the program makes it do, by resolving
+tasks.<app>-nginx (here: 127.0.0.1 from the DNS stub); the L7 tier trusts the
+client address only from where the edge connects (127.0.0.1), as it trusts
+only the overlay subnet in a swarm.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from typing import Any, Self
+
+from tests.support.nginx_chroot import NginxInstall, NginxSandbox
+from tests.support.nginx_configs import EdgePlaces, edge_loopback_config
+from tests.support.nginx_loopback import LoopbackSite
+from tests.support.testapp_process import free_port
+
+EDGE_SOURCE = "127.0.0.1"
+# Where test requests come from: told apart from the edge's own address.
+CLIENT = "127.0.0.9"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    @property
+    def client(self) -> dict[str, str]:
+        """What the app saw (its /client path): header -> value."""
+        return dict(line.split(": ", 1) for line in self.body.splitlines())
+
+
+def fetch(
+    port: int,
+    path: str = "/client",
+    *,
+    host: str,
+    headers: dict[str, str] | None = None,
+    tls: ssl.SSLContext | None = None,
+    server_name: str | None = None,
+) -> Answer:
+    """One request from CLIENT, to 127.0.0.1:port with any Host header and SNI."""
+    sock: socket.socket = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(CLIENT, 0))
+    try:
+        if tls is not None:
+            sock = tls.wrap_socket(sock, server_hostname=server_name or host)
+        conn = http.client.HTTPConnection(host, port, timeout=10)
+        conn.sock = sock
+        conn.request("GET", path, headers={"Host": host, **(headers or {})})
+        response = conn.getresponse()
+        return Answer(response.status, dict(response.getheaders()), response.read().decode())
+    finally:
+        sock.close()
+
+
+class EdgeSite:
+    def __init__(
+        self,
+        install: NginxInstall,
+        overrides: dict[str, Any] | None = None,
+        secrets: dict[str, str] | None = None,
+    ) -> None:
+        self.overrides = dict(overrides or {})
+        self.secrets = dict(secrets or {})
+        self.l7 = LoopbackSite(install, "dev", self.overrides, self.secrets, trusted_proxies=f"{EDGE_SOURCE}/32")
+        self.edge = NginxSandbox(install)
+        self.http_port = 0
+        self.https_port: int | None = None
+        self.config = ""
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self) -> Self:
+        try:
+            self.l7.start()
+            l7_tls = self.l7.args.tls
+            places = EdgePlaces(
+                resolver=self.l7.dns.address,
+                http_port=free_port("0.0.0.0"),
+                https_port=free_port("0.0.0.0"),
+                health_port=free_port("127.0.0.1"),
+                l7_http_port=self.l7.args.listen_port,
+                l7_https_port=l7_tls.listen_port if l7_tls else free_port("127.0.0.1"),
+                sandbox_dir=self.edge.dir,
+            )
+            self.config, args = edge_loopback_config(
+                "dev", {"appPort": self.l7.port, **self.overrides}, places, self.secrets or None
+            )
+            self.l7.dns.set(args.l7_host, (EDGE_SOURCE,))
+            self.edge.write_main(self.config)
+            checked = self.edge.check()
+            if not checked.ok:
+                raise AssertionError(f"nginx -t rejected the edge config:\n{checked.output}")
+            self.http_port, self.https_port = args.http_port, args.https_port
+            self.edge.start(self.http_port, args.health_port)
+            if self.https_port is not None:
+                self._wait_for_https()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _wait_for_https(self, timeout: float = 10.0) -> None:
+        """The L7 tier's own wait goes over HTTP, which only redirects with TLS on: wait over HTTPS here."""
+        assert self.https_port is not None
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # a readiness probe; the tests verify the certificate
+        host = self.l7.args.server_name or "localhost"
+        deadline = time.monotonic() + timeout
+        last = "nothing"
+        while time.monotonic() < deadline:
+            try:
+                answer = fetch(self.https_port, "/", host=host, tls=context)
+                if answer.headers.get("X-App-Name", "").startswith("app-real-"):
+                    return
+                last = f"HTTP {answer.status}"
+            except (OSError, http.client.HTTPException) as exc:
+                last = type(exc).__name__
+            time.sleep(0.05)
+        raise AssertionError(f"no real backend answered over HTTPS through the edge within {timeout}s (last: {last})")
+
+    def close(self) -> None:
+        self.edge.close()
+        self.l7.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

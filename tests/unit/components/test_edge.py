@@ -1,0 +1,76 @@
+"""The edge: one nginx per node on the published ports, with a config that rarely changes."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from standins.mock_program import run_stack
+from standins.resource_types import SERVICE_CONFIG
+from swarm.naming import config_owner
+from tests.support.tls import issue
+from tests.unit.conftest import service
+
+
+def edge_config(program) -> str:
+    (config,) = [c for c in program.of_type(SERVICE_CONFIG) if config_owner(c.name) == "webapp-edge"]
+    return base64.b64decode(config.inputs["data"]).decode()
+
+
+def test_dev_publishes_in_host_mode_on_every_node_and_stops_first(dev):
+    inputs = service(dev, "webapp-edge").inputs
+    assert inputs["endpointSpec"] == {
+        "mode": "vip",
+        "ports": [{"targetPort": 80, "publishedPort": 80, "publishMode": "host"}],
+    }
+    assert inputs["mode"] == {"global": True}
+    # One host port per node: a new edge task cannot bind before the old one exits.
+    assert inputs["updateConfig"]["order"] == "stop-first"
+    assert inputs["taskSpec"]["containerSpec"]["stopSignal"] == "SIGQUIT"
+
+
+def test_prod_publishes_through_ingress_and_starts_first(prod):
+    inputs = service(prod, "webapp-edge").inputs
+    assert inputs["endpointSpec"]["ports"] == [{"targetPort": 80, "publishedPort": 80, "publishMode": "ingress"}]
+    assert inputs["updateConfig"]["order"] == "start-first"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"nginxFailTimeout": "5s"},
+        {"nginxImage": "nginx:1.31-alpine"},
+        {"nginxReplicas": 4},
+        {"imageTag": "v2"},
+        {"realReplicas": 5, "nginxNextUpstreamTries": 6},
+        {"publicHost": "app.example.com"},
+        {"nginxResolverValid": "5s"},
+    ],
+)
+def test_no_ordinary_change_touches_the_edge(dev, overrides):
+    assert service(run_stack("dev", overrides=overrides), "webapp-edge").inputs == service(dev, "webapp-edge").inputs
+
+
+def test_edge_image_is_its_own_key(dev):
+    changed = run_stack("dev", overrides={"edgeImage": "nginx:1.31-alpine"})
+    assert service(changed, "webapp-edge").inputs["taskSpec"]["containerSpec"]["image"] == "nginx:1.31-alpine"
+    assert service(changed, "webapp-nginx").inputs == service(dev, "webapp-nginx").inputs
+
+
+def test_edge_proxies_http_to_every_l7_task_and_loads_no_stream_module_without_tls(dev):
+    text = edge_config(dev)
+    assert "server tasks.webapp-nginx:80 resolve;" in text
+    assert "stream" not in text.replace("upstream", "")
+
+
+def test_with_tls_the_edge_passes_443_through_with_the_proxy_protocol():
+    program = run_stack("dev", overrides={"httpsPort": 8443}, secrets=issue("localhost").secrets)
+    text = edge_config(program)
+    assert "load_module modules/ngx_stream_module.so;" in text
+    assert "server tasks.webapp-nginx:443 resolve;" in text
+    assert "proxy_protocol on;" in text
+    assert service(program, "webapp-edge").inputs["endpointSpec"]["ports"] == [
+        {"targetPort": 80, "publishedPort": 80, "publishMode": "host"},
+        {"targetPort": 443, "publishedPort": 8443, "publishMode": "host"},
+    ]
