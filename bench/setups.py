@@ -222,6 +222,7 @@ class ProjectSetup:
             "appName": PREFIX,
             "appImage": APP_REPO,
             "nginxImage": NGINX_IMAGE,
+            "edgeImage": NGINX_IMAGE,
             "publishedPort": port,
         }
 
