@@ -20,6 +20,7 @@ deployment = ZeroDowntimeDeployment(
         rollback=s.rollback,
         stop_grace_period=s.pools.stop_grace_period,
         endpoint_mode=s.pools.endpoint_mode,
+        spread_over=s.pools.spread_over,
         converge_timeout=s.pools.converge_timeout,
         nginx_image=s.nginx.image,
         nginx_replicas=s.nginx.replicas,

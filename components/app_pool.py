@@ -14,7 +14,7 @@ from components.base import child_options, component_type
 from swarm.naming import POOL_LABEL, task_hostname
 from swarm.rollout_gate import RolloutGate
 from swarm.rollout_plan import plan_rollout
-from swarm.service_spec import converge_config, http_healthcheck, rollback_config, update_config
+from swarm.service_spec import converge_config, http_healthcheck, placement, rollback_config, update_config
 from swarm.values import Duration, HealthCheck, RolloutPolicy
 
 
@@ -32,6 +32,8 @@ class AppPoolArgs:
     rollback: RolloutPolicy
     stop_grace_period: Duration
     endpoint_mode: str
+    spread_over: str
+    """Node label to spread tasks over; "" for Swarm's own spread."""
     converge_timeout: Duration
     network_id: pulumi.Input[str]
     gated: bool = False
@@ -65,6 +67,7 @@ class AppPool(pulumi.ComponentResource):
                 networks_advanceds=[
                     docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_id, aliases=[args.alias]),
                 ],
+                placement=placement(args.spread_over),
             ),
             mode=docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=args.replicas)),
             update_config=update_config(args.update),

@@ -35,6 +35,7 @@ class ZeroDowntimeDeploymentArgs:
     rollback: RolloutPolicy
     stop_grace_period: Duration
     endpoint_mode: str
+    spread_over: str
     converge_timeout: Duration
     nginx_image: str
     nginx_replicas: int
@@ -77,6 +78,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                     rollback=args.rollback,
                     stop_grace_period=args.stop_grace_period,
                     endpoint_mode=args.endpoint_mode,
+                    spread_over=args.spread_over,
                     converge_timeout=args.converge_timeout,
                     network_id=network.id,
                     gated=gated,
@@ -115,6 +117,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                 ),
                 certificate=args.certificate,
                 stop_grace_period=args.stop_grace_period,
+                spread_over=args.spread_over,
                 converge_timeout=args.converge_timeout,
                 network_id=network.id,
             ),

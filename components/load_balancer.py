@@ -15,7 +15,7 @@ from nginx.render import content_hash
 from settings.tls import Certificate
 from swarm.naming import tls_secret_name
 from swarm.rollout_gate import RolloutGate
-from swarm.service_spec import converge_config, http_healthcheck, rollback_config, update_config
+from swarm.service_spec import converge_config, http_healthcheck, placement, rollback_config, update_config
 from swarm.values import Duration, RolloutPolicy
 
 CONFIG_PATH = "/etc/nginx/conf.d/default.conf"
@@ -45,6 +45,7 @@ class LoadBalancerArgs:
     certificate: Certificate | None
     stop_grace_period: Duration
     """How long a draining task may finish in-flight requests: as long as the app gets."""
+    spread_over: str
     converge_timeout: Duration
     network_id: pulumi.Input[str]
 
@@ -86,6 +87,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 networks_advanceds=[
                     docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_id, aliases=[args.alias])
                 ],
+                placement=placement(args.spread_over),
             ),
             mode=docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=args.replicas)),
             # dnsrr: the edge sees every task, so it can skip a dead or draining one.
@@ -105,7 +107,7 @@ class LoadBalancer(pulumi.ComponentResource):
             image=args.image,
             replicas=args.replicas,
             timeout_s=args.converge_timeout.seconds,
-            spec_sha256=content_hash(repr((declared, args.stop_grace_period))),
+            spec_sha256=content_hash(repr((declared, args.stop_grace_period, args.spread_over))),
             opts=child_options(self, opts, [service]),
         )
         self.service_name = service.name

@@ -186,6 +186,12 @@ HOSTNAME = Pattern(
     253,
     "a host name such as localhost or app.example.com",
 )
+# A Docker node label key (docker node update --label-add KEY=VALUE), or "" for none.
+NODE_LABEL = Pattern(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?)?",
+    128,
+    "empty, or a node label key such as zone or rack (letters, digits, '.', '_', '-')",
+)
 # Safe in the shell health-check command without quoting.
 URL_PATH = Pattern(
     r"/[A-Za-z0-9._~/-]*",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settings.parsers import Boolean, Choice, DurationRule, Integer, Rule
+from settings.parsers import NODE_LABEL, Boolean, Choice, DurationRule, Integer, Rule
 from settings.reader import ConfigReader, complete, section_reader
 from swarm.values import HOUR, SECOND, Duration
 
@@ -16,6 +16,7 @@ RULES: dict[str, Rule[object]] = {
     "stopGracePeriod": DurationRule(0, HOUR),
     "endpointMode": Choice(("dnsrr", "vip")),
     "convergeTimeout": DurationRule(SECOND, 24 * HOUR),
+    "spreadOver": NODE_LABEL,
 }
 
 
@@ -27,6 +28,8 @@ class PoolSettings:
     stop_grace_period: Duration
     endpoint_mode: str
     converge_timeout: Duration
+    spread_over: str
+    """A node label to spread tasks over ("zone"), or "": Swarm's own spread over nodes."""
 
 
 def read_pools(r: ConfigReader) -> PoolSettings | None:
@@ -39,4 +42,5 @@ def read_pools(r: ConfigReader) -> PoolSettings | None:
         stop_grace_period=read("stopGracePeriod"),
         endpoint_mode=read("endpointMode"),
         converge_timeout=read("convergeTimeout"),
+        spread_over=read("spreadOver"),
     )

@@ -47,3 +47,15 @@ def rollback_config(policy: RolloutPolicy) -> docker.ServiceRollbackConfigArgs:
 def converge_config(timeout: Duration) -> docker.ServiceConvergeConfigArgs:
     # Makes `pulumi up` wait for the rollout and fail when Swarm rolls it back.
     return docker.ServiceConvergeConfigArgs(delay=CONVERGE_POLL, timeout=timeout.text)
+
+
+def placement(spread_over: str) -> docker.ServiceTaskSpecPlacementArgs | None:
+    """Spread tasks over the values of a node label; None leaves Swarm's own spread.
+
+    Swarm already places a service's tasks on the nodes with the fewest of
+    them; a preference spreads over labels only (swarmkit scheduler/nodeset.go
+    reads node.labels.* and engine.labels.*, and silently ignores node.id).
+    """
+    if not spread_over:
+        return None
+    return docker.ServiceTaskSpecPlacementArgs(prefs=[f"node.labels.{spread_over}"])

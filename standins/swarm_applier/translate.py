@@ -267,12 +267,23 @@ def _network_attachment(value: Any, path: str) -> dict[str, Any]:
     return spec
 
 
+def _placement(value: Any, path: str) -> dict[str, Any]:
+    # resource_docker_service.go "placement": only the spread preferences are modelled here
+    # (createPlacement: each string becomes a Spread.SpreadDescriptor as it is).
+    r = _Obj(value, path)
+    prefs = r.get("prefs", _list(_string), [])
+    r.done()
+    return {"Preferences": [{"Spread": {"SpreadDescriptor": p}} for p in prefs]}
+
+
 def _task_spec(value: Any, path: str) -> dict[str, Any]:
     r = _Obj(value, path)
     spec = {
         "ContainerSpec": r.get("containerSpec", _container_spec),
         "Networks": r.get("networksAdvanceds", _list(_network_attachment), []),
     }
+    if (placement := r.get("placement", _placement, None)) is not None:
+        spec["Placement"] = placement
     r.done()
     return spec
 

@@ -32,12 +32,13 @@ GOOD_TEXT = {
     "healthCheckPath": ["/healthcheck", "/", "/ready/now", "/a.b_c~d-e"],
     "nginxImage": ["nginx:1.30-alpine", "nginx", "reg.example.com/nginx@sha256:" + "a" * 64],
     "edgeImage": ["nginx:1.30-alpine", "nginx", "reg.example.com/nginx@sha256:" + "a" * 64],
+    "spreadOver": ["", "zone", "rack.id", "topology-zone_2"],
 }
 GOOD_SUBNETS = ["10.240.0.0/24", "172.16.0.0/16", "192.168.100.0/28", "10.0.0.0/16"]
 BAD_SUBNETS = ["10.0.0.1/24", "8.8.8.0/24", "10.0.0.0/8", "10.0.0.0/29", "10.0.0.0/33", "fd00::/64", "10.0.0.0"]
 # A well-formed certificate is still refused in a stack file: there it is plain text, not a secret.
 PLAIN_PEM = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"
-# Text no rule of this project accepts for any key.
+# Text no rule of this project accepts for any key ("" is "none" for a few: see GOOD_TEXT).
 NEVER_VALID_TEXT = st.sampled_from(
     ["", " ", "a b", "v1 ; rm -rf /", "$(id)", "\u00e9", "\u0663", "\uff18\uff10", "'\"", "{{ x }}", "\n"]
 )
@@ -111,7 +112,7 @@ def _good_and_bad(key: str) -> tuple[st.SearchStrategy[str], st.SearchStrategy[s
         bad = st.one_of(st.just(PLAIN_PEM), NEVER_VALID_TEXT.filter(lambda t: t.strip() != ""))
     elif isinstance(rule, Pattern | Repository):
         good = st.sampled_from(GOOD_TEXT[key])
-        bad = NEVER_VALID_TEXT
+        bad = NEVER_VALID_TEXT.filter(lambda t: t not in GOOD_TEXT[key])  # "" means "none" for some keys
     else:
         raise AssertionError(f"no strategy for the rule of {key}: {rule!r}")
     return good, bad

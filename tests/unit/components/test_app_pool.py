@@ -74,3 +74,18 @@ def test_backup_pool_can_be_left_out():
     names = {r.name for r in program.of_type(SERVICE)}
     assert names == {"webapp-real", "webapp-nginx", "webapp-edge"}
     assert program.outputs["backup_service_name"] is None
+
+
+def test_without_spread_over_swarm_spreads_tasks_itself(dev):
+    for name in ("webapp-real", "webapp-backup", "webapp-nginx", "webapp-edge"):
+        assert "placement" not in service(dev, name).inputs["taskSpec"]
+
+
+def test_spread_over_a_node_label_reaches_the_pools_and_the_l7_tier():
+    from standins.mock_program import run_stack
+
+    program = run_stack("dev", overrides={"spreadOver": "zone"})
+    for name in ("webapp-real", "webapp-backup", "webapp-nginx"):
+        assert service(program, name).inputs["taskSpec"]["placement"] == {"prefs": ["node.labels.zone"]}
+    # The edge is global: one task per node already.
+    assert "placement" not in service(program, "webapp-edge").inputs["taskSpec"]

@@ -23,6 +23,7 @@ CASES: list[tuple[dict[str, object], str, str]] = [
     ({"overlaySubnet": "8.8.8.0/24"}, "overlaySubnet", "must be a private IPv4 network in CIDR form"),
     ({"overlaySubnet": "10.0.0.1/24"}, "overlaySubnet", "host bits must be zero"),
     ({"edgeImage": "Nginx"}, "edgeImage", "must be an image reference"),
+    ({"spreadOver": "zone a"}, "spreadOver", "must be empty, or a node label key"),
     ({"updateParallelism": 3}, "updateParallelism", "3 is above realReplicas (2); must be between 1 and 2"),
     ({"rollbackParallelism": 0}, "rollbackParallelism", "must be a whole number from 1 to 100"),
     (

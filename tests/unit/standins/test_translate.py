@@ -231,6 +231,11 @@ def test_network_arguments():
     }
 
 
+def test_spread_preferences_become_spread_descriptors():
+    spec = _task_spec({"containerSpec": {"image": "x"}, "placement": {"prefs": ["node.labels.zone"]}}, "p")
+    assert spec["Placement"] == {"Preferences": [{"Spread": {"SpreadDescriptor": "node.labels.zone"}}]}
+
+
 def test_network_defaults_and_unknown_keys():
     assert translate(resource(NETWORK, {}, "net")) == {
         "name": auto_name("net"),
@@ -553,7 +558,11 @@ def test_converter_rejects_a_wrong_type(convert, value, message):
         (_container_spec, {"image": "x", "stopSignal": 15}, r"^p\.stopSignal: expected a string, got 15$"),
         (_container_spec, {"image": "x", "env": {"A": "1"}}, r"does not translate: p\.env$"),
         (_network_attachment, {"id": "n", "aliases": "a"}, r"^p\.aliases: expected a list"),
-        (_task_spec, {"containerSpec": {"image": "x"}, "placement": {}}, r"does not translate: p\.placement$"),
+        (
+            _task_spec,
+            {"containerSpec": {"image": "x"}, "placement": {"constraints": ["node.role==manager"]}},
+            r"p\.placement\.constraints",
+        ),
         (_mode, {"replicated": {"replicas": 2}, "global": True}, r"^p: replicated and global together$"),
         (_mode, {"replicated": {"replicas": 2, "max": 1}}, r"does not translate: p\.replicated\.max$"),
         (_rollout, {"parallelism": "1"}, r"^p\.parallelism: expected a whole number"),
