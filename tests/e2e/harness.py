@@ -6,9 +6,11 @@ timings), applied by ``swarm_applier`` in place of `pulumi up`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -16,7 +18,7 @@ import docker
 import requests
 
 from standins.mock_program import DeclaredProgram, run_program
-from standins.stack_config import load_stack_config
+from standins.stack_config import load_stack_config, project_name
 from standins.swarm_applier import SERVICE, SERVICE_CONFIG, ApplyReport, SwarmApplier
 from swarm.rollout_gate import wait_for_rollout
 from tests.conftest import record_measurement
@@ -25,17 +27,22 @@ from tools.probe import Probe, ProbeOptions, ProbeResult, format_summary
 STACK = "e2e"
 BASE_STACK = "dev"
 PORT = 18080
+HTTPS_PORT = 18443
 URL = f"http://127.0.0.1:{PORT}/"
+HTTPS_URL = f"https://localhost:{HTTPS_PORT}/"
 
 # Test settings only; the assertions never depend on them being generous.
 E2E_OVERRIDES: dict[str, object] = {
     "appName": "szde2e",  # keeps clear of anyone's `make deploy` on the same swarm
+    "overlaySubnet": "10.250.0.0/24",  # likewise: overlay networks on one swarm need subnets of their own
     "appImage": "szd-testapp",
     "imageTag": "v1",
     "nginxImage": "szd-nginx:test",
+    "edgeImage": "szd-nginx:test",
     "publishMode": "host",
     "endpointMode": "dnsrr",
     "publishedPort": PORT,
+    "httpsPort": HTTPS_PORT,
     "healthCheckStartPeriod": "2s",
     "healthCheckInterval": "1s",
     "healthCheckTimeout": "1s",
@@ -63,16 +70,21 @@ class Deployment:
     applier: SwarmApplier
     initial: ApplyReport | None = None
 
-    def program(self, **overrides: object) -> DeclaredProgram:
-        config = load_stack_config(BASE_STACK, overrides={**E2E_OVERRIDES, **overrides})
-        return run_program(config, STACK)
+    def program(self, secrets: dict[str, str] | None = None, **overrides: object) -> DeclaredProgram:
+        secrets = secrets or {}
+        config = load_stack_config(BASE_STACK, overrides={**E2E_OVERRIDES, **overrides, **secrets})
+        return run_program(config, STACK, secret_keys=[f"{project_name()}:{key}" for key in secrets])
 
-    def apply(self, refresh: bool | None = None, **overrides: object) -> ApplyReport:
-        """`pulumi up`; refresh=None follows Pulumi.yaml (refresh: always), False is a plain up."""
-        return self.applier.apply(self.program(**overrides), refresh=refresh)
+    def apply(
+        self, refresh: bool | None = None, secrets: dict[str, str] | None = None, **overrides: object
+    ) -> ApplyReport:
+        """`pulumi up`; refresh=None follows Pulumi.yaml (refresh: always), False is a plain up.
+
+        ``secrets``: keys set with `pulumi config set --secret` (the TLS certificate and key)."""
+        return self.applier.apply(self.program(secrets, **overrides), refresh=refresh)
 
     def service(self, role: str) -> dict[str, Any] | None:
-        """Inspect output of the "real", "backup" or "nginx" service; None when it is gone."""
+        """Inspect output of the "real", "backup", "nginx" (L7 tier) or "edge" service; None when it is gone."""
         return self.applier.find(SERVICE, f"{E2E_OVERRIDES['appName']}-{role}")
 
     def existing(self, role: str) -> dict[str, Any]:
@@ -88,10 +100,13 @@ class Deployment:
         tasks = self.api.tasks(filters={"service": service["ID"], "desired-state": "running"})
         return [t for t in tasks if t["Status"]["State"] == "running"]
 
-    def nginx_config(self) -> tuple[str, str]:
-        """(id, name) of the config the nginx service mounts."""
-        (ref,) = self.existing("nginx")["Spec"]["TaskTemplate"]["ContainerSpec"]["Configs"]
+    def nginx_config(self, role: str = "nginx") -> tuple[str, str]:
+        """(id, name) of the config an nginx service ("nginx" or "edge") mounts."""
+        (ref,) = self.existing(role)["Spec"]["TaskTemplate"]["ContainerSpec"]["Configs"]
         return ref["ConfigID"], ref["ConfigName"]
+
+    def task_ids(self, role: str) -> set[str]:
+        return {t["ID"] for t in self.running_tasks(role)}
 
     def config_exists(self, config_id: str) -> bool:
         try:
@@ -106,18 +121,22 @@ class Deployment:
         return [self.api.inspect_config(r.id)["Spec"]["Name"] for r in state if r.type == SERVICE_CONFIG]
 
     def nginx_problems(self, since: float) -> list[str]:
-        """nginx's error lines and non-2xx access lines since an epoch time (for failure messages)."""
-        service = self.service("nginx")
-        if service is None:
-            return ["(no nginx service)"]
-        raw = self.api.service_logs(service["ID"], stdout=True, stderr=True, since=int(since))
-        lines = b"".join(raw).decode(errors="replace").splitlines()
-        noise = "could not be resolved"  # nginx retries a vanished pool name every few seconds
-        return [
-            line
-            for line in lines
-            if noise not in line and ("[error]" in line or "[warn]" in line or re.search(r'" [45]\d\d ', line))
-        ]
+        """Both nginx tiers' error lines and non-2xx access lines since an epoch time (for failure messages)."""
+        problems = []
+        for role in ("edge", "nginx"):
+            service = self.service(role)
+            if service is None:
+                problems.append(f"(no {role} service)")
+                continue
+            raw = self.api.service_logs(service["ID"], stdout=True, stderr=True, since=int(since))
+            lines = b"".join(raw).decode(errors="replace").splitlines()
+            noise = "could not be resolved"  # nginx retries a vanished pool name every few seconds
+            problems += [
+                f"{role}: {line}"
+                for line in lines
+                if noise not in line and ("[error]" in line or "[warn]" in line or re.search(r'" [45]\d\d ', line))
+            ]
+        return problems
 
     def explain(self, load: Load) -> str:
         """The failures of a probe run with nginx's view of them, for an assertion message."""
@@ -129,10 +148,10 @@ class Deployment:
         """Until Swarm has finished rolling the pool out to ``image`` (the program's own gate check)."""
         wait_for_rollout(self.api, self.existing(role)["ID"], image, replicas, timeout)
 
-    def wait_running(self, role: str, replicas: int, timeout: float = 60.0) -> float:
-        """Seconds until ``replicas`` tasks of the pool run again."""
+    def wait_running(self, role: str, replicas: int, gone: Collection[str] = (), timeout: float = 60.0) -> float:
+        """Seconds until ``replicas`` tasks of the service run again, none of them one of the ``gone`` task ids."""
         started = time.monotonic()
-        while len(self.running_tasks(role)) < replicas:
+        while len(running := self.task_ids(role)) < replicas or running & set(gone):
             if time.monotonic() - started > timeout:
                 raise AssertionError(f"{role}: fewer than {replicas} running tasks after {timeout:g}s")
             time.sleep(0.25)
@@ -152,10 +171,11 @@ def answers(count: int = 20) -> list[tuple[str, str]]:
 
 
 class Load:
-    """The probe's load through nginx for the length of a ``with`` block."""
+    """The probe's load through the edge for the length of a ``with`` block (HTTPS: ``ca_file`` given)."""
 
-    def __init__(self) -> None:
-        self.probe = Probe(LOAD)
+    def __init__(self, ca_file: str | None = None) -> None:
+        options = LOAD if ca_file is None else dataclasses.replace(LOAD, url=HTTPS_URL, ca_file=ca_file)
+        self.probe = Probe(options)
         self._result: ProbeResult | None = None
         self.started_at = 0.0
 

@@ -113,7 +113,6 @@ class Probe:
 
     def _work(self, url: str, pacer: _Pacer | None) -> None:
         with requests.Session() as session:
-            session.verify = self.options.ca_file or True
             while not self._stop.is_set():
                 if pacer is not None and not pacer.wait_turn(self._stop):
                     return
@@ -134,7 +133,14 @@ class Probe:
     def _request(self, session: requests.Session, url: str, sent: float) -> Sample:
         try:
             # Redirects are not followed: the probe measures the URL it was given.
-            response = session.request(self.options.method, url, timeout=self.options.timeout, allow_redirects=False)
+            # verify per request: requests lets REQUESTS_CA_BUNDLE override a session's verify, not a request's.
+            response = session.request(
+                self.options.method,
+                url,
+                timeout=self.options.timeout,
+                allow_redirects=False,
+                verify=self.options.ca_file or True,
+            )
         except requests.RequestException as exc:
             return Sample(sent - self._t0, _ms_since(sent), failure_kind(exc), None)
         latency_ms = _ms_since(sent)
