@@ -121,6 +121,8 @@ def test_with_tls_plain_http_redirects_and_443_takes_the_proxy_protocol():
     assert "ssl_protocols TLSv1.2 TLSv1.3;" in lines
     assert lines.count("real_ip_header proxy_protocol;") == 2
     assert "ssl_certificate /run/secrets/tls.pem;" in lines
+    assert 'add_header Strict-Transport-Security "max-age=31536000" always;' in lines
+    assert all("TLSv1.1" not in line and "TLSv1 " not in line for line in lines)
     # The key's content never reaches the config, only its path.
     assert "PRIVATE KEY" not in text
 
@@ -161,3 +163,13 @@ def test_post_is_never_retried_once_sent(stack_program):
 def test_rendering_from_settings_matches_what_the_program_mounts(dev):
     # Tests that render configs straight from settings see the same file.
     assert render_nginx_config(settings_config_args(stack_settings("dev"))) == nginx_config(dev)
+
+
+def test_render_nginx_prints_the_l7_config_then_the_edge_config(capsys):
+    from tools.render_nginx import main
+
+    main(["dev"])
+    out = capsys.readouterr().out
+    l7, edge = out.split("# ---- edge: /etc/nginx/nginx.conf\n")
+    assert l7.startswith("# ---- L7 tier: /etc/nginx/conf.d/default.conf\n")
+    assert "upstream app-server" in l7 and "upstream l7-tier" in edge
