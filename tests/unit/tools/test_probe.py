@@ -8,6 +8,7 @@ import importlib.util
 import io
 import json
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -542,3 +543,36 @@ def test_probe_modules_import_only_from_lower_layers() -> None:
         if _layer(imported) >= _layer(module)
     ]
     assert upward == []
+
+
+# --- https ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def https_server(tmp_path: Path) -> Iterator[tuple[_AppServer, str]]:
+    """The app server behind TLS with a throw-away CA; yields it and the CA file."""
+    import trustme
+
+    ca = trustme.CA()
+    app = _AppServer()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(context)
+    app.socket = context.wrap_socket(app.socket, server_side=True)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    yield app, str(ca_file)
+    app.stop()
+
+
+def test_https_is_verified_against_the_given_ca_even_with_requests_ca_bundle_set(
+    https_server: tuple[_AppServer, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # requests lets REQUESTS_CA_BUNDLE override a Session's verify (not a request's):
+    # a CI machine with it set would fail every request to a private CA.
+    app, ca_file = https_server
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    url = f"https://localhost:{app.server_address[1]}/real"
+    verified = _run(url, ca_file=ca_file)
+    unverified = _run(url)
+    assert verified.sent > 0 and verified.failed == 0, verified.failures_by_kind
+    assert unverified.sent > 0 and unverified.failed == unverified.sent
