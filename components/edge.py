@@ -10,26 +10,20 @@ import pulumi
 import pulumi_docker as docker
 
 from components.base import child_options, component_type
-from components.nginx_service import NGINX_HEALTH, nginx_config
+from components.nginx_service import NGINX_HEALTH, nginx_config, nginx_rollout
 from nginx.edge import EdgeConfigArgs, render_edge_config
 from nginx.render import content_hash
 from swarm.rollout_gate import RolloutGate
 from swarm.service_spec import http_healthcheck, rollback_config, update_config
-from swarm.values import Duration, RolloutPolicy
+from swarm.values import Duration
 
 CONFIG_PATH = "/etc/nginx/nginx.conf"
 
 
-def edge_rollout(publish_mode: str, failure_action: str) -> RolloutPolicy:
+def edge_order(publish_mode: str) -> str:
     # A host-published port is bound by one task per node: a second task
     # cannot start before the old one lets go, so only ingress can start first.
-    return RolloutPolicy(
-        parallelism=1,
-        delay=Duration(0),
-        order="start-first" if publish_mode == "ingress" else "stop-first",
-        monitor=NGINX_HEALTH.time_to_unhealthy,
-        failure_action=failure_action,
-    )
+    return "start-first" if publish_mode == "ingress" else "stop-first"
 
 
 @dataclass(frozen=True)
@@ -82,8 +76,8 @@ class Edge(pulumi.ComponentResource):
                     for target, published in ports
                 ],
             ),
-            update_config=update_config(edge_rollout(args.publish_mode, "rollback")),
-            rollback_config=rollback_config(edge_rollout(args.publish_mode, "pause")),
+            update_config=update_config(nginx_rollout(edge_order(args.publish_mode), "rollback")),
+            rollback_config=rollback_config(nginx_rollout(edge_order(args.publish_mode), "pause")),
             # No converge_config: pulumi-docker's wait knows only replicated
             # services and fails a global one ("no replica count"). The gate waits.
             opts=child,

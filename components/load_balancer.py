@@ -9,30 +9,23 @@ import pulumi
 import pulumi_docker as docker
 
 from components.base import child_options, component_type
-from components.nginx_service import NGINX_HEALTH, nginx_config
+from components.nginx_service import NGINX_HEALTH, nginx_config, nginx_rollout
 from nginx.config import HEALTH_PORT, TLS_SECRET_FILE, NginxConfigArgs, render_nginx_config
 from nginx.render import content_hash
 from settings.tls import Certificate
 from swarm.naming import tls_secret_name
 from swarm.rollout_gate import RolloutGate
 from swarm.service_spec import converge_config, http_healthcheck, placement, rollback_config, update_config
-from swarm.values import Duration, RolloutPolicy
+from swarm.values import Duration
 
 CONFIG_PATH = "/etc/nginx/conf.d/default.conf"
 # nginx's graceful shutdown: it stops accepting, finishes in-flight requests, exits.
 STOP_SIGNAL = "SIGQUIT"
 
 
-def tier_rollout(failure_action: str) -> RolloutPolicy:
-    # Nothing publishes a port of this tier, so a new task can always start
-    # (and turn healthy, and join DNS) before an old one is asked to drain.
-    return RolloutPolicy(
-        parallelism=1,
-        delay=Duration(0),
-        order="start-first",
-        monitor=NGINX_HEALTH.time_to_unhealthy,
-        failure_action=failure_action,
-    )
+# Nothing publishes a port of this tier, so a new task can always start (and
+# turn healthy, and join DNS) before an old one is asked to drain.
+ORDER = "start-first"
 
 
 @dataclass(frozen=True)
@@ -92,8 +85,8 @@ class LoadBalancer(pulumi.ComponentResource):
             mode=docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=args.replicas)),
             # dnsrr: the edge sees every task, so it can skip a dead or draining one.
             endpoint_spec=docker.ServiceEndpointSpecArgs(mode="dnsrr"),
-            update_config=update_config(tier_rollout("rollback")),
-            rollback_config=rollback_config(tier_rollout("pause")),
+            update_config=update_config(nginx_rollout(ORDER, "rollback")),
+            rollback_config=rollback_config(nginx_rollout(ORDER, "pause")),
             converge_config=converge_config(args.converge_timeout),
             opts=child,
         )

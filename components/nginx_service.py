@@ -10,7 +10,7 @@ import pulumi_docker as docker
 from nginx.config import HEALTH_PATH
 from nginx.render import content_hash
 from swarm.naming import nginx_config_name
-from swarm.values import SECOND, Duration, HealthCheck
+from swarm.values import SECOND, Duration, HealthCheck, RolloutPolicy
 
 # nginx starts in well under a second; these need no tuning per stack.
 NGINX_HEALTH = HealthCheck(
@@ -20,6 +20,17 @@ NGINX_HEALTH = HealthCheck(
     retries=3,
     start_period=Duration(2 * SECOND),
 )
+
+
+def nginx_rollout(order: str, failure_action: str) -> RolloutPolicy:
+    """One task at a time, watched for as long as nginx takes to look unhealthy."""
+    return RolloutPolicy(
+        parallelism=1,
+        delay=Duration(0),
+        order=order,
+        monitor=NGINX_HEALTH.time_to_unhealthy,
+        failure_action=failure_action,
+    )
 
 
 def nginx_config(

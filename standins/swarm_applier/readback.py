@@ -84,32 +84,15 @@ def _flatten_healthcheck(hc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _flatten_secrets(secrets: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    # flattenServiceSecrets: as flattenServiceConfigs, file_uid/file_gid only when non-empty.
+def _flatten_file_refs(refs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    """flattenServiceConfigs and flattenServiceSecrets (``kind`` "config" or "secret"), which
+    read alike: the id, the name when set, the file with uid/gid only when non-empty."""
+    title = kind.capitalize()
     out = []
-    for ref in secrets:
-        item: dict[str, Any] = {"secretId": ref["SecretID"]}
-        if ref.get("SecretName"):
-            item["secretName"] = ref["SecretName"]
-        if ref.get("File") is not None:
-            file = ref["File"]
-            item["fileName"] = file.get("Name", "")
-            if file.get("UID"):
-                item["fileUid"] = file["UID"]
-            if file.get("GID"):
-                item["fileGid"] = file["GID"]
-            item["fileMode"] = int(file.get("Mode", 0))
-        out.append(item)
-    return out
-
-
-def _flatten_configs(configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    # flattenServiceConfigs
-    out = []
-    for ref in configs:
-        item: dict[str, Any] = {"configId": ref["ConfigID"]}
-        if ref.get("ConfigName"):
-            item["configName"] = ref["ConfigName"]
+    for ref in refs:
+        item: dict[str, Any] = {f"{kind}Id": ref[f"{title}ID"]}
+        if ref.get(f"{title}Name"):
+            item[f"{kind}Name"] = ref[f"{title}Name"]
         if ref.get("File") is not None:
             file = ref["File"]
             item["fileName"] = file.get("Name", "")
@@ -153,9 +136,9 @@ def flatten_container_spec(cs: dict[str, Any], where: str = "ContainerSpec") -> 
     if cs.get("DNSConfig") is not None:
         out["dnsConfig"] = _flatten_dns_config(cs["DNSConfig"])
     if cs.get("Secrets"):
-        out["secrets"] = _flatten_secrets(cs["Secrets"])
+        out["secrets"] = _flatten_file_refs(cs["Secrets"], "secret")
     if cs.get("Configs"):
-        out["configs"] = _flatten_configs(cs["Configs"])
+        out["configs"] = _flatten_file_refs(cs["Configs"], "config")
     if cs.get("Isolation"):
         out["isolation"] = cs["Isolation"]
     if cs.get("Init") is not None:  # supportsServiceContainerInit: ClientVersion() >= "1.37"

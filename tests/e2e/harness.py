@@ -158,6 +158,36 @@ class Deployment:
         return time.monotonic() - started
 
 
+@dataclass
+class LoadedApply:
+    """One `pulumi up` between two steady states under load."""
+
+    report: ApplyReport
+    load: Load
+    seconds: float
+
+    @property
+    def result(self) -> ProbeResult:
+        return self.load.result
+
+
+def apply_under_load(
+    d: Deployment,
+    settle_s: float,
+    ca_file: str | None = None,
+    secrets: dict[str, str] | None = None,
+    **overrides: object,
+) -> LoadedApply:
+    """Load for ``settle_s``, apply ``overrides``, load for ``settle_s`` more (HTTPS when ``ca_file``)."""
+    with Load(ca_file) as load:
+        time.sleep(settle_s)
+        started = time.time()
+        report = d.applier.apply(d.program(secrets, **overrides))
+        seconds = time.time() - started
+        time.sleep(settle_s)
+    return LoadedApply(report, load, seconds)
+
+
 def answers(count: int = 20) -> list[tuple[str, str]]:
     """(hostname, version) of ``count`` plain GETs through nginx."""
     out = []

@@ -21,7 +21,16 @@ import pytest
 import requests
 
 from standins.swarm_applier import ApplyError, parse_time
-from tests.e2e.harness import E2E_OVERRIDES, HTTPS_PORT, URL, Deployment, Load, answers, print_figures
+from tests.e2e.harness import (
+    E2E_OVERRIDES,
+    HTTPS_PORT,
+    URL,
+    Deployment,
+    Load,
+    answers,
+    apply_under_load,
+    print_figures,
+)
 from tests.support.tls import issue
 from tools.probe import ProbeResult
 
@@ -105,13 +114,8 @@ def test_scenario3_image_tag_v1_to_v2_zero_downtime(deployment: Deployment):
     d = deployment
     d.apply(imageTag="v1")
 
-    with Load() as load:
-        time.sleep(SETTLE_S)
-        started = time.time()
-        report = d.apply(imageTag="v2")
-        rollout_s = time.time() - started
-        time.sleep(SETTLE_S)
-    result = load.result
+    run = apply_under_load(d, SETTLE_S, imageTag="v2")
+    report, load, result, rollout_s = run.report, run.load, run.result, run.seconds
     real, backup = d.existing("real"), d.existing("backup")
     print_figures(
         "3 image tag v1 -> v2",
@@ -265,13 +269,8 @@ def test_scenario5_nginx_setting_rolls_the_l7_tier_without_a_failed_request(depl
     old_config_id, old_config_name = d.nginx_config()
     edge_tasks = d.task_ids("edge")
 
-    with Load() as load:
-        time.sleep(SETTLE_S)
-        started = time.time()
-        report = d.apply(imageTag="v1", nginxFailTimeout="3s")
-        rollout_s = time.time() - started
-        time.sleep(SETTLE_S)
-    result = load.result
+    run = apply_under_load(d, SETTLE_S, imageTag="v1", nginxFailTimeout="3s")
+    report, load, result, rollout_s = run.report, run.load, run.result, run.seconds
     print_figures("5 nginx setting changed (L7 tier rolled start-first)", result, rollout_s)
 
     assert result.failed == 0, d.explain(load)
@@ -295,13 +294,8 @@ def test_scenario8_nginx_image_rolls_the_l7_tier_without_a_failed_request(deploy
     d.apply(imageTag="v1")
     edge_tasks, l7_tasks = d.task_ids("edge"), d.task_ids("nginx")
 
-    with Load() as load:
-        time.sleep(SETTLE_S)
-        started = time.time()
-        report = d.apply(imageTag="v1", nginxImage="szd-nginx:next")
-        rollout_s = time.time() - started
-        time.sleep(SETTLE_S)
-    result = load.result
+    run = apply_under_load(d, SETTLE_S, imageTag="v1", nginxImage="szd-nginx:next")
+    report, load, result, rollout_s = run.report, run.load, run.result, run.seconds
     print_figures("8 nginx image changed (L7 tier rolled start-first)", result, rollout_s)
 
     assert result.failed == 0, d.explain(load)
@@ -351,13 +345,8 @@ def test_scenario10_tls_then_a_rotated_certificate_fails_no_request(deployment: 
     d.apply(imageTag="v1")
 
     # Turning TLS on adds the edge's HTTPS port: the edge restarts (the one gap left, measured).
-    with Load() as plain:
-        time.sleep(SETTLE_S)
-        started = time.time()
-        enabled = d.apply(imageTag="v1", secrets=first.secrets)
-        enable_s = time.time() - started
-        time.sleep(SETTLE_S)
-    plain_result = plain.result
+    plain = apply_under_load(d, SETTLE_S, secrets=first.secrets, imageTag="v1")
+    enabled, plain_result, enable_s = plain.report, plain.result, plain.seconds
     print_figures("10a TLS turned on (edge restarted for its new port)", plain_result, enable_s, **gap(plain_result))
 
     assert EDGE in enabled.changed() and NGINX in enabled.changed(), str(enabled)
@@ -365,13 +354,8 @@ def test_scenario10_tls_then_a_rotated_certificate_fails_no_request(deployment: 
     # Plain HTTP now only redirects: the probe counts a 301 as answered by no pool.
     assert requests.get(URL, allow_redirects=False, timeout=5).status_code == 301
 
-    with Load(ca_file=ca_file) as load:
-        time.sleep(SETTLE_S)
-        started = time.time()
-        report = d.apply(imageTag="v1", secrets=rotated.secrets)
-        rollout_s = time.time() - started
-        time.sleep(SETTLE_S)
-    result = load.result
+    run = apply_under_load(d, SETTLE_S, ca_file=ca_file, secrets=rotated.secrets, imageTag="v1")
+    report, load, result, rollout_s = run.report, run.load, run.result, run.seconds
     print_figures("10b certificate rotated (HTTPS load)", result, rollout_s)
 
     assert result.failed == 0, d.explain(load)
@@ -394,13 +378,8 @@ def test_scenario11_edge_image_change_is_the_gap_left(deployment: Deployment):
     d.apply(imageTag="v1")
     l7_tasks = d.task_ids("nginx")
 
-    with Load() as load:
-        time.sleep(SETTLE_S)
-        started = time.time()
-        report = d.apply(imageTag="v1", edgeImage="szd-nginx:next")
-        rollout_s = time.time() - started
-        time.sleep(SETTLE_S)
-    result = load.result
+    run = apply_under_load(d, SETTLE_S, imageTag="v1", edgeImage="szd-nginx:next")
+    report, load, result, rollout_s = run.report, run.load, run.result, run.seconds
     measured = gap(result)
     print_figures("11 edge image changed (host publishing: stop-first)", result, rollout_s, **measured)
 
