@@ -207,38 +207,32 @@ def _healthcheck(value: Any, path: str) -> dict[str, Any]:
     return spec
 
 
-def _config_reference(value: Any, path: str) -> dict[str, Any]:
-    r = _Obj(value, path)
-    spec = {
-        "ConfigID": r.get("configId", _string),
-        "ConfigName": r.get("configName", _string, ""),
-        "File": {
-            "Name": r.get("fileName", _string),
-            "UID": r.get("fileUid", _string, "0"),
-            "GID": r.get("fileGid", _string, "0"),
-            "Mode": r.get("fileMode", _integer, 0o444),
-        },
-    }
-    r.done()
-    return spec
+def _file_reference(kind: str) -> Convert:
+    """A service's "configs" or "secrets" element (``kind`` "config" or "secret"): the id Required,
+    the name optional; file_name Required, file_uid/file_gid default "0", file_mode 0o444
+    (resource_docker_service.go; resource_docker_service_structures.go createContainerSpec sends them all)."""
+    title = kind.capitalize()
+
+    def convert(value: Any, path: str) -> dict[str, Any]:
+        r = _Obj(value, path)
+        spec = {
+            f"{title}ID": r.get(f"{kind}Id", _string),
+            f"{title}Name": r.get(f"{kind}Name", _string, ""),
+            "File": {
+                "Name": r.get("fileName", _string),
+                "UID": r.get("fileUid", _string, "0"),
+                "GID": r.get("fileGid", _string, "0"),
+                "Mode": r.get("fileMode", _integer, 0o444),
+            },
+        }
+        r.done()
+        return spec
+
+    return convert
 
 
-def _secret_reference(value: Any, path: str) -> dict[str, Any]:
-    # resource_docker_service.go container_spec "secrets": secret_id and file_name Required; file_uid/file_gid
-    # default "0", file_mode 0o444 (resource_docker_service_structures.go createContainerSpec sends them all).
-    r = _Obj(value, path)
-    spec = {
-        "SecretID": r.get("secretId", _string),
-        "SecretName": r.get("secretName", _string, ""),
-        "File": {
-            "Name": r.get("fileName", _string),
-            "UID": r.get("fileUid", _string, "0"),
-            "GID": r.get("fileGid", _string, "0"),
-            "Mode": r.get("fileMode", _integer, 0o444),
-        },
-    }
-    r.done()
-    return spec
+_config_reference = _file_reference("config")
+_secret_reference = _file_reference("secret")
 
 
 def _container_spec(value: Any, path: str) -> dict[str, Any]:
