@@ -26,6 +26,17 @@ def edge_order(publish_mode: str) -> str:
     return "start-first" if publish_mode == "ingress" else "stop-first"
 
 
+def describe_edge_rollout(publish_mode: str) -> str:
+    """What an update of the edge does to traffic: shown at preview time, next to the service."""
+    if publish_mode == "ingress":
+        return "rollout of the edge: one task per node, start-first behind the routing mesh; no gap"
+    return (
+        "rollout of the edge: one task per node, stop-first (a host-published port is bound by one task):"
+        " each node refuses connections while its edge restarts, about a second (see the README);"
+        " it restarts only when edgeImage, a published port, publishMode or TLS on/off change"
+    )
+
+
 @dataclass(frozen=True)
 class EdgeArgs:
     image: str
@@ -82,6 +93,7 @@ class Edge(pulumi.ComponentResource):
             # services and fails a global one ("no replica count"). The gate waits.
             opts=child,
         )
+        pulumi.log.info(describe_edge_rollout(args.publish_mode), resource=service)
         RolloutGate(
             f"{name}-rollout",
             service_id=service.id,

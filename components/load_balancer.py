@@ -15,6 +15,7 @@ from nginx.render import content_hash
 from settings.tls import Certificate
 from swarm.naming import tls_secret_name
 from swarm.rollout_gate import RolloutGate
+from swarm.rollout_plan import plan_rollout
 from swarm.service_spec import converge_config, http_healthcheck, placement, rollback_config, update_config
 from swarm.values import Duration
 
@@ -90,6 +91,8 @@ class LoadBalancer(pulumi.ComponentResource):
             converge_config=converge_config(args.converge_timeout),
             opts=child,
         )
+        plan = plan_rollout("L7 nginx", args.replicas, nginx_rollout(ORDER, "rollback"), NGINX_HEALTH)
+        pulumi.log.info(plan.describe(), resource=service)
         # pulumi-docker calls an update done once every slot runs a task, even
         # mid-rollout, and misses a rollback it did not see: `pulumi up` ends
         # only when Swarm has finished the tier (see swarm/rollout_gate.py).

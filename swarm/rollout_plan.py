@@ -1,4 +1,4 @@
-"""What a rolling update of a pool will do, in numbers a reviewer can check.
+"""What a rolling update of a pool (or of the L7 nginx tier) will do, in numbers a reviewer can check.
 
 Logged at preview time next to the service and exported, so a pull request
 that changes the tag or the update settings shows how long the rollout takes

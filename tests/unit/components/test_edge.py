@@ -74,3 +74,10 @@ def test_with_tls_the_edge_passes_443_through_with_the_proxy_protocol():
         {"targetPort": 80, "publishedPort": 80, "publishMode": "host"},
         {"targetPort": 443, "publishedPort": 8443, "publishMode": "host"},
     ]
+
+
+def test_the_preview_says_what_an_edge_update_does_to_traffic():
+    from components.edge import describe_edge_rollout
+
+    assert "stop-first" in describe_edge_rollout("host") and "refuses connections" in describe_edge_rollout("host")
+    assert "no gap" in describe_edge_rollout("ingress")
