@@ -128,8 +128,12 @@ class Deployment:
             if service is None:
                 problems.append(f"(no {role} service)")
                 continue
-            raw = self.api.service_logs(service["ID"], stdout=True, stderr=True, since=int(since))
-            lines = b"".join(raw).decode(errors="replace").splitlines()
+            # Each running task's container log, not `service logs`: that one never
+            # returned once the service had tasks whose containers were gone.
+            lines = []
+            for task in self.running_tasks(role):
+                raw = self.api.logs(task["Status"]["ContainerStatus"]["ContainerID"], since=int(since), tail=2000)
+                lines += raw.decode(errors="replace").splitlines()
             noise = "could not be resolved"  # nginx retries a vanished pool name every few seconds
             problems += [
                 f"{role}: {line}"
