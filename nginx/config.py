@@ -65,6 +65,10 @@ TLS12_CIPHERS = ":".join(
 )
 # Browsers keep to HTTPS for a year once they have seen it; subdomains are left alone.
 HSTS_MAX_AGE = 365 * 24 * 3600
+# How long a draining L7 task still takes one more request on a keep-alive
+# HTTPS connection it has just answered on (nginx 1.27.4+, commit 22a2a225b).
+# Short: a draining worker waits this long for such connections before exiting.
+KEEPALIVE_MIN_TIMEOUT = "1s"
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class TlsListener:
     protocols: str = TLS_PROTOCOLS
     ciphers: str = TLS12_CIPHERS
     hsts_max_age: int = HSTS_MAX_AGE
+    keepalive_min_timeout: str = KEEPALIVE_MIN_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ class NginxConfigArgs:
     trusted_proxies: str
     """The overlay subnet: the only addresses whose X-Real-IP or PROXY header is believed."""
     server_name: str | None
-    """None: every Host is served; a name: only it, other hosts get 444."""
+    """None: every Host is served; a name: only it, other hosts get 421."""
     tls: TlsListener | None
     resolver: str
     resolver_valid: str

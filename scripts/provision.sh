@@ -3,7 +3,7 @@
 #
 # No image registry is reachable and there is no systemd, so everything is made
 # locally: Docker Engine from apt (started by hand, single-node swarm), a Debian sid
-# root filesystem from debootstrap (sid ships nginx >= 1.27.3, which has `resolve`
+# root filesystem from debootstrap (sid ships nginx >= 1.27.4, which has `resolve`
 # on upstream servers; bookworm's 1.22 does not), and images imported/built from it.
 #
 # Usage: scripts/provision.sh docker|rootfs|images|nginx-bin|all|clean
@@ -23,7 +23,7 @@ DEBIAN_MIRROR="${DEBIAN_MIRROR:-}" # empty: debootstrap's default mirror
 DEBOOTSTRAP_PACKAGES=python3,nginx-light,libnginx-mod-stream,curl,ca-certificates
 STREAM_MODULE=usr/lib/nginx/modules/ngx_stream_module.so
 DEBIAN_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-MIN_NGINX=1.27.3
+MIN_NGINX=1.27.4
 BASE_IMAGE=szd-base:sid
 NGINX_REPO=szd-nginx
 NGINX_VARIANTS=(test next) # the e2e tests change the nginx image from one to the other

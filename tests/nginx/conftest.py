@@ -19,7 +19,7 @@ from tests.support.nginx_loopback import LoopbackSite, Tally
 @pytest.fixture(scope="session")
 def nginx_install() -> NginxInstall:
     install, why = find_nginx()
-    require(install is not None, f"nginx >= 1.27.3 from the provisioned rootfs via chroot ({why})", HOW_TO_PROVISION)
+    require(install is not None, f"nginx >= 1.27.4 from the provisioned rootfs via chroot ({why})", HOW_TO_PROVISION)
     assert install is not None
     return install
 

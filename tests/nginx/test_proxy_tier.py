@@ -7,7 +7,12 @@ where the edge connects to the L7 tier from (127.0.0.1).
 
 from __future__ import annotations
 
+import http.client
+import os
+import signal
+import socket
 import ssl
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -141,6 +146,51 @@ def test_tls_for_another_name_is_refused_in_the_handshake(tls_edge: EdgeSite, ce
     context.check_hostname = False
     with pytest.raises(ssl.SSLError):
         fetch(tls_edge.https_port, tls=context, server_name="other.example.com")
+
+
+def test_a_draining_l7_task_answers_a_keep_alive_https_client_instead_of_resetting_it(
+    tls_edge: EdgeSite, certificate, tmp_path
+):
+    # A draining nginx closes idle keep-alive connections at once; over HTTPS the
+    # client's connection ends at the L7 task, and a request sent at that instant
+    # was reset (1 of 31,632 in one CI run of the certificate rotation).
+    assert tls_edge.https_port is not None
+    l7 = tls_edge.l7
+    assert l7.args.tls is not None
+    sock = socket.create_connection(("127.0.0.1", tls_edge.https_port), timeout=10, source_address=(CLIENT, 0))
+    connection = http.client.HTTPConnection(HOST, tls_edge.https_port, timeout=10)
+    connection.sock = client_context(certificate, tmp_path).wrap_socket(sock, server_hostname=HOST)
+    try:
+        connection.request("GET", "/")
+        first = connection.getresponse()
+        first.read()
+        assert first.status == 200
+        assert first.getheader("Connection") == "keep-alive"
+
+        os.kill(l7.nginx.master_pid, signal.SIGQUIT)  # what Swarm sends a draining L7 task (stop_signal)
+        # Every worker has begun to drain once the listener is gone: connections are refused.
+        refused_after = wait_refused(l7.args.tls.listen_port)
+        assert refused_after < 0.5, f"the drain took {refused_after:.2f}s to begin: keepalive_min_timeout may be over"
+
+        connection.request("GET", "/")
+        second = connection.getresponse()
+        second.read()
+    finally:
+        connection.close()
+    assert second.status == 200
+    assert second.getheader("Connection") == "close"
+
+
+def wait_refused(port: int, timeout: float = 5.0) -> float:
+    """Seconds until a connection to 127.0.0.1:port is refused."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except ConnectionRefusedError:
+            return time.monotonic() - started
+        time.sleep(0.005)
+    raise AssertionError(f"127.0.0.1:{port} still accepts connections {timeout}s after SIGQUIT")
 
 
 # --- the app's own errors -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Run the real nginx (>= 1.27.3) of the provisioned Debian sid rootfs through chroot.
+"""Run the real nginx (>= 1.27.4) of the provisioned Debian sid rootfs through chroot.
 
 `scripts/provision.sh rootfs` builds the rootfs; `provision.sh nginx-bin` prints the
 command prefix (``chroot ROOTFS nginx``). The generated config is a conf.d snippet
@@ -39,7 +39,7 @@ from nginx.config import HEALTH_PATH
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROVISION = REPO_ROOT / "scripts" / "provision.sh"
-MIN_NGINX = (1, 27, 3)  # `resolve` on upstream servers in open-source nginx
+MIN_NGINX = (1, 27, 4)  # `resolve` on upstream servers (1.27.3), keepalive_min_timeout (1.27.4)
 HOW_TO_PROVISION = "make test-nginx (runs `bash scripts/provision.sh rootfs`; needs root)"
 
 # Debian's /etc/nginx/nginx.conf, which tests/fixtures/images/nginx runs with the generated file in
