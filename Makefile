@@ -5,7 +5,7 @@ VENV := venv
 PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: help venv provision clean-machine lint docs test test-unit test-nginx test-e2e validate render-nginx deploy bench
+.PHONY: help venv provision clean-machine lint docs test test-unit test-nginx test-e2e test-cluster validate render-nginx deploy bench
 
 help:
 	@echo "make deploy [STACK=dev]        deploy a stack on the local swarm with the Pulumi CLI (local state)"
@@ -16,6 +16,7 @@ help:
 	@echo "make test-unit                 unit tests (Pulumi mock runtime, no Docker)"
 	@echo "make test-nginx                generated configs against a real nginx 1.30"
 	@echo "make test-e2e                  end-to-end on a real single-node swarm"
+	@echo "make test-cluster              the program on a real 3-node swarm (Docker-in-Docker nodes), node failures under load"
 	@echo "make validate STACK=name       run the program for Pulumi.<name>.yaml under mocks; list config errors"
 	@echo "make render-nginx STACK=name   print the nginx config the program generates for a stack"
 	@echo "make bench                     zero-downtime benchmark against the tutorial's setup"
@@ -54,6 +55,9 @@ test-nginx: venv
 
 test-e2e: venv provision
 	$(PYTEST) tests/e2e
+
+test-cluster: venv provision
+	$(PYTEST) tests/cluster
 
 validate: venv
 	$(PY) -m tools.validate $(STACK)

@@ -6,7 +6,7 @@
 # root filesystem from debootstrap (sid ships nginx >= 1.27.4, which has `resolve`
 # on upstream servers; bookworm's 1.22 does not), and images imported/built from it.
 #
-# Usage: scripts/provision.sh docker|rootfs|images|nginx-bin|all|clean
+# Usage: scripts/provision.sh docker|rootfs|images|cluster-image|nginx-bin|all|clean
 # Every subcommand is idempotent and quick when there is nothing to do. Progress
 # goes to stderr, so stdout carries only what nginx-bin prints.
 # PROVISION_CACHE overrides the cache folder (default: <repo>/.cache).
@@ -29,6 +29,15 @@ NGINX_REPO=szd-nginx
 NGINX_VARIANTS=(test next) # the e2e tests change the nginx image from one to the other
 APP_REPO=szd-testapp
 APP_VERSIONS=(v1 v2 bad)
+# The node image of the multi-node tests (tests/cluster): Docker-in-Docker on sid.
+NODE_ROOTFS="$CACHE/node-rootfs"
+NODE_PACKAGES=docker.io,docker-cli,iproute2,iptables,ca-certificates,procps,tini
+NODE_IMAGE=szd-node:sid
+NODE_ENTRY_SRC="$ROOT/tests/fixtures/images/node/entrypoint.sh"
+NODE_ENTRY=usr/local/bin/szd-node-entry # inside the node image
+# What tests/cluster/nodes.py makes from it (left behind only by a killed run).
+CLUSTER_NETWORK=szd-cluster
+CLUSTER_LABEL=szd.cluster
 
 say() { printf 'provision: %s\n' "$*" >&2; }
 die() {
@@ -183,13 +192,7 @@ build_rootfs() {
 	# never leaves something at $ROOTFS that looks finished.
 	remove_tree "$tmp"
 	say "rootfs: debootstrap sid with $DEBOOTSTRAP_PACKAGES (about a minute; log: $log)"
-	# Every package is checked against the Release file's signature by Debian's
-	# archive key; without a valid signature debootstrap stops instead of going on.
-	debootstrap --variant=minbase --include="$DEBOOTSTRAP_PACKAGES" \
-		--force-check-gpg --keyring="$DEBIAN_KEYRING" \
-		sid "$tmp" ${DEBIAN_MIRROR:+"$DEBIAN_MIRROR"} >"$log" 2>&1 ||
-		die_log "$log" "debootstrap failed"
-	grep -q "Valid Release signature" "$log" || die_log "$log" "debootstrap did not verify the Release signature"
+	debootstrap_sid "$tmp" "$DEBOOTSTRAP_PACKAGES" "$log"
 	chroot "$tmp" nginx -v >/dev/null 2>&1 || die "nginx does not run in the new rootfs $tmp"
 	# Leave no package cache in the rootfs: it would go into every image.
 	rm -rf "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/lib/apt/lists/*_Packages
@@ -197,6 +200,21 @@ build_rootfs() {
 	remove_tree "$ROOTFS"
 	mv "$tmp" "$ROOTFS"
 	say "rootfs: built in $((SECONDS - started))s ($(du -sh "$ROOTFS" | cut -f1))"
+}
+
+# debootstrap minbase sid with packages into a new directory.
+debootstrap_sid() {
+	local dir=$1 packages=$2 log=$3
+	[ "$(id -u)" = 0 ] || die "must run as root to debootstrap"
+	command -v debootstrap >/dev/null || apt_install debootstrap
+	[ -s "$DEBIAN_KEYRING" ] || apt_install debian-archive-keyring
+	# Every package is checked against the Release file's signature by Debian's
+	# archive key; without a valid signature debootstrap stops instead of going on.
+	debootstrap --variant=minbase --include="$packages" \
+		--force-check-gpg --keyring="$DEBIAN_KEYRING" \
+		sid "$dir" ${DEBIAN_MIRROR:+"$DEBIAN_MIRROR"} >"$log" 2>&1 ||
+		die_log "$log" "debootstrap failed"
+	grep -q "Valid Release signature" "$log" || die_log "$log" "debootstrap did not verify the Release signature"
 }
 
 check_nginx_version() {
@@ -265,6 +283,69 @@ build_image() {
 	say "image $tag: ready in $((SECONDS - started))s ($(docker image inspect --format '{{.Id}}' "$tag" | cut -c8-19))"
 }
 
+# --- cluster-image ---------------------------------------------------------------
+
+node_rootfs_ok() {
+	[ -x "$NODE_ROOTFS/usr/sbin/dockerd" ] && [ -x "$NODE_ROOTFS/usr/bin/docker" ] &&
+		[ -x "$NODE_ROOTFS/usr/bin/tini" ] && [ -s "$NODE_ROOTFS/$ROOTFS_ID_FILE" ]
+}
+
+# The node image of tests/cluster: a Debian sid root filesystem with Docker
+# Engine, cached in $NODE_ROOTFS, imported as $NODE_IMAGE with the entry point
+# that starts dockerd (tests/fixtures/images/node/entrypoint.sh).
+cmd_cluster_image() {
+	cmd_docker
+	lock
+	if node_rootfs_ok; then
+		say "node rootfs: cached ($NODE_ROOTFS)"
+	else
+		build_node_rootfs
+	fi
+	import_node
+	unlock
+}
+
+build_node_rootfs() {
+	local tmp="$CACHE/node-rootfs.partial" log="$CACHE/debootstrap-node.log" started=$SECONDS
+	remove_tree "$tmp"
+	say "node rootfs: debootstrap sid with $NODE_PACKAGES (about a minute; log: $log)"
+	debootstrap_sid "$tmp" "$NODE_PACKAGES" "$log"
+	chroot "$tmp" dockerd --version >/dev/null 2>&1 || die "dockerd does not run in the new node rootfs $tmp"
+	rm -rf "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/lib/apt/lists/*_Packages
+	printf '%s-%s\n' "$(date -u +%Y%m%dT%H%M%SZ)" "$$" >"$tmp/$ROOTFS_ID_FILE"
+	remove_tree "$NODE_ROOTFS"
+	mv "$tmp" "$NODE_ROOTFS"
+	say "node rootfs: built in $((SECONDS - started))s ($(du -sh "$NODE_ROOTFS" | cut -f1))"
+}
+
+import_node() {
+	local id current
+	# The image's id: the rootfs and the entry point it was imported with.
+	id="$(cat "$NODE_ROOTFS/$ROOTFS_ID_FILE")-$(sha256sum "$NODE_ENTRY_SRC" | cut -c1-12)"
+	current="$(docker image inspect --format '{{index .Config.Labels "szd.node-id"}}' \
+		"$NODE_IMAGE" 2>/dev/null || true)"
+	if [ "$current" = "$id" ]; then
+		say "image $NODE_IMAGE: up to date ($id)"
+		return 0
+	fi
+	say "image $NODE_IMAGE: importing node rootfs $id"
+	install -m 0755 "$NODE_ENTRY_SRC" "$NODE_ROOTFS/$NODE_ENTRY"
+	# tini as PID 1 reaps what dockerd leaves; /var/lib/docker on a volume (overlay2
+	# does not work on the container's own overlay filesystem).
+	tar -C "$NODE_ROOTFS" --numeric-owner \
+		--exclude='./proc/*' --exclude='./sys/*' --exclude='./dev/*' --exclude='./run/*' \
+		-c . |
+		docker import \
+			--change "LABEL szd.node-id=$id" \
+			--change 'VOLUME /var/lib/docker' \
+			--change "ENTRYPOINT [\"/usr/bin/tini\", \"--\", \"/$NODE_ENTRY\"]" \
+			- "$NODE_IMAGE" >/dev/null ||
+		die "docker import of $NODE_ROOTFS as $NODE_IMAGE failed"
+	# The image it replaces, if any, is an untagged leftover now.
+	docker image prune --force --filter label=szd.node-id >/dev/null || true
+	say "image $NODE_IMAGE: ready ($(docker image inspect --format '{{.Size}}' "$NODE_IMAGE" | numfmt --to=iec))"
+}
+
 # --- clean ---------------------------------------------------------------------------
 
 # Undo what the other commands did to this machine, except the apt packages
@@ -274,6 +355,14 @@ cmd_clean() {
 	if docker info >/dev/null 2>&1; then
 		# What the e2e tests and the benchmark deploy: their names start with these.
 		local prefix ids
+		# What an interrupted cluster test left: its node containers, their volumes, its network.
+		ids="$(docker ps -aq --filter "label=$CLUSTER_LABEL")"
+		# shellcheck disable=SC2086
+		[ -z "$ids" ] || docker rm --force --volumes $ids >/dev/null || true
+		ids="$(docker volume ls -q --filter "label=$CLUSTER_LABEL")"
+		# shellcheck disable=SC2086
+		[ -z "$ids" ] || docker volume rm --force $ids >/dev/null || true
+		docker network rm "$CLUSTER_NETWORK" >/dev/null 2>&1 || true
 		for prefix in szde2e- szdbench; do
 			ids="$(docker service ls -q --filter "name=$prefix")"
 			# shellcheck disable=SC2086 # a list of ids
@@ -289,8 +378,10 @@ cmd_clean() {
 			say "swarm: leave --force"
 			docker swarm leave --force >/dev/null || die "docker swarm leave failed"
 		fi
-		say "images: removing $BASE_IMAGE, $NGINX_REPO:*, $APP_REPO:*"
-		docker image rm --force "$BASE_IMAGE" "${NGINX_VARIANTS[@]/#/$NGINX_REPO:}" "${APP_VERSIONS[@]/#/$APP_REPO:}" >/dev/null 2>&1 || true
+		say "images: removing $BASE_IMAGE, $NGINX_REPO:*, $APP_REPO:*, $NODE_IMAGE"
+		docker image rm --force "$BASE_IMAGE" "${NGINX_VARIANTS[@]/#/$NGINX_REPO:}" "${APP_VERSIONS[@]/#/$APP_REPO:}" \
+			"$NODE_IMAGE" >/dev/null 2>&1 || true
+		docker image prune --force --filter label=szd.node-id >/dev/null || true
 		docker image prune --force --filter label=szd.rootfs-id >/dev/null || true
 	fi
 	if [ -s "$CACHE/dockerd.pid" ] && kill -0 "$(cat "$CACHE/dockerd.pid")" 2>/dev/null; then
@@ -320,8 +411,11 @@ usage: $0 COMMAND
   docker     install Docker Engine if missing, start dockerd, init a single-node swarm
   rootfs     debootstrap a Debian sid rootfs with nginx >= $MIN_NGINX into $ROOTFS
   images     import the rootfs as $BASE_IMAGE; build $NGINX_REPO:{${NGINX_VARIANTS[*]}} and $APP_REPO:{${APP_VERSIONS[*]}}
+  cluster-image
+             debootstrap a Debian sid rootfs with Docker Engine into $NODE_ROOTFS, import it as
+             $NODE_IMAGE (the nodes of the multi-node tests, tests/cluster)
   nginx-bin  print the command that runs the rootfs's nginx via chroot
-  all        docker, rootfs, images
+  all        docker, rootfs, images, cluster-image
   clean      undo them: remove the test services and images, leave the swarm,
              stop a dockerd this script started, remove $CACHE
 EOF
@@ -333,11 +427,13 @@ case "$1" in
 docker) cmd_docker ;;
 rootfs) cmd_rootfs ;;
 images) cmd_images ;;
+cluster-image) cmd_cluster_image ;;
 nginx-bin) cmd_nginx_bin ;;
 all)
 	cmd_docker
 	cmd_rootfs
 	cmd_images
+	cmd_cluster_image
 	;;
 clean) cmd_clean ;;
 *) usage ;;

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 
 import docker
 import requests
@@ -22,7 +22,8 @@ from standins.stack_config import load_stack_config, project_name
 from standins.swarm_applier import SERVICE, SERVICE_CONFIG, ApplyReport, SwarmApplier
 from swarm.rollout_gate import wait_for_rollout
 from tests.conftest import record_measurement
-from tools.probe import Probe, ProbeOptions, ProbeResult, format_summary
+from tests.support.probe_load import Load as ProbeLoad
+from tools.probe import ProbeOptions, ProbeResult, format_summary
 
 STACK = "e2e"
 BASE_STACK = "dev"
@@ -204,31 +205,11 @@ def answers(count: int = 20) -> list[tuple[str, str]]:
     return out
 
 
-class Load:
-    """The probe's load through the edge for the length of a ``with`` block (HTTPS: ``ca_file`` given)."""
+class Load(ProbeLoad):
+    """The probe's load through the edge (HTTPS: ``ca_file`` given)."""
 
     def __init__(self, ca_file: str | None = None) -> None:
-        options = LOAD if ca_file is None else dataclasses.replace(LOAD, url=HTTPS_URL, ca_file=ca_file)
-        self.probe = Probe(options)
-        self._result: ProbeResult | None = None
-        self.started_at = 0.0
-
-    @property
-    def result(self) -> ProbeResult:
-        assert self._result is not None, "the load is still running"
-        return self._result
-
-    def __enter__(self) -> Self:
-        self.probe.start()
-        self.started_at = time.time()
-        return self
-
-    def at(self, epoch: float) -> float:
-        """Seconds into the probe run of a time.time() instant."""
-        return epoch - self._result.started_at if self._result else epoch - self.started_at
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._result = self.probe.stop()
+        super().__init__(LOAD if ca_file is None else dataclasses.replace(LOAD, url=HTTPS_URL, ca_file=ca_file))
 
 
 def print_figures(

@@ -1,0 +1,51 @@
+"""A 3-node swarm made for the module, the cluster stack applied to it, and all of it removed at the end.
+
+The whole session holds the swarm lock: a cluster run never overlaps an e2e
+run or a benchmark on the same 2 cores. Leftovers of an interrupted run go
+first; the nodes, their volumes and their network go at the end, also after
+a failure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from standins.swarm_applier import StackState
+from standins.swarm_env import swarm_lock
+from tests.cluster.nodes import NODES, PROVISION, Cluster, cluster_ready, host_api, teardown
+from tests.cluster.stack import SECTION, STACK, Deployment
+from tests.conftest import record_measurement, require
+
+
+def forget_state() -> None:
+    """The applier's state of the stack: it described a cluster that no longer exists."""
+    StackState.load(STACK).path.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def deployment() -> Iterator[Deployment]:
+    ready, what = cluster_ready()
+    require(ready, what, PROVISION)
+    asked = time.monotonic()
+    with swarm_lock():
+        locked = time.monotonic()
+        api = host_api()
+        teardown(api)  # leftovers of an interrupted run
+        forget_state()
+        cluster = Cluster()
+        try:
+            cluster.up()
+            print(f"\ncluster: 3 nodes, images and a swarm of 3 managers ready in {cluster.setup_s:.1f}s", flush=True)
+            record_measurement(SECTION, f"set-up: 3 nodes, images loaded, swarm of 3 managers: {cluster.setup_s:.1f}s")
+            d = Deployment(cluster, manager=NODES[0])
+            d.initial = d.apply()
+            yield d
+        finally:
+            teardown(api)
+            forget_state()
+            session = f"cluster session: {time.monotonic() - locked:.0f}s (after {locked - asked:.0f}s waiting for the swarm lock)"
+            print(f"\n{session}", flush=True)
+            record_measurement(SECTION, session)

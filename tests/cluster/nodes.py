@@ -1,0 +1,345 @@
+"""A real 3-node swarm on this machine: three Docker-in-Docker nodes on a bridge network.
+
+Each node is a container of ``szd-node:sid`` (``scripts/provision.sh
+cluster-image``) running its own dockerd, reachable from here on
+``tcp://<address>:2375``; the three form a swarm of three managers (one may
+fail and the other two keep quorum), labelled ``zone=a/b/c``. The recipe and
+its work-arounds are the ones measured in the platform notes ("A multi-node
+swarm on one machine"): no ``--privileged`` (its capability set cannot be
+applied here), ``--tmpfs /run`` (a killed node's stale pid file would stop its
+dockerd from starting again), a volume per node for /var/lib/docker, and the
+test images loaded into every node (no registry here).
+
+Everything is named ``szd-node-*``/``szd-cluster`` and labelled ``szd.cluster``:
+``teardown`` removes exactly that, and nothing of the host's own swarm.
+Every wait is on a condition (dockerd answers, nodes Ready), never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import docker
+from docker.errors import APIError, DockerException, NotFound
+from docker.types import IPAMConfig, IPAMPool
+
+NETWORK = "szd-cluster"
+# A subnet nothing here uses: not Docker's default bridge pools (172.17-31/16,
+# 192.168/16), not the overlays' (10.0.0.0/24 ingress, 10.240/10.25x stacks),
+# not the host's own (192.0.2.0/24).
+SUBNET = "10.199.0.0/24"
+GATEWAY = "10.199.0.1"
+LABEL = "szd.cluster"
+NODE_IMAGE = "szd-node:sid"
+# What the cluster stack deploys (tests/cluster/stack.py): loaded into every node.
+IMAGES = ("szd-testapp:v1", "szd-testapp:v2", "szd-nginx:test")
+PROVISION = "bash scripts/provision.sh all  (or: make provision; the node image alone: provision.sh cluster-image)"
+SWARM_PORT = 2377
+DOCKER_PORT = 2375
+# Swarm's default is 5 s: a dead node would be marked down only after about 11 s.
+HEARTBEAT_NS = 1_000_000_000
+
+T = TypeVar("T")
+
+
+class ClusterError(Exception):
+    """The cluster could not be set up, or a node did not come back."""
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str  # container name, hostname and swarm node hostname
+    address: str
+    zone: str
+
+    @property
+    def url(self) -> str:
+        return f"tcp://{self.address}:{DOCKER_PORT}"
+
+    def api(self, timeout: int = 60) -> docker.APIClient:
+        """The node's own Docker API (version negotiated: the nodes run a newer Engine than the host)."""
+        return docker.APIClient(base_url=self.url, version="auto", timeout=timeout)
+
+
+NODES = tuple(Node(f"szd-node-{i}", f"10.199.0.{10 + i}", zone) for i, zone in enumerate("abc", start=1))
+
+
+def host_api() -> docker.APIClient:
+    return docker.from_env(timeout=120).api
+
+
+def cluster_ready() -> tuple[bool, str]:
+    """(True, "") when Docker, the node image and the images to load are here; else what is missing."""
+    try:
+        api = host_api()
+        api.ping()
+    except DockerException as error:
+        return False, f"a running Docker daemon ({error})"
+    missing = [image for image in (NODE_IMAGE, *IMAGES) if not api.images(name=image)]
+    if missing:
+        return False, f"the images {', '.join(missing)}"
+    return True, ""
+
+
+def teardown(api: docker.APIClient | None = None) -> None:
+    """Remove the node containers, their volumes and the network: whatever a run (or a killed one) left."""
+    api = api or host_api()
+    names = {node.name for node in NODES}
+    containers = {c["Id"] for c in api.containers(all=True, filters={"label": LABEL})} | names
+    for container in containers:  # by name too: one whose label was lost
+        with contextlib.suppress(NotFound):
+            api.remove_container(container, force=True, v=True)
+    volumes = api.volumes(filters={"label": LABEL}).get("Volumes") or []
+    for volume in {v["Name"] for v in volumes} | names:
+        with contextlib.suppress(NotFound):
+            api.remove_volume(volume, force=True)
+    for network in api.networks(names=[NETWORK]):
+        if network["Name"] == NETWORK:
+            with contextlib.suppress(NotFound):
+                api.remove_network(network["Id"])
+
+
+def _create_network(api: docker.APIClient) -> None:
+    ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=SUBNET, gateway=GATEWAY)])
+    api.create_network(NETWORK, driver="bridge", ipam=ipam, labels={LABEL: "1"}, check_duplicate=True)
+
+
+def _create_node(api: docker.APIClient, node: Node) -> None:
+    api.create_volume(node.name, labels={LABEL: "1"})
+    host_config = api.create_host_config(
+        # Not --privileged: its capability set includes CAP_SYS_RESOURCE, which the
+        # host's bounding set lacks ("unable to apply caps"). Everything else it gives:
+        cap_add=["ALL"],
+        cap_drop=["SYS_RESOURCE"],
+        security_opt=["seccomp=unconfined", "apparmor=unconfined"],
+        device_cgroup_rules=["a *:* rwm"],
+        tmpfs={"/run": ""},
+        binds={node.name: {"bind": "/var/lib/docker", "mode": "rw"}},
+        network_mode=NETWORK,
+    )
+    # --security-opt systempaths=unconfined, which the CLI sends as empty path lists:
+    # /proc and /sys neither masked nor read-only.
+    host_config["MaskedPaths"] = []
+    host_config["ReadonlyPaths"] = []
+    networking = {"EndpointsConfig": {NETWORK: api.create_endpoint_config(ipv4_address=node.address)}}
+    api.create_container(
+        NODE_IMAGE,
+        name=node.name,
+        hostname=node.name,
+        labels={LABEL: "1"},
+        # The nodes have no registry: a service's image is the one loaded here.
+        environment={"DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "1"},
+        host_config=host_config,
+        networking_config=networking,
+        detach=True,
+    )
+    api.start(node.name)
+
+
+def wait_until(what: str, check: Callable[[], T | None], timeout: float, poll: float = 0.25) -> T:
+    """Poll ``check`` until it returns something other than None (exceptions count as not yet)."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while True:
+        try:
+            result = check()
+            if result is not None:
+                return result
+        except (DockerException, OSError) as error:
+            last_error = error
+        if time.monotonic() > deadline:
+            raise ClusterError(
+                f"{what}: not after {timeout:g}s" + (f" (last error: {last_error})" if last_error else "")
+            )
+        time.sleep(poll)
+
+
+def _node_logs(node: Node, lines: int = 20) -> str:
+    try:
+        return host_api().logs(node.name, tail=lines).decode(errors="replace")
+    except DockerException as error:
+        return f"(no logs: {error})"
+
+
+def wait_docker(node: Node, timeout: float = 90.0) -> float:
+    """Seconds until the node's dockerd answers; fails early (with its log) when the node container stopped."""
+    started = time.monotonic()
+    host = host_api()
+
+    def answers() -> bool | None:
+        if not host.inspect_container(node.name)["State"]["Running"]:
+            raise ClusterError(f"{node.name} stopped while starting dockerd")
+        try:
+            node.api(timeout=5).ping()
+        except (DockerException, OSError):
+            return None
+        return True
+
+    try:
+        wait_until(f"{node.name}: dockerd answers on {node.url}", answers, timeout)
+    except ClusterError as error:
+        raise ClusterError(f"{error}\n{_node_logs(node)}") from None
+    return time.monotonic() - started
+
+
+def load_images(nodes: Iterable[Node], images: Iterable[str] = IMAGES) -> None:
+    """`docker save | docker exec -i NODE docker load` for every node, the nodes in parallel (one save)."""
+    nodes = list(nodes)
+    with tempfile.TemporaryDirectory(prefix="szd-cluster-images-") as tmp:
+        archive = Path(tmp) / "images.tar"
+        subprocess.run(["docker", "save", "--output", str(archive), *images], check=True, capture_output=True)
+
+        def load(node: Node) -> None:
+            with archive.open("rb") as data:
+                run = subprocess.run(
+                    ["docker", "exec", "-i", node.name, "docker", "load", "--quiet"],
+                    stdin=data,
+                    capture_output=True,
+                    check=False,
+                )
+            if run.returncode != 0:
+                raise ClusterError(f"{node.name}: docker load failed: {run.stderr.decode(errors='replace')}")
+
+        _in_parallel(load, nodes)
+
+
+def _in_parallel(action: Callable[[Node], T], nodes: list[Node]) -> list[T]:
+    with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
+        return list(pool.map(action, nodes))
+
+
+@dataclass
+class Cluster:
+    """The three nodes, once up: their APIs, and what the scenarios do to them."""
+
+    nodes: tuple[Node, ...] = NODES
+    setup_s: float = 0.0
+
+    def node(self, name: str) -> Node:
+        return next(n for n in self.nodes if n.name == name)
+
+    # -- set-up ------------------------------------------------------------------------
+
+    def up(self) -> None:
+        """Network, nodes, images, swarm (node 1 inits, the others join as managers), zone labels."""
+        started = time.monotonic()
+        api = host_api()
+        _create_network(api)
+        for node in self.nodes:
+            _create_node(api, node)
+        _in_parallel(wait_docker, list(self.nodes))
+        load_images(self.nodes)
+        first, *others = self.nodes
+        first_api = first.api()
+        first_api.init_swarm(
+            advertise_addr=first.address,
+            listen_addr=f"0.0.0.0:{SWARM_PORT}",
+            swarm_spec=first_api.create_swarm_spec(dispatcher_heartbeat_period=HEARTBEAT_NS),
+        )
+        token = first_api.inspect_swarm()["JoinTokens"]["Manager"]
+        for node in others:  # one at a time: each join is a Raft membership change
+            node.api().join_swarm(
+                [f"{first.address}:{SWARM_PORT}"],
+                token,
+                listen_addr=f"0.0.0.0:{SWARM_PORT}",
+                advertise_addr=node.address,
+            )
+        for node in self.nodes:
+            self.wait_ready(node, via=first)
+        for swarm_node in first_api.nodes():
+            spec = swarm_node["Spec"]
+            zone = self.node(swarm_node["Description"]["Hostname"]).zone
+            spec["Labels"] = {**(spec.get("Labels") or {}), "zone": zone}
+            first_api.update_node(swarm_node["ID"], swarm_node["Version"]["Index"], spec)
+        self.setup_s = time.monotonic() - started
+
+    # -- what the scenarios look at -------------------------------------------------------
+
+    def swarm_nodes(self, via: Node) -> dict[str, dict[str, Any]]:
+        """Node name -> the swarm's node object, as one manager sees it."""
+        return {n["Description"]["Hostname"]: n for n in via.api(timeout=10).nodes()}
+
+    def swarm_node_id(self, node: Node, via: Node) -> str:
+        return str(self.swarm_nodes(via)[node.name]["ID"])
+
+    def wait_ready(self, node: Node, via: Node, timeout: float = 90.0) -> float:
+        """Seconds until ``via`` sees ``node`` Ready, and reachable as a manager."""
+        started = time.monotonic()
+
+        def ready() -> bool | None:
+            seen = self.swarm_nodes(via).get(node.name)
+            if seen is None or seen["Status"]["State"] != "ready":
+                return None
+            if (seen.get("ManagerStatus") or {}).get("Reachability") != "reachable":
+                return None
+            return True
+
+        wait_until(f"{node.name} ready in the swarm as {via.name} sees it", ready, timeout)
+        return time.monotonic() - started
+
+    def wait_down(self, node: Node, via: Node, timeout: float = 60.0) -> float:
+        """Seconds until ``via`` sees ``node`` down."""
+        started = time.monotonic()
+        wait_until(
+            f"{node.name} marked down by {via.name}",
+            lambda: True if self.swarm_nodes(via)[node.name]["Status"]["State"] == "down" else None,
+            timeout,
+        )
+        return time.monotonic() - started
+
+    def leader(self, via: Node) -> Node:
+        for name, seen in self.swarm_nodes(via).items():
+            if (seen.get("ManagerStatus") or {}).get("Leader"):
+                return self.node(name)
+        raise ClusterError(f"{via.name} knows no leader")
+
+    def wait_leader(self, via: Node, timeout: float = 60.0) -> Node:
+        """The leader once ``via`` knows one that answers (after an election)."""
+
+        def known() -> Node | None:
+            try:
+                leader = self.leader(via)
+            except ClusterError:
+                return None
+            return leader if self.is_running(leader) else None
+
+        return wait_until(f"a new leader as {via.name} sees it", known, timeout)
+
+    def set_availability(self, node: Node, availability: str, via: Node) -> None:
+        """`docker node update --availability drain|active|pause`."""
+        api = via.api()
+        seen = self.swarm_nodes(via)[node.name]
+        spec = seen["Spec"]
+        spec["Availability"] = availability
+        api.update_node(seen["ID"], seen["Version"]["Index"], spec)
+
+    # -- failures -------------------------------------------------------------------------
+
+    def is_running(self, node: Node) -> bool:
+        try:
+            return bool(host_api().inspect_container(node.name)["State"]["Running"])
+        except NotFound:
+            return False
+
+    def kill(self, node: Node) -> None:
+        """`docker kill` of the node's container: SIGKILL to its init, so every task on it dies at once."""
+        host_api().kill(node.name)
+
+    def restart(self, node: Node, via: Node) -> float:
+        """Start a killed node again; seconds until its dockerd answers and ``via`` sees it Ready."""
+        started = time.monotonic()
+        try:
+            host_api().start(node.name)
+        except APIError as error:
+            raise ClusterError(f"{node.name} does not start again: {error}") from None
+        wait_docker(node)
+        self.wait_ready(node, via=via)
+        return time.monotonic() - started

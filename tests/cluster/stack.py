@@ -1,0 +1,243 @@
+"""The cluster stack on the 3-node swarm, the load through one node's entry point, and the figures.
+
+The stack is ``dev`` plus ``CLUSTER_OVERRIDES`` (test images, a port and an
+overlay subnet of its own, short timings, tasks spread over the nodes'
+``zone`` label), applied by ``SwarmApplier`` in place of `pulumi up` through
+one manager's API; the stack config's ``docker:host`` names the same manager,
+so the rollout gates (run in Pulumi's dynamic provider host) wait on that
+swarm, as they would for a user with ``pulumi config set docker:host ...``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import docker
+import requests
+
+from standins.mock_program import DeclaredProgram, run_program
+from standins.stack_config import load_stack_config
+from standins.swarm_applier import SERVICE, ApplyReport, SwarmApplier
+from swarm.naming import POOL_ROLES, TASK_PATTERN, role_of_hostname
+from swarm.rollout_gate import wait_for_rollout
+from tests.cluster.nodes import Cluster, Node
+from tests.conftest import record_measurement
+from tests.e2e.harness import E2E_OVERRIDES
+from tests.support.probe_load import Load as ProbeLoad
+from tools.probe import ProbeOptions, ProbeResult, format_summary
+
+STACK = "cluster"
+BASE_STACK = "dev"
+PORT = 18180
+APP = "szdcluster"
+
+# The e2e suite's test settings, with a name, subnet and ports of its own, spread over the zones.
+CLUSTER_OVERRIDES: dict[str, object] = {
+    **E2E_OVERRIDES,
+    "appName": APP,
+    "overlaySubnet": "10.252.0.0/24",
+    "publishedPort": PORT,
+    "httpsPort": PORT + 1,  # TLS stays off; a port of its own all the same
+    "spreadOver": "zone",
+}
+ROLES = ("real", "backup", "nginx", "edge")
+SECTION = "multi-node swarm (3 Docker-in-Docker nodes): what each scenario measured"
+
+
+def url(entry: Node) -> str:
+    return f"http://{entry.address}:{PORT}/"
+
+
+def load_options(entry: Node) -> ProbeOptions:
+    """4 clients, 2 of them on ~1 s requests, no rate cap; answers counted per task hostname."""
+    return ProbeOptions(
+        url=url(entry), concurrency=4, slow_path="/1000", slow_share=0.5, timeout=5.0, pool_pattern=TASK_PATTERN
+    )
+
+
+@dataclass
+class Deployment:
+    """The cluster stack, applied through ``manager``, and what the scenarios need to look at it."""
+
+    cluster: Cluster
+    manager: Node
+    initial: ApplyReport | None = None
+    applier: SwarmApplier = field(init=False)
+    api: docker.APIClient = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.use_manager(self.manager)
+
+    def use_manager(self, manager: Node) -> None:
+        """Talk to the swarm through another manager (`DOCKER_HOST` / `docker:host` pointed at it)."""
+        self.manager = manager
+        self.api = manager.api(timeout=120)
+        self.applier = SwarmApplier(self.api, STACK)
+
+    def program(self, **overrides: object) -> DeclaredProgram:
+        config = load_stack_config(BASE_STACK, overrides={**CLUSTER_OVERRIDES, **overrides})
+        # `pulumi config set docker:host tcp://...`: pulumi-docker and the rollout gates use it.
+        config["docker:host"] = self.manager.url
+        return run_program(config, STACK)
+
+    def apply(self, refresh: bool | None = None, **overrides: object) -> ApplyReport:
+        """`pulumi up` through the current manager (refresh as Pulumi.yaml says: always)."""
+        return self.applier.apply(self.program(**overrides), refresh=refresh)
+
+    def service(self, role: str) -> dict[str, Any]:
+        found = self.applier.find(SERVICE, f"{APP}-{role}")
+        assert found is not None, f"the {role} service is gone"
+        return found
+
+    def tasks(self, role: str) -> list[dict[str, Any]]:
+        """Running tasks of a service (desired and actual state running)."""
+        tasks = self.api.tasks(filters={"service": self.service(role)["ID"], "desired-state": "running"})
+        return [t for t in tasks if t["Status"]["State"] == "running"]
+
+    def node_names(self) -> dict[str, str]:
+        """Swarm node id -> node (container) name."""
+        return {n["ID"]: n["Description"]["Hostname"] for n in self.api.nodes()}
+
+    def nodes_of(self, role: str) -> list[str]:
+        """The node of every running task of a service (one entry per task)."""
+        names = self.node_names()
+        return sorted(names[t["NodeID"]] for t in self.tasks(role))
+
+    def placement(self) -> dict[str, list[str]]:
+        return {role: self.nodes_of(role) for role in ROLES}
+
+    def hostnames(self) -> dict[str, str]:
+        """Task hostname (app-real-<slot>) -> the node running that task now."""
+        names = self.node_names()
+        return {f"app-{role}-{t['Slot']}": names[t["NodeID"]] for role in POOL_ROLES for t in self.tasks(role)}
+
+    def wait_settled(self, role: str, image: str, replicas: int, timeout: float = 120.0) -> None:
+        wait_for_rollout(self.api, self.service(role)["ID"], image, replicas, timeout)
+
+    def wait_tasks(
+        self, role: str, count: int, away_from: str | None = None, on: str | None = None, timeout: float = 90.0
+    ) -> float:
+        """Seconds until ``count`` tasks of ``role`` run, none on node ``away_from``, one on node ``on``."""
+        started = time.monotonic()
+        while True:
+            nodes = self.nodes_of(role)
+            if len(nodes) >= count and (away_from is None or away_from not in nodes) and (on is None or on in nodes):
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                raise AssertionError(f"{role}: tasks on {nodes} after {timeout:g}s (want {count}, not {away_from})")
+            time.sleep(0.25)
+
+    def wait_off(self, node: str, counts: dict[str, int], since: float, timeout: float = 90.0) -> dict[str, float]:
+        """Seconds from ``since`` (time.time()) until each role in ``counts`` ran that many tasks, none on ``node``."""
+        done: dict[str, float] = {}
+        while True:
+            for role in counts.keys() - done.keys():
+                nodes = self.nodes_of(role)
+                if len(nodes) >= counts[role] and node not in nodes:
+                    done[role] = round(time.time() - since, 1)
+            if len(done) == len(counts):
+                return {role: done[role] for role in counts}
+            if time.time() - since > timeout:
+                placement = {role: self.nodes_of(role) for role in counts}
+                raise AssertionError(f"tasks still on {node} or missing after {timeout:g}s: {placement}")
+            time.sleep(0.25)
+
+
+def wait_answering(entry: Node, hostnames: int = 2, timeout: float = 60.0) -> float:
+    """Seconds until plain GETs through ``entry`` have been answered by ``hostnames`` different real tasks.
+
+    A container's first connection to a task on another node can take about a
+    second (its address not yet gossiped): the scenarios start their load once
+    the entry point reaches every real task."""
+    started = time.monotonic()
+    seen: set[str] = set()
+    while len(seen) < hostnames:
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"{entry.name}: only {sorted(seen)} answered after {timeout:g}s")
+        try:
+            response = requests.get(url(entry), timeout=5)
+            if response.ok and (host := response.text.split(",", 1)[0]).startswith("app-real-"):
+                seen.add(host)
+        except requests.RequestException:
+            time.sleep(0.25)
+    return time.monotonic() - started
+
+
+def versions(entry: Node, count: int = 10) -> set[str]:
+    out = set()
+    for _ in range(count):
+        response = requests.get(url(entry), timeout=5)
+        response.raise_for_status()
+        out.add(response.text.rsplit("version : ", 1)[-1].strip())
+    return out
+
+
+class Load(ProbeLoad):
+    """The probe's load through one node's entry point."""
+
+    def __init__(self, entry: Node) -> None:
+        super().__init__(load_options(entry))
+        self.entry = entry
+
+
+def by_pool(result: ProbeResult) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for hostname, n in result.by_pool.items():
+        counts[role_of_hostname(hostname) or hostname] += n
+    return dict(counts)
+
+
+def by_node(result: ProbeResult, hostnames: dict[str, str]) -> dict[str, int]:
+    """Answers per node, each task hostname counted on the node that runs it at the end
+    (a slot's task replaced on another node meanwhile counts there: "(gone)" when none runs)."""
+    counts: Counter[str] = Counter()
+    for hostname, n in result.by_pool.items():
+        counts[hostnames.get(hostname, "(gone)")] += n
+    return dict(sorted(counts.items()))
+
+
+def print_figures(
+    scenario: str, load: Load, hostnames: dict[str, str], seconds: float | None = None, **extra: object
+) -> dict[str, object]:
+    result = load.result
+    figures = {
+        "scenario": scenario,
+        "entry": load.entry.name,
+        "sent": result.sent,
+        "failed": result.failed,
+        "failed_by_kind": result.failures_by_kind,
+        "by_pool": by_pool(result),
+        "by_node": by_node(result, hostnames),
+        "seconds": None if seconds is None else round(seconds, 1),
+        **extra,
+    }
+    print(f"\n=== {scenario}\nFIGURES {json.dumps(figures)}\n{format_summary(result)}", flush=True)
+    record_measurement(SECTION, f"FIGURES {json.dumps(figures)}")
+    return figures
+
+
+def explain(d: Deployment, load: Load) -> str:
+    """A probe run's failures and the nginx tiers' complaints, for an assertion message."""
+    failures = ", ".join(f"{t:.3f}s {kind}" for t, kind in load.result.failures[:10])
+    lines: list[str] = []
+    names = d.node_names()
+    for role in ("edge", "nginx"):
+        # Each running task's container log, read on its own node: `service logs`
+        # never returns once a service has tasks whose containers are gone.
+        for task in d.tasks(role):
+            node = d.cluster.node(names[task["NodeID"]])
+            try:
+                raw = node.api(timeout=10).logs(
+                    task["Status"]["ContainerStatus"]["ContainerID"], since=int(load.result.started_at - 1), tail=2000
+                )
+                text = raw.decode(errors="replace")
+            except (docker.errors.DockerException, requests.RequestException) as error:
+                text = f"(no log from {node.name}: {error}) [error]"
+            lines += [
+                f"{role}@{node.name}: {line}" for line in text.splitlines() if "[error]" in line or "[warn]" in line
+            ]
+    return f"{load.result.failed} failed ({failures}); nginx said:\n" + "\n".join(lines[-30:])

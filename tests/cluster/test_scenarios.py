@@ -1,0 +1,244 @@
+"""The program on a real 3-node swarm, under load, through what only several nodes can show.
+
+Three Docker-in-Docker nodes (tests/cluster/nodes.py), all managers, labelled
+zone=a/b/c; the cluster stack (tests/cluster/stack.py) spreads the pools and
+the L7 tier over the zones and runs the edge on every node, so every node is
+an entry point: clients connect to <node address>:18180.
+
+Every scenario runs the probe through one node's entry point (4 clients, 2 of
+them on ~1 s requests) and counts every answer: which pool and which node
+answered it (each task hostname counted on the node that runs it at the end),
+and every failure by kind. The scenarios share one deployment and run in this
+file's order: each starts from the state the previous one left. Each prints
+its figures on a line starting with FIGURES.
+
+The applier stands in for `pulumi up` as pulumi-docker and the engine really
+behave (standins/swarm_applier), through one manager's API, with the stack
+config's docker:host naming the same manager (the rollout gates use it).
+"""
+
+from __future__ import annotations
+
+import time
+
+from tests.cluster.nodes import NODES
+from tests.cluster.stack import (
+    APP,
+    Deployment,
+    Load,
+    by_node,
+    explain,
+    print_figures,
+    versions,
+    wait_answering,
+)
+
+IMAGE = "taskSpec.containerSpec.image"
+SETTLE_S = 3.0  # load before and after each change, so both steady states are measured
+NODE1, NODE2, NODE3 = NODES
+REAL, BACKUP, NGINX, EDGE = (f"{APP}-{role}" for role in ("real", "backup", "nginx", "edge"))
+GATE = f"{REAL}-rollout"
+# What must run somewhere, whatever happens to one node.
+SERVING = {"real": 2, "backup": 2, "nginx": 2}
+
+
+def spread(d: Deployment) -> dict[str, list[str]]:
+    """The nodes of every task; the pools and the L7 tier each on two different nodes, the edge on all three."""
+    placement = d.placement()
+    for role in SERVING:
+        assert len(set(placement[role])) == len(placement[role]) == 2, placement
+    return placement
+
+
+def test_scenario1_deploy_then_image_tag_v2_with_tasks_on_different_nodes(deployment: Deployment):
+    d = deployment
+    assert d.initial is not None
+    assert {c.action for c in d.initial.changes} == {"create"}, str(d.initial)
+    before = spread(d)
+    assert before["edge"] == [n.name for n in NODES], before
+    wait_answering(NODE1)
+
+    with Load(NODE1) as load:
+        time.sleep(SETTLE_S)
+        started = time.time()
+        report = d.apply(imageTag="v2")
+        seconds = time.time() - started
+        time.sleep(SETTLE_S)
+    hostnames = d.hostnames()
+    after = spread(d)
+    figures = print_figures(
+        "1 deploy v1, then imageTag v1 -> v2",
+        load,
+        hostnames,
+        seconds,
+        deploy_s=round(d.initial.seconds, 1),
+        placement_before=before,
+        placement_after=after,
+    )
+
+    assert figures["failed"] == 0, explain(d, load)
+    assert report.changed() == {
+        REAL: ("update", (IMAGE,)),
+        GATE: ("update", ("image", "spec_sha256")),
+        BACKUP: ("update", (IMAGE,)),
+    }, str(report)
+    assert versions(NODE1) == {"v2"}
+    # The entry point on node 1 reached real tasks on two nodes (across the overlay).
+    last = by_node(load.result.last(SETTLE_S), hostnames)
+    assert len(last) == 2 and "(gone)" not in last, last
+
+
+def test_scenario2_drained_node_fails_no_request(deployment: Deployment):
+    d = deployment
+    entry = NODE1
+    victim = next(n for n in (NODE2, NODE3) if n.name in d.nodes_of("real"))
+    wait_answering(entry)
+
+    with Load(entry) as load:
+        time.sleep(SETTLE_S)
+        drained_at = time.time()
+        d.cluster.set_availability(victim, "drain", via=d.manager)  # `docker node update --availability drain`
+        moved_s = d.wait_off(victim.name, {**SERVING, "edge": 2}, since=drained_at)
+        time.sleep(SETTLE_S)
+    hostnames = d.hostnames()
+    placement = d.placement()
+    figures = print_figures(
+        f"2 {victim.name} drained (held a real task)",
+        load,
+        hostnames,
+        None,
+        drained=victim.name,
+        tasks_moved_off_after_s=moved_s,
+        placement_after=placement,
+    )
+    d.cluster.set_availability(victim, "active", via=d.manager)
+    edge_back_s = d.wait_tasks("edge", 3, on=victim.name)
+    print(f"{victim.name} active again; its edge task ran after {edge_back_s:.1f}s", flush=True)
+
+    assert figures["failed"] == 0, explain(d, load)
+    assert all(victim.name not in nodes for nodes in placement.values()), placement
+    assert by_node(load.result.last(SETTLE_S), hostnames).keys() <= {n.name for n in NODES} - {victim.name}
+
+
+def test_scenario3_killed_node_fails_no_request_through_another_entry_point(deployment: Deployment):
+    d = deployment
+    entry = NODE1
+    placement = d.placement()
+    # A node that holds app tasks, not the clients' entry point; one with an L7 task too if there is one.
+    candidates = [n for n in (NODE2, NODE3) if n.name in placement["real"] + placement["backup"]]
+    assert candidates, placement
+    victim = max(candidates, key=lambda n: (n.name in placement["nginx"], n.name in placement["real"]))
+    held = {role: placement[role].count(victim.name) for role in SERVING}
+    wait_answering(entry)
+
+    with Load(entry) as load:
+        time.sleep(SETTLE_S)
+        killed_at = time.time()
+        d.cluster.kill(victim)  # `docker kill`: SIGKILL to the node's init, every task on it dies with it
+        down_s = d.cluster.wait_down(victim, via=d.manager)
+        replaced_s = d.wait_off(victim.name, SERVING, since=killed_at)
+        time.sleep(SETTLE_S)
+    hostnames = d.hostnames()
+    figures = print_figures(
+        f"3 {victim.name} killed (SIGKILL), clients on {entry.name}",
+        load,
+        hostnames,
+        None,
+        killed=victim.name,
+        tasks_it_held=held,
+        marked_down_after_s=round(down_s, 1),
+        tasks_replaced_after_s=replaced_s,
+        placement_after=d.placement(),
+    )
+    back_s = d.cluster.restart(victim, via=d.manager)
+    edge_back_s = d.wait_tasks("edge", 3, on=victim.name)
+    print(
+        f"{victim.name} restarted: Ready after {back_s:.1f}s, its edge task after {edge_back_s:.1f}s more", flush=True
+    )
+
+    assert figures["failed"] == 0, explain(d, load)
+
+
+def test_scenario4_killed_entry_node_only_its_own_clients_fail(deployment: Deployment):
+    d = deployment
+    # Two entry points, neither the manager the test talks to; the one killed holds app tasks if one does.
+    placement = d.placement()
+    entries = [n for n in NODES if n != d.manager]
+    killed = max(
+        entries, key=lambda n: sum(nodes.count(n.name) for role, nodes in placement.items() if role in SERVING)
+    )
+    (other,) = (n for n in entries if n != killed)
+    held = {role: placement[role].count(killed.name) for role in SERVING}
+    for entry in (killed, other):
+        wait_answering(entry)
+
+    with Load(killed) as lost, Load(other) as kept:
+        time.sleep(SETTLE_S)
+        killed_at = time.time()
+        d.cluster.kill(killed)
+        down_s = d.cluster.wait_down(killed, via=d.manager)
+        d.wait_off(killed.name, SERVING, since=killed_at)
+        time.sleep(SETTLE_S)
+    hostnames = d.hostnames()
+    lost_figures = print_figures(
+        f"4a {killed.name} killed: its own clients",
+        lost,
+        hostnames,
+        None,
+        killed=killed.name,
+        marked_down_after_s=round(down_s, 1),
+        tasks_it_held={role: n for role, n in held.items() if n},
+        answered_after_kill=lost.result.window(lost.at(killed_at) + 0.5, lost.result.duration_s).ok,
+    )
+    kept_figures = print_figures(f"4b {killed.name} killed: clients on {other.name}", kept, hostnames)
+    restarted_at = time.time()
+    back_s = d.cluster.restart(killed, via=d.manager)
+    d.wait_tasks("edge", 3, on=killed.name)
+    wait_answering(killed)
+    answering_s = time.time() - restarted_at
+    print(f"{killed.name} restarted: Ready after {back_s:.1f}s, its entry point answering after {answering_s:.1f}s")
+
+    assert kept_figures["failed"] == 0, explain(d, kept)
+    # The killed node's clients lose their entry point: what they saw is reported above.
+    assert lost.result.failed > 0
+    assert lost_figures["answered_after_kill"] == 0
+
+
+def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deployment: Deployment):
+    d = deployment
+    leader = d.cluster.leader(via=d.manager)
+    survivors = [n for n in NODES if n != leader]
+    entry, manager = survivors
+    wait_answering(entry)
+
+    with Load(entry) as load:
+        time.sleep(SETTLE_S)
+        killed_at = time.time()
+        d.cluster.kill(leader)
+        new_leader = d.cluster.wait_leader(via=manager)
+        elected_s = time.time() - killed_at
+        # `DOCKER_HOST` / `docker:host` pointed at a surviving manager.
+        d.use_manager(manager)
+        started = time.time()
+        report = d.apply(imageTag="v1")
+        apply_s = time.time() - started
+        time.sleep(SETTLE_S)
+    hostnames = d.hostnames()
+    figures = print_figures(
+        f"5 leader {leader.name} killed; imageTag v2 -> v1 through {manager.name}",
+        load,
+        hostnames,
+        apply_s,
+        killed=leader.name,
+        new_leader=new_leader.name,
+        leader_elected_after_s=round(elected_s, 1),
+        placement_after=d.placement(),
+    )
+    back_s = d.cluster.restart(leader, via=manager)
+    print(f"{leader.name} restarted: Ready (a reachable manager) after {back_s:.1f}s", flush=True)
+
+    changed = report.changed()
+    assert changed[REAL] == changed[BACKUP] == ("update", (IMAGE,)), str(report)
+    assert changed[GATE][0] == "update"
+    assert versions(entry) == {"v1"}
+    assert figures["failed"] == 0, explain(d, load)
