@@ -19,7 +19,7 @@ help:
 	@echo "make test-cluster              the program on a real 3-node swarm (Docker-in-Docker nodes), node failures under load"
 	@echo "make validate STACK=name       run the program for Pulumi.<name>.yaml under mocks; list config errors"
 	@echo "make render-nginx STACK=name   print the nginx config the program generates for a stack"
-	@echo "make bench                     zero-downtime benchmark against the tutorial's setup"
+	@echo "make bench                     zero-downtime benchmark against the tutorial's setup, and what the proxy tier costs"
 
 venv: $(VENV)/.installed
 
@@ -69,4 +69,5 @@ deploy:
 	bash scripts/deploy-local.sh $(STACK)
 
 bench: venv provision
+	bash scripts/provision.sh load-tools
 	$(PY) -m bench

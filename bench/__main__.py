@@ -1,10 +1,11 @@
-"""python -m bench [--runs N] [--setups a,b,c] [--rate R] [--out FILE]: see bench/__init__.py."""
+"""python -m bench [--runs N] [--setups a,b,c] [--rate R] [--parts rollout,tier-cost] [--out FILE]: see bench/__init__.py."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import shlex
+import shutil
 import signal
 import sys
 import time
@@ -17,11 +18,14 @@ import docker
 from bench.measure import LoadPlan, RunFigures, run_once
 from bench.report import Report, describe_machine
 from bench.setups import SETUP_KEYS, build_setups
+from bench.tier_cost import TOOLS, remove_loadgen, run_tier_cost
 from standins.swarm_env import PROVISION, docker_ready, port_in_use, swarm_lock
 from tools.probe import OptionError
 
 PORT = 18090  # clear of the e2e stack's 18080
 URL = f"http://127.0.0.1:{PORT}/"
+ROLLOUT, TIER_COST = "rollout", "tier-cost"
+PARTS = (ROLLOUT, TIER_COST)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,11 +42,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not ready:
         print(f"bench needs {missing}: {PROVISION}", file=sys.stderr)
         return 2
+    tools = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if TIER_COST in args.parts and tools:
+        print(f"bench needs {' and '.join(tools)}: bash scripts/provision.sh load-tools", file=sys.stderr)
+        return 2
     # `kill` and CI job timeouts send SIGTERM: tear down as for Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     client = docker.from_env(timeout=120)
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    command = _command(argv)
+    sections: list[str] = []
     with swarm_lock():
+        remove_loadgen(client)  # before the stacks: it holds on to setup (c)'s network
         for setup in build_setups(list(SETUP_KEYS), client.api, PORT):
             setup.tear_down()  # leftovers of an interrupted run, whichever setups it ran
         setups = build_setups(args.setups, client.api, PORT)
@@ -50,29 +61,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"127.0.0.1:{PORT} is taken by something else; the bench needs it", file=sys.stderr)
             return 2
         machine = describe_machine(client)
-        started = time.monotonic()
-        figures: list[RunFigures] = []
-        # Interleaved, so a slow drift of the machine touches every setup alike.
-        for run in range(1, args.runs + 1):
-            for setup in setups:
-                print(f"\n=== ({setup.key}) {setup.title}: run {run}/{args.runs}", flush=True)
-                try:
-                    figures.append(run_once(setup, plan, URL, run))
-                finally:
-                    setup.tear_down()
-                print(figures[-1], flush=True)
-        elapsed_s = time.monotonic() - started
-    report = Report(
-        setups=setups,
-        figures=figures,
-        plan=plan,
-        slow_workers=slow_workers,
-        port=PORT,
-        machine=machine,
-        date=date,
-        command=_command(argv),
-        elapsed_s=elapsed_s,
-    ).markdown()
+        if ROLLOUT in args.parts:
+            started = time.monotonic()
+            figures: list[RunFigures] = []
+            # Interleaved, so a slow drift of the machine touches every setup alike.
+            for run in range(1, args.runs + 1):
+                for setup in setups:
+                    print(f"\n=== ({setup.key}) {setup.title}: run {run}/{args.runs}", flush=True)
+                    try:
+                        figures.append(run_once(setup, plan, URL, run))
+                    finally:
+                        setup.tear_down()
+                    print(figures[-1], flush=True)
+            sections.append(
+                Report(
+                    setups=setups,
+                    figures=figures,
+                    plan=plan,
+                    slow_workers=slow_workers,
+                    port=PORT,
+                    machine=machine,
+                    date=date,
+                    command=command,
+                    elapsed_s=time.monotonic() - started,
+                ).markdown()
+            )
+        if TIER_COST in args.parts:
+            sections.append(run_tier_cost(client, PORT, machine, date, command).markdown())
+    report = "\n".join(sections)
     args.out.write_text(report)
     print(f"\n{report}\nwritten to {args.out}")
     return 0
@@ -92,14 +108,27 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Failed requests, latency and pools during a v1 -> v2 rollout under the same load:"
-        " (a) the tutorial's setup, (b) the tutorial plus nginx's resolve fix, (c) this project's dev stack."
-        " Needs the provisioned swarm and images; waits for any e2e run to finish first.",
+        " (a) the tutorial's setup, (b) the tutorial plus nginx's resolve fix, (c) this project's dev stack;"
+        " then what the dev stack's proxy tier costs: latency added and most requests/s before errors, through"
+        " the tier against straight to one app task. Needs the provisioned swarm and images, and hey and wrk"
+        " (scripts/provision.sh load-tools); waits for any e2e run to finish first.",
     )
     parser.add_argument("--runs", type=_positive_int, default=3, metavar="N", help="runs of each setup (default 3)")
     parser.add_argument(
         "--setups", type=_setups, default=list(SETUP_KEYS), metavar="a,b,c", help="setups to run (default a,b,c)"
     )
-    parser.add_argument("--rate", type=float, default=40.0, metavar="R", help="requests/s in total (default 40)")
+    parser.add_argument(
+        "--rate", type=float, default=40.0, metavar="R", help="rollout: the probe's requests/s in total (default 40)"
+    )
+    parser.add_argument(
+        "--parts",
+        type=_parts,
+        default=list(PARTS),
+        metavar=",".join(PARTS),
+        help=f"what to measure (default {','.join(PARTS)}): {ROLLOUT}, the setups through a v1 -> v2 rollout;"
+        f" {TIER_COST}, what the proxy tier costs (latency added, most requests/s before errors) with hey and wrk."
+        " The report has a section for each part that ran",
+    )
     parser.add_argument(
         "--out", type=Path, default=Path("bench/results.md"), metavar="FILE", help="default bench/results.md"
     )
@@ -110,6 +139,13 @@ def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number, 1 or more, got {text!r}")
     return int(text)
+
+
+def _parts(text: str) -> list[str]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts or len(set(parts)) != len(parts) or not set(parts) <= set(PARTS):
+        raise argparse.ArgumentTypeError(f"a comma-separated subset of {','.join(PARTS)}, got {text!r}")
+    return [p for p in PARTS if p in parts]
 
 
 def _setups(text: str) -> list[str]:

@@ -6,7 +6,7 @@
 # root filesystem from debootstrap (sid ships nginx >= 1.27.4, which has `resolve`
 # on upstream servers; bookworm's 1.22 does not), and images imported/built from it.
 #
-# Usage: scripts/provision.sh docker|rootfs|images|cluster-image|nginx-bin|all|clean
+# Usage: scripts/provision.sh docker|rootfs|images|cluster-image|nginx-bin|load-tools|all|clean
 # Every subcommand is idempotent and quick when there is nothing to do. Progress
 # goes to stderr, so stdout carries only what nginx-bin prints.
 # PROVISION_CACHE overrides the cache folder (default: <repo>/.cache).
@@ -38,6 +38,9 @@ NODE_ENTRY=usr/local/bin/szd-node-entry # inside the node image
 # What tests/cluster/nodes.py makes from it (left behind only by a killed run).
 CLUSTER_NETWORK=szd-cluster
 CLUSTER_LABEL=szd.cluster
+# The benchmark's load generators (bench/tier_cost.py); the tests do not need them,
+# so `all` leaves them out.
+LOAD_TOOLS=(hey wrk)
 
 say() { printf 'provision: %s\n' "$*" >&2; }
 die() {
@@ -346,6 +349,22 @@ import_node() {
 	say "image $NODE_IMAGE: ready ($(docker image inspect --format '{{.Size}}' "$NODE_IMAGE" | numfmt --to=iec))"
 }
 
+# --- load-tools --------------------------------------------------------------------
+
+cmd_load_tools() {
+	local tool missing=()
+	for tool in "${LOAD_TOOLS[@]}"; do
+		command -v "$tool" >/dev/null || missing+=("$tool")
+	done
+	if [ "${#missing[@]}" -gt 0 ]; then
+		apt_install "${missing[@]}"
+	fi
+	for tool in "${LOAD_TOOLS[@]}"; do
+		command -v "$tool" >/dev/null || die "$tool installed but not on PATH"
+	done
+	say "load tools: installed (${LOAD_TOOLS[*]})"
+}
+
 # --- clean ---------------------------------------------------------------------------
 
 # Undo what the other commands did to this machine, except the apt packages
@@ -355,6 +374,10 @@ cmd_clean() {
 	if docker info >/dev/null 2>&1; then
 		# What the e2e tests and the benchmark deploy: their names start with these.
 		local prefix ids
+		# The benchmark's load generator container, attached to its overlay network.
+		ids="$(docker ps -aq --filter label=szd.bench-helper)"
+		# shellcheck disable=SC2086
+		[ -z "$ids" ] || docker rm --force $ids >/dev/null || true
 		# What an interrupted cluster test left: its node containers, their volumes, its network.
 		ids="$(docker ps -aq --filter "label=$CLUSTER_LABEL")"
 		# shellcheck disable=SC2086
@@ -415,6 +438,7 @@ usage: $0 COMMAND
              debootstrap a Debian sid rootfs with Docker Engine into $NODE_ROOTFS, import it as
              $NODE_IMAGE (the nodes of the multi-node tests, tests/cluster)
   nginx-bin  print the command that runs the rootfs's nginx via chroot
+  load-tools install the benchmark's load generators (${LOAD_TOOLS[*]}) if missing; not part of all
   all        docker, rootfs, images, cluster-image
   clean      undo them: remove the test services and images, leave the swarm,
              stop a dockerd this script started, remove $CACHE
@@ -429,6 +453,7 @@ rootfs) cmd_rootfs ;;
 images) cmd_images ;;
 cluster-image) cmd_cluster_image ;;
 nginx-bin) cmd_nginx_bin ;;
+load-tools) cmd_load_tools ;;
 all)
 	cmd_docker
 	cmd_rootfs

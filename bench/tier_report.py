@@ -1,0 +1,256 @@
+"""The tier-cost part of `make bench`'s report: the paths side by side, in Markdown."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from statistics import median
+
+from bench.load_tools import TierLoad, WrkResult
+from bench.report import Machine
+from bench.setups import APP_REPO, NGINX_IMAGE, REPLICAS
+from bench.tier_figures import RouteFigures, ms
+
+PERCENTILES = (50, 90, 99)
+BASELINE = "app"  # what "added" is measured against
+COMPARED = ("tier", "l7")  # same starting place as the baseline
+
+
+@dataclass(frozen=True)
+class TierCostReport:
+    figures: Sequence[RouteFigures]
+    load: TierLoad
+    keepalive: dict[str, dict[str, bool]]
+    overrides: dict[str, object]
+    machine: Machine
+    date: str
+    command: str
+    elapsed_s: float
+    load_generator: str
+
+    def markdown(self) -> str:
+        return "\n".join(
+            [
+                "# What the proxy tier costs: added latency and most requests/s before errors",
+                "",
+                f"- Machine: {self.machine}",
+                f"- Date: {self.date}",
+                f"- Command: `{self.command}`",
+                f"- Time for this part: {self.elapsed_s / 60:.1f} min (deploy and teardown included)",
+                f"- Stack: {self._stack()}",
+                f"- Load generator: {self.load_generator}",
+                f"- Upstream keepalive: {self._keepalive()}",
+                "",
+                "## Paths",
+                "",
+                *(f"- **{f.route.title}** ({f.route.key}): {f.route.hops}; `{f.route.url}`" for f in self.figures),
+                "",
+                "## Latency at a fixed load",
+                "",
+                f"`{shlex.join(self.load.hey('URL', self.load.latency_s))}`: {self.load.workers} workers with a"
+                f" keep-alive connection each, {self.load.rate_per_worker:g} requests/s each"
+                f" ({self.load.rate:g} requests/s in all), `GET /`; after a {self.load.warmup_s} s warm-up per path,"
+                f" {self.load.rounds} round{'s' if self.load.rounds != 1 else ''} interleaved across the paths. Median over the rounds, (min–max) when"
+                " they differ. hey prints latencies to 0.1 ms.",
+                "",
+                *self._latency_table(),
+                "",
+                "## Most requests/s before errors",
+                "",
+                f"`{shlex.join(self.load.wrk('URL', 'N'))}` (closed loop: each connection sends"
+                " its next request when the answer is in), N ="
+                f" {', '.join(map(str, self.load.connections))}, interleaved across the paths; a path stops at its"
+                " first step with errors (answers of 400 and above, or socket errors: connect, read, write, timeout"
+                f" = no answer within {self.load.wrk_timeout_s} s).",
+                "",
+                *self._ceiling_table(),
+                "",
+                "Every step (requests/s; errors in brackets):",
+                "",
+                *self._steps_table(),
+                "",
+                "## How to read this",
+                "",
+                self._reading(),
+                "",
+            ]
+        )
+
+    def _stack(self) -> str:
+        shown = ", ".join(f"{k} {v}" for k, v in self.overrides.items())
+        return (
+            f"the `dev` stack deployed once by the test applier as in setup (c), overriding {shown}:"
+            f" the edge (1 task), the L7 tier (2 tasks, dnsrr), the real pool ({REPLICAS} tasks) and the"
+            f" backup pool ({REPLICAS} tasks, idle); images {APP_REPO}:v1 and {NGINX_IMAGE}."
+        )
+
+    def _keepalive(self) -> str:
+        hops = [
+            f"{hop} (`upstream {name}`): {'yes' if on else 'no'}"
+            for hop, upstreams in self.keepalive.items()
+            for name, on in upstreams.items()
+        ]
+        none = not any(on for upstreams in self.keepalive.values() for on in upstreams.values())
+        return "; ".join(hops) + (
+            ". No upstream block has `keepalive`, so every request through the tier opens a new TCP connection"
+            " on both hops (nginx sends `Connection: close` upstream); only the client's connection to the"
+            " edge is kept alive."
+            if none
+            else "."
+        )
+
+    def _of(self, key: str) -> RouteFigures | None:
+        return next((f for f in self.figures if f.route.key == key), None)
+
+    def _latency_table(self) -> list[str]:
+        rows = [
+            "| path | hops | requests/s | p50 ms | p90 ms | p99 ms | failed |"
+            f" added vs {BASELINE}: p50 / p90 / p99 ms (medians) |",
+            "|---|---|--:|--:|--:|--:|--:|--:|",
+        ]
+        base = self._of(BASELINE)
+        for f in self.figures:
+            added = "–"
+            if base is not None and f.route.key in COMPARED:
+                added = " / ".join(_diff(_median(f.latency_ms(p)), _median(base.latency_ms(p))) for p in PERCENTILES)
+            elif f.route.key == BASELINE:
+                added = "(baseline)"
+            rows.append(
+                f"| {f.route.title} | {f.route.hops}"
+                f" | {_spread([r.requests_per_s for r in f.latency], _rate)}"
+                + "".join(f" | {_spread(f.latency_ms(p), ms)}" for p in PERCENTILES)
+                + f" | {sum(r.failed for r in f.latency)} | {added} |"
+            )
+        return rows
+
+    def _ceiling_table(self) -> list[str]:
+        rows = [
+            f"| path | most requests/s with 0 errors | at connections | p99 ms there | errors began at | vs {BASELINE} |",
+            "|---|--:|--:|--:|---|--:|",
+        ]
+        base = self._of(BASELINE)
+        base_best = base.ceiling.best if base is not None else None
+        for f in self.figures:
+            c = f.ceiling
+            if c.first_failing is None:
+                began = f"none up to {f.steps[-1].connections} connections" if f.steps else "–"
+            else:
+                began = f"{c.first_failing.connections} connections ({_errors(c.first_failing.result)})"
+            ratio = (
+                f"{c.best.result.requests_per_s / base_best.result.requests_per_s:.2f}x"
+                if c.best is not None and base_best is not None
+                else "–"
+            )
+            rows.append(
+                f"| {f.route.title}"
+                f" | {_rate(c.best.result.requests_per_s) if c.best else '–'}"
+                f" | {c.best.connections if c.best else '–'}"
+                f" | {ms(c.best.result.percentile_ms(99)) if c.best else '–'}"
+                f" | {began} | {ratio} |"
+            )
+        return rows
+
+    def _steps_table(self) -> list[str]:
+        rows = [
+            "| path | " + " | ".join(f"N={n}" for n in self.load.connections) + " |",
+            "|---|" + "--:|" * len(self.load.connections),
+        ]
+        for f in self.figures:
+            by_n = {s.connections: s.result for s in f.steps}
+            cells = [
+                "–"
+                if n not in by_n
+                else _rate(by_n[n].requests_per_s) + (f" ({by_n[n].failed:,})" if by_n[n].failed else "")
+                for n in self.load.connections
+            ]
+            rows.append(f"| {f.route.title} | " + " | ".join(cells) + " |")
+        return rows
+
+    def _reading(self) -> str:
+        tier, l7, app, host = (self._of(k) for k in ("tier", "l7", "app", "host"))
+        sentences = [
+            "The first three paths start in the same container on the overlay with the same tool and load, so"
+            " a row's latency minus the straight row's is what its proxies add (the tier row minus the L7 row:"
+            " the edge's share), and the ratio of the ceilings is the share of the straight path's request rate"
+            " a path keeps. The host row starts elsewhere (the host, through Docker's port mapping) and shows"
+            " what a client on this machine sees; it is in no difference."
+        ]
+        if tier and app:
+            added = (
+                f"At {self.load.rate:g} requests/s the tier (edge and L7) added {_added(tier, app, 50)} at the median"
+            )
+            added += f" and {_added(tier, app, 99)} at p99"
+            if l7:
+                added += f"; the L7 tier alone {_added(l7, app, 50)} and {_added(l7, app, 99)}"
+            sentences.append(added + ".")
+            t, a = tier.ceiling.best, app.ceiling.best
+            if t and a:
+                sentences.append(
+                    f"The most requests/s without an error: {_rate(t.result.requests_per_s)} through the tier"
+                    f" against {_rate(a.result.requests_per_s)} straight to one app task"
+                    f" ({t.result.requests_per_s / a.result.requests_per_s:.2f}x)."
+                )
+        if host:
+            sentences.append(
+                f"From the host through the published port: p50 {ms(_median(host.latency_ms(50)))} ms,"
+                f" p99 {ms(_median(host.latency_ms(99)))} ms"
+                + (
+                    f", at most {_rate(host.ceiling.best.result.requests_per_s)} requests/s without errors."
+                    if host.ceiling.best
+                    else "."
+                )
+            )
+        sentences.append(
+            f"Straight sends all {self.load.rate:g} requests/s to one app task, while the tier spreads them over"
+            " both real tasks, so at the tail the straight path can be the slower one. All of it, the load"
+            f" generator included, shares this machine's {self.machine.cores} cores: a ceiling is where the"
+            " machine or the path's weakest link runs out, not one component alone, and the ceilings compare how"
+            " much each path spends per request. A ceiling is the best step before the first step with errors"
+            " ('none up to': even the largest step had none); a rate that falls as connections grow is"
+            " contention, not an error. Each step is a single run of a few seconds: differences of a few"
+            " percent are noise."
+        )
+        return " ".join(sentences)
+
+
+def _added(path: RouteFigures, base: RouteFigures, percent: int) -> str:
+    """Median minus median, and whether the rounds' ranges overlap (then it is within their spread)."""
+    mine, theirs = _known(path.latency_ms(percent)), _known(base.latency_ms(percent))
+    if not mine or not theirs:
+        return "– ms"
+    text = f"{median(mine) - median(theirs):+.1f} ms"
+    if len(mine) > 1 and min(mine) <= max(theirs) and min(theirs) <= max(mine):
+        text += " (within the rounds' spread)"
+    return text
+
+
+def _known(values: Sequence[float | None]) -> list[float]:
+    return [v for v in values if v is not None]
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return median(known) if known else None
+
+
+def _spread(values: Sequence[float | None], fmt: Callable[[float | None], str]) -> str:
+    known = [v for v in values if v is not None]
+    if not known:
+        return "–"
+    low, high, middle = fmt(min(known)), fmt(max(known)), fmt(median(known))
+    return middle if low == high else f"{middle} ({low}–{high})"
+
+
+def _diff(value: float | None, base: float | None) -> str:
+    return "–" if value is None or base is None else f"{value - base:+.1f}"
+
+
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def _errors(result: WrkResult) -> str:
+    kinds = [f"non-2xx/3xx {result.non_2xx:,}"] if result.non_2xx else []
+    kinds += [f"{kind} {n:,}" for kind, n in result.socket_errors.items() if n]
+    return ", ".join(kinds)

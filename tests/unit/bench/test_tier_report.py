@@ -1,0 +1,91 @@
+"""The tier-cost report: the paths side by side."""
+
+from __future__ import annotations
+
+from bench.load_tools import HeyResult, TierLoad, parse_hey, parse_wrk
+from bench.report import Machine
+from bench.tier_figures import Route, RouteFigures, Step
+from bench.tier_report import TierCostReport
+from tests.unit.bench.tool_outputs import (
+    HEY_503,
+    HEY_KILLED,
+    HEY_OK,
+    HEY_REFUSED,
+    WRK_503,
+    WRK_KILLED,
+    WRK_OK,
+    WRK_TIMEOUT,
+)
+
+# --- the report -------------------------------------------------------------------------------
+
+
+def figures_of(key: str, hey: str, *wrk_outputs: str) -> RouteFigures:
+    figures = RouteFigures(Route(key, f"path {key}", "hops", f"http://{key}/", key == "host"))
+    figures.latency.append(parse_hey(hey))
+    figures.steps.extend(Step(8 * 2**i, parse_wrk(text)) for i, text in enumerate(wrk_outputs))
+    return figures
+
+
+def markdown(
+    figures: list[RouteFigures], load: TierLoad, keepalive: dict[str, dict[str, bool]], overrides: dict[str, object]
+) -> str:
+    """The report of these figures, the run's own details the same in every test."""
+    return TierCostReport(
+        figures=figures,
+        load=load,
+        keepalive=keepalive,
+        overrides=overrides,
+        machine=Machine(cores=2, memory_gib=23.5, kernel="6.1", docker="20.10", nginx="1.30.6"),
+        date="2026-01-01 00:00 UTC",
+        command="venv/bin/python -m bench --parts tier-cost",
+        elapsed_s=120.0,
+        load_generator="hey and wrk in a container on the overlay",
+    ).markdown()
+
+
+def test_report_puts_the_paths_side_by_side():
+    load = TierLoad(rounds=1, connections=(8, 16, 32))
+    report = markdown(
+        figures=[
+            figures_of("tier", HEY_KILLED, WRK_KILLED),
+            figures_of("l7", HEY_OK, WRK_OK, WRK_503),
+            figures_of("app", HEY_503, WRK_OK, WRK_OK, WRK_OK),
+            figures_of("host", HEY_REFUSED, WRK_OK, WRK_TIMEOUT),
+        ],
+        load=load,
+        keepalive={"edge → L7": {"l7-tier": False}, "L7 → app": {"app-server": False}},
+        overrides={"appName": "szdbench"},
+    )
+    # "~" for the en dash the report writes where there is no figure.
+    lines = report.replace("\N{EN DASH}", "~").splitlines()
+    # Latency: l7's p50 of 0.9 ms against app's 0.1 ms; app has no p99 (too few answers).
+    assert "| path l7 | hops | 100 | 0.9 | 1.2 | 2.0 | 0 | +0.8 / -1.0 / ~ |" in lines
+    assert "| path app | hops | 3,757 | 0.1 | 2.2 | ~ | 20 | (baseline) |" in lines
+    assert "| path host | hops | 8,791 | ~ | ~ | ~ | 20 | ~ |" in lines
+    # Ceilings: tier had errors at once, l7 and host at their second step, app none up to its last.
+    assert "| path tier | ~ | ~ | ~ | 8 connections (write 41,716) | ~ |" in lines
+    assert "| path l7 | 23,327 | 8 | 408.2 | 16 connections (non-2xx/3xx 22,941) | 1.00x |" in lines
+    assert "| path app | 23,327 | 8 | 408.2 | none up to 32 connections | 1.00x |" in lines
+    assert "| path host | 23,327 | 8 | 408.2 | 16 connections (timeout 4) | 1.00x |" in lines
+    assert "| path l7 | 23,327 | 20,864 (22,941) | ~ |" in lines
+    assert "edge → L7 (`upstream l7-tier`): no; L7 → app (`upstream app-server`): no." in report
+    assert "`hey -z 10s -c 8 -q 25 -t 5 URL`" in report
+    assert "`wrk -t 2 -c N -d 5s --timeout 2s --latency URL`" in report
+
+
+def test_report_says_when_a_difference_is_within_the_rounds_spread():
+    def rounds(key: str, *p50s: float) -> RouteFigures:
+        figures = RouteFigures(Route(key, key, "hops", f"http://{key}/"))
+        figures.latency.extend(HeyResult(10.0, 200.0, {50: p50, 99: p50 * 4}, {200: 2000}, {}) for p50 in p50s)
+        return figures
+
+    report = markdown(
+        figures=[rounds("tier", 2.0, 2.2, 2.4), rounds("l7", 1.2, 1.5, 1.8), rounds("app", 1.0, 1.3, 1.4)],
+        load=TierLoad(rounds=3),
+        keepalive={},
+        overrides={},
+    )
+    assert "the tier (edge and L7) added +0.9 ms at the median and +3.6 ms at p99;" in report
+    assert "the L7 tier alone +0.2 ms (within the rounds' spread) and +0.8 ms (within the rounds' spread)." in report
+    assert "| tier | hops | 200 | 2.2 (2.0\N{EN DASH}2.4) |" in report
