@@ -15,7 +15,7 @@ import pytest
 
 from standins.swarm_applier import StackState
 from standins.swarm_env import swarm_lock
-from tests.cluster.nodes import NODES, PROVISION, Cluster, cluster_ready, host_api, teardown
+from tests.cluster.nodes import NODES, PROVISION, Cluster, cluster_ready, host_api, leftovers, teardown
 from tests.cluster.stack import SECTION, STACK, Deployment
 from tests.conftest import record_measurement, require
 
@@ -46,6 +46,9 @@ def deployment() -> Iterator[Deployment]:
         finally:
             teardown(api)
             forget_state()
+            left = leftovers(api)
             session = f"cluster session: {time.monotonic() - locked:.0f}s (after {locked - asked:.0f}s waiting for the swarm lock)"
             print(f"\n{session}", flush=True)
             record_measurement(SECTION, session)
+            # `docker ps -a` and `docker network ls` on the host show nothing of it.
+            assert not left, f"the cluster's teardown left {left}"

@@ -107,6 +107,15 @@ def teardown(api: docker.APIClient | None = None) -> None:
                 api.remove_network(network["Id"])
 
 
+def leftovers(api: docker.APIClient | None = None) -> list[str]:
+    """What of the cluster is still on the host: containers, volumes and networks (empty after ``teardown``)."""
+    api = api or host_api()
+    found = [f"container {c['Names'][0].lstrip('/')}" for c in api.containers(all=True, filters={"label": LABEL})]
+    found += [f"volume {v['Name']}" for v in api.volumes(filters={"label": LABEL}).get("Volumes") or []]
+    found += [f"network {n['Name']}" for n in api.networks(names=[NETWORK]) if n["Name"] == NETWORK]
+    return found
+
+
 def _create_network(api: docker.APIClient) -> None:
     ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=SUBNET, gateway=GATEWAY)])
     api.create_network(NETWORK, driver="bridge", ipam=ipam, labels={LABEL: "1"}, check_duplicate=True)
