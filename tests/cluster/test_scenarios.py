@@ -29,6 +29,7 @@ from tests.cluster.stack import (
     by_node,
     explain,
     print_figures,
+    unexplained_failures,
     versions,
     wait_answering,
 )
@@ -120,7 +121,7 @@ def test_scenario2_drained_node_fails_no_request(deployment: Deployment):
     assert by_node(load.result.last(SETTLE_S), hostnames).keys() <= {n.name for n in NODES} - {victim.name}
 
 
-def test_scenario3_killed_node_fails_no_request_through_another_entry_point(deployment: Deployment):
+def test_scenario3_killed_node_costs_no_more_than_timeouts_until_swarm_knows(deployment: Deployment):
     d = deployment
     entry = NODE1
     placement = d.placement()
@@ -139,7 +140,8 @@ def test_scenario3_killed_node_fails_no_request_through_another_entry_point(depl
         replaced_s = d.wait_off(victim.name, SERVING, since=killed_at)
         time.sleep(SETTLE_S)
     hostnames = d.hostnames()
-    figures = print_figures(
+    unexplained = unexplained_failures(load, killed_at, down_s)
+    print_figures(
         f"3 {victim.name} killed (SIGKILL), clients on {entry.name}",
         load,
         hostnames,
@@ -149,6 +151,7 @@ def test_scenario3_killed_node_fails_no_request_through_another_entry_point(depl
         marked_down_after_s=round(down_s, 1),
         tasks_replaced_after_s=replaced_s,
         placement_after=d.placement(),
+        timed_out_before_swarm_knew=load.result.failed - len(unexplained),
     )
     back_s = d.cluster.restart(victim, via=d.manager)
     edge_back_s = d.wait_tasks("edge", 3, on=victim.name)
@@ -156,7 +159,7 @@ def test_scenario3_killed_node_fails_no_request_through_another_entry_point(depl
         f"{victim.name} restarted: Ready after {back_s:.1f}s, its edge task after {edge_back_s:.1f}s more", flush=True
     )
 
-    assert figures["failed"] == 0, explain(d, load)
+    assert not unexplained, explain(d, load)
 
 
 def test_scenario4_killed_entry_node_only_its_own_clients_fail(deployment: Deployment):
@@ -190,7 +193,13 @@ def test_scenario4_killed_entry_node_only_its_own_clients_fail(deployment: Deplo
         tasks_it_held={role: n for role, n in held.items() if n},
         answered_after_kill=lost.result.window(lost.at(killed_at) + 0.5, lost.result.duration_s).ok,
     )
-    kept_figures = print_figures(f"4b {killed.name} killed: clients on {other.name}", kept, hostnames)
+    unexplained = unexplained_failures(kept, killed_at, down_s)
+    print_figures(
+        f"4b {killed.name} killed: clients on {other.name}",
+        kept,
+        hostnames,
+        timed_out_before_swarm_knew=kept.result.failed - len(unexplained),
+    )
     restarted_at = time.time()
     back_s = d.cluster.restart(killed, via=d.manager)
     d.wait_tasks("edge", 3, on=killed.name)
@@ -198,7 +207,7 @@ def test_scenario4_killed_entry_node_only_its_own_clients_fail(deployment: Deplo
     answering_s = time.time() - restarted_at
     print(f"{killed.name} restarted: Ready after {back_s:.1f}s, its entry point answering after {answering_s:.1f}s")
 
-    assert kept_figures["failed"] == 0, explain(d, kept)
+    assert not unexplained, explain(d, kept)
     # The killed node's clients lose their entry point: what they saw is reported above.
     assert lost.result.failed > 0
     assert lost_figures["answered_after_kill"] == 0
@@ -224,7 +233,9 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
         apply_s = time.time() - started
         time.sleep(SETTLE_S)
     hostnames = d.hostnames()
-    figures = print_figures(
+    # Until a new leader is elected nothing in the swarm acts on the loss.
+    unexplained = unexplained_failures(load, killed_at, elected_s)
+    print_figures(
         f"5 leader {leader.name} killed; imageTag v2 -> v1 through {manager.name}",
         load,
         hostnames,
@@ -233,6 +244,7 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
         new_leader=new_leader.name,
         leader_elected_after_s=round(elected_s, 1),
         placement_after=d.placement(),
+        timed_out_before_swarm_knew=load.result.failed - len(unexplained),
     )
     back_s = d.cluster.restart(leader, via=manager)
     print(f"{leader.name} restarted: Ready (a reachable manager) after {back_s:.1f}s", flush=True)
@@ -241,4 +253,4 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
     assert changed[REAL] == changed[BACKUP] == ("update", (IMAGE,)), str(report)
     assert changed[GATE][0] == "update"
     assert versions(entry) == {"v1"}
-    assert figures["failed"] == 0, explain(d, load)
+    assert not unexplained, explain(d, load)
