@@ -256,12 +256,15 @@ cmd_images() {
 	unlock
 }
 
+# True when image $1 exists and its label $2 is $3: it was imported from that tree.
+image_label_is() {
+	[ "$(docker image inspect --format "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true)" = "$3" ]
+}
+
 import_base() {
-	local id current
+	local id
 	id="$(cat "$ROOTFS/$ROOTFS_ID_FILE")"
-	current="$(docker image inspect --format '{{index .Config.Labels "szd.rootfs-id"}}' \
-		"$BASE_IMAGE" 2>/dev/null || true)"
-	if [ "$current" = "$id" ]; then
+	if image_label_is "$BASE_IMAGE" szd.rootfs-id "$id"; then
 		say "image $BASE_IMAGE: up to date (rootfs $id)"
 		return 0
 	fi
@@ -322,12 +325,10 @@ build_node_rootfs() {
 }
 
 import_node() {
-	local id current
+	local id
 	# The image's id: the rootfs and the entry point it was imported with.
 	id="$(cat "$NODE_ROOTFS/$ROOTFS_ID_FILE")-$(sha256sum "$NODE_ENTRY_SRC" | cut -c1-12)"
-	current="$(docker image inspect --format '{{index .Config.Labels "szd.node-id"}}' \
-		"$NODE_IMAGE" 2>/dev/null || true)"
-	if [ "$current" = "$id" ]; then
+	if image_label_is "$NODE_IMAGE" szd.node-id "$id"; then
 		say "image $NODE_IMAGE: up to date ($id)"
 		return 0
 	fi
