@@ -30,7 +30,7 @@ from tests.conftest import record_measurement
 from tests.e2e.harness import E2E_OVERRIDES
 from tests.support.probe_load import Load as ProbeLoad
 from tools.probe import ProbeOptions, ProbeResult, format_summary
-from tools.probe.classify import TIMEOUT
+from tools.probe.classify import TIMEOUTS
 
 STACK = "cluster"
 BASE_STACK = "dev"
@@ -234,7 +234,7 @@ def unexplained_failures(load: Load, killed_at: float, known_after_s: float) -> 
     """
     timeout = load.result.options.timeout
     start, end = load.at(killed_at) - timeout, load.at(killed_at) + known_after_s + timeout
-    return [(t, kind) for t, kind in load.result.failures if not (kind == TIMEOUT and start <= t <= end)]
+    return [(t, kind) for t, kind in load.result.failures if not (kind in TIMEOUTS and start <= t <= end)]
 
 
 # An L7 access-log line (nginx/default.conf.j2's upstream_log) worth showing next to a failure.

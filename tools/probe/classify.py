@@ -9,16 +9,23 @@ import requests
 
 CONNECTION_REFUSED = "connection refused"
 CONNECTION_RESET = "connection reset"
-TIMEOUT = "timeout"
+# Apart, because they say different things: no connection within the timeout
+# (the address or port is not answering), or no answer on one (a proxy or app
+# that went silent mid-request).
+CONNECT_TIMEOUT = "connect timeout"
+READ_TIMEOUT = "read timeout"
+TIMEOUTS = (CONNECT_TIMEOUT, READ_TIMEOUT)
 OTHER_CONNECTION_ERROR = "other connection error"
-CONNECTION_KINDS = (CONNECTION_REFUSED, CONNECTION_RESET, TIMEOUT, OTHER_CONNECTION_ERROR)
+CONNECTION_KINDS = (CONNECTION_REFUSED, CONNECTION_RESET, *TIMEOUTS, OTHER_CONNECTION_ERROR)
 UNKNOWN_POOL = "unknown"
 
 
 def failure_kind(exc: requests.RequestException) -> str:
     """Kind of a request that got no HTTP response."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return CONNECT_TIMEOUT
     if isinstance(exc, requests.Timeout):
-        return TIMEOUT
+        return READ_TIMEOUT
     causes = list(_causes(exc))
     # Checked in this order because urllib3's NewConnectionError (which wraps a
     # refused connect) subclasses its ConnectTimeoutError.
@@ -27,7 +34,7 @@ def failure_kind(exc: requests.RequestException) -> str:
         # http.client.RemoteDisconnected (closed without a response) is a ConnectionResetError.
         (CONNECTION_RESET, (ConnectionResetError, BrokenPipeError)),
         # A read timeout while the body streams in surfaces as ConnectionError, not Timeout.
-        (TIMEOUT, (TimeoutError,)),
+        (READ_TIMEOUT, (TimeoutError,)),
     ):
         if any(isinstance(cause, types) for cause in causes):
             return kind

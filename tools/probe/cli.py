@@ -34,8 +34,9 @@ Pools: the pool that answered a successful request is capture group 1 (the whole
 match if there is no group) of --pool-pattern searched in the body, or in the
 value of --pool-header NAME. Answers matching nothing count as pool "unknown".
 
-Failures: connection refused, connection reset, timeout, other connection
-error, and every HTTP status >= 400 by code. Latency percentiles cover
+Failures: connection refused, connection reset, connect timeout (no
+connection within --timeout), read timeout (a connection, no answer within
+--timeout), other connection error, and every HTTP status >= 400 by code. Latency percentiles cover
 successful requests. Ctrl-C ends the run early and still reports.
 
 Exit status: 0 when failures <= --max-failures, 1 when more, 2 for a bad

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import requests
 
-from .classify import OTHER_CONNECTION_ERROR, TIMEOUT, failure_kind, http_failure, pool_of
+from .classify import OTHER_CONNECTION_ERROR, READ_TIMEOUT, failure_kind, http_failure, pool_of
 from .options import ProbeOptions
 from .result import ProbeResult, Sample, nearest_rank
 
@@ -89,7 +89,7 @@ class Probe:
             now = time.monotonic()
             with self._lock:
                 hung = [
-                    Sample(sent - self._t0, (now - sent) * 1000, TIMEOUT, None)
+                    Sample(sent - self._t0, (now - sent) * 1000, READ_TIMEOUT, None)
                     for ident, sent in self._in_flight.items()
                     if any(t.ident == ident and t.is_alive() for t in self._threads)
                 ]

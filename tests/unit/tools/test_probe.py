@@ -214,11 +214,24 @@ def test_connection_reset_by_the_server(server: _AppServer) -> None:
     assert result.failures_by_kind == {"connection reset": result.sent}
 
 
-def test_timeout_when_the_answer_is_slower_than_the_timeout(server: _AppServer) -> None:
+def test_read_timeout_when_the_answer_is_slower_than_the_timeout(server: _AppServer) -> None:
     result = _run(server.url("/sleep/1000"), duration=0.5, timeout=0.2)
 
     assert result.sent >= 2
-    assert result.failures_by_kind == {"timeout": result.sent}
+    assert result.failures_by_kind == {"read timeout": result.sent}
+
+
+def test_connect_timeout_when_the_listener_takes_no_more_connections() -> None:
+    # A listener that never accepts, its queue filled: Linux drops further SYNs,
+    # so a connect neither succeeds nor is refused.
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as listener:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        # Backlog 0: the queue is full with one connection in it.
+        with socket.create_connection(listener.getsockname(), timeout=2):
+            result = _run(url, duration=0.5, timeout=0.2)
+
+    assert result.sent >= 2
+    assert result.failures_by_kind == {"connect timeout": result.sent}
 
 
 @pytest.fixture
@@ -264,9 +277,9 @@ def test_stop_returns_in_bounded_time_against_a_server_that_drips(dripping_url: 
 
     # The timeout plus one second of grace, and some slack for a busy machine.
     assert took < 1.5 + 1.0 + 1.0, took
-    # Each worker's request never ended: both count as timeouts, not as nothing.
+    # Each worker's request never ended: both count as read timeouts, not as nothing.
     assert result.sent == 2
-    assert result.failures_by_kind == {"timeout": 2}
+    assert result.failures_by_kind == {"read timeout": 2}
 
 
 def test_a_body_cut_short_is_another_connection_error(server: _AppServer) -> None:
