@@ -36,8 +36,9 @@ value of --pool-header NAME. Answers matching nothing count as pool "unknown".
 
 Failures: connection refused, connection reset, connect timeout (no
 connection within --timeout), read timeout (a connection, no answer within
---timeout), other connection error, and every HTTP status >= 400 by code. Latency percentiles cover
-successful requests. Ctrl-C ends the run early and still reports.
+--timeout), other connection error, and every HTTP status >= 400 by code.
+Latency percentiles cover successful requests. Ctrl-C ends the run early and
+still reports.
 
 Exit status: 0 when failures <= --max-failures, 1 when more, 2 for a bad
 argument or a URL that cannot be reached before the load starts."""
