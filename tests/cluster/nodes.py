@@ -18,6 +18,7 @@ Every wait is on a condition (dockerd answers, nodes Ready), never a fixed sleep
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import tempfile
 import time
@@ -44,8 +45,17 @@ IMAGES = ("szd-testapp:v1", "szd-testapp:v2", "szd-nginx:test")
 PROVISION = "bash scripts/provision.sh all  (or: make provision; the node image alone: provision.sh cluster-image)"
 SWARM_PORT = 2377
 DOCKER_PORT = 2375
-# Swarm's default is 5 s: a dead node would be marked down only after about 11 s.
-HEARTBEAT_NS = 1_000_000_000
+# Swarm's default is 5 s: a dead node is marked down after about 11 s. 3 s is
+# the shortest that stays safe through a leader change: the new leader gives
+# every node 6 heartbeats (+-0.5 s each) to open a session with it before it
+# marks the node down and restarts all its tasks elsewhere at once (swarmkit
+# manager/dispatcher: markNodesUnknown, gracePeriodMultiplierUnknown), and an
+# agent that failed while there was no leader waits up to 8 s before it tries
+# again (agent/agent.go maxSessionFailureBackoff). With 1 s, healthy nodes
+# were marked down in 2 of 5 leader kills here (3 s: 0 of 6).
+HEARTBEAT_NS = 3_000_000_000
+# The new leader's log line for a node that missed that grace.
+MISSED_GRACE = re.compile(r'heartbeat expiration for node (\w+) in state \\"unknown\\"')
 
 T = TypeVar("T")
 
@@ -321,6 +331,12 @@ class Cluster:
             return leader if self.is_running(leader) else None
 
         return wait_until(f"a new leader as {via.name} sees it", known, timeout)
+
+    def marked_down_by_new_leader(self, leader: Node, since: float) -> set[str]:
+        """Nodes ``leader`` marked down since it took over because they did not open a session with it in time."""
+        logs = host_api().logs(leader.name, since=int(since)).decode(errors="replace")
+        names = {seen["ID"]: name for name, seen in self.swarm_nodes(via=leader).items()}
+        return {names.get(node_id, node_id) for node_id in MISSED_GRACE.findall(logs)}
 
     def set_availability(self, node: Node, availability: str, via: Node) -> None:
         """`docker node update --availability drain|active|pause`."""
