@@ -47,6 +47,7 @@ from nginx.config import HTTP_PORT
 from standins.mock_program import DeclaredProgram, run_program
 from standins.resource_types import NETWORK, SERVICE
 from standins.stack_config import load_stack_config, project_name
+from standins.swarm_env import overlay_addresses
 from swarm.naming import REAL, edge_name, network_name, nginx_name, pool_name
 from tools.render_nginx import edge_config, nginx_config
 
@@ -179,13 +180,7 @@ class TierCostBench:
             running = sorted(
                 (t for t in tasks if t["Status"]["State"] == "running"), key=lambda t: (t.get("Slot", 0), t["ID"])
             )
-            addresses = [
-                address.split("/")[0]
-                for t in running
-                for attachment in t.get("NetworksAttachments", [])
-                if attachment["Network"]["ID"] == network_id
-                for address in attachment.get("Addresses", [])
-            ]
+            addresses = [address for t in running for address in overlay_addresses(t, network_id)]
             if addresses:
                 return addresses
             if time.monotonic() > deadline:

@@ -8,6 +8,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import docker
 from docker.errors import APIError
@@ -40,6 +41,17 @@ def port_in_use(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(1)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def overlay_addresses(task: dict[str, Any], network_id: str | None = None) -> list[str]:
+    """A task's addresses on its networks (or on the one given), without the prefix length: the
+    addresses nginx dials and logs."""
+    return [
+        address.split("/")[0]
+        for attachment in task.get("NetworksAttachments", [])
+        if network_id is None or attachment["Network"]["ID"] == network_id
+        for address in attachment.get("Addresses", [])
+    ]
 
 
 @contextmanager

@@ -23,6 +23,7 @@ import requests
 from standins.mock_program import DeclaredProgram, run_program
 from standins.stack_config import load_stack_config
 from standins.swarm_applier import SERVICE, ApplyReport, SwarmApplier
+from standins.swarm_env import overlay_addresses
 from swarm.naming import POOL_ROLES, TASK_PATTERN, role_of_hostname
 from swarm.rollout_gate import wait_for_rollout
 from tests.cluster.nodes import Cluster, Node
@@ -245,11 +246,10 @@ def task_addresses(d: Deployment) -> dict[str, str]:
     """Overlay address -> role@node of every running task, to read the upstream addresses nginx logs."""
     names = d.node_names()
     return {
-        address.split("/")[0]: f"{role}@{names[task['NodeID']]}"
+        address: f"{role}@{names[task['NodeID']]}"
         for role in ROLES
         for task in d.tasks(role)
-        for attachment in task.get("NetworksAttachments", [])
-        for address in attachment.get("Addresses", [])
+        for address in overlay_addresses(task)
     }
 
 
