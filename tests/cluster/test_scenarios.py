@@ -235,7 +235,9 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
     hostnames = d.hostnames()
     # A live node that misses the new leader's grace (tests/cluster/nodes.py
     # HEARTBEAT_NS) has all its tasks restarted at once, outside update_config.
-    survivors_marked_down = d.cluster.marked_down_by_new_leader(new_leader, since=killed_at) - {leader.name}
+    # The killed leader misses it too, long before the apply ends: finding it
+    # shows the log is read right.
+    marked_down = d.cluster.marked_down_by_new_leader(new_leader, since=killed_at)
     # Until a new leader is elected nothing in the swarm acts on the loss.
     unexplained = unexplained_failures(load, killed_at, elected_s)
     print_figures(
@@ -246,7 +248,7 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
         killed=leader.name,
         new_leader=new_leader.name,
         leader_elected_after_s=round(elected_s, 1),
-        survivors_marked_down=sorted(survivors_marked_down),
+        marked_down_by_new_leader=sorted(marked_down),
         placement_after=d.placement(),
         timed_out_before_swarm_knew=load.result.failed - len(unexplained),
     )
@@ -257,5 +259,5 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
     assert changed[REAL] == changed[BACKUP] == ("update", (IMAGE,)), str(report)
     assert changed[GATE][0] == "update"
     assert versions(entry) == {"v1"}
-    assert not survivors_marked_down, f"{new_leader.name} marked live nodes down: {survivors_marked_down}"
+    assert marked_down == {leader.name}, f"{new_leader.name} marked down {marked_down}, not just {leader.name}"
     assert not unexplained, explain(d, load)
