@@ -47,8 +47,9 @@ SWARM_PORT = 2377
 DOCKER_PORT = 2375
 # Swarm's default is 5 s: a dead node is marked down after about 11 s. 3 s is
 # the shortest that stays safe through a leader change: the new leader gives
-# every node 6 heartbeats (+-0.5 s each) to open a session with it before it
-# marks the node down and restarts all its tasks elsewhere at once (swarmkit
+# every node 6 times a heartbeat period drawn within +-0.5 s (3 s: 15 to 21 s;
+# 1 s: 3 to 9 s) to open a session with it before it marks the node down and
+# restarts all its tasks elsewhere at once (swarmkit
 # manager/dispatcher: markNodesUnknown, gracePeriodMultiplierUnknown), and an
 # agent that failed while there was no leader waits up to 8 s before it tries
 # again (agent/agent.go maxSessionFailureBackoff). With 1 s, healthy nodes
