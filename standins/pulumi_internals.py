@@ -34,6 +34,8 @@ class Registration:
     parent: str
     dependencies: tuple[str, ...]
     inputs: dict[str, Any]
+    # ResourceOptions.delete_before_replace: a replacement deletes the old resource first.
+    delete_before_replace: bool = False
 
 
 class _RecordingMonitor(MockMonitor):
@@ -53,6 +55,7 @@ class _RecordingMonitor(MockMonitor):
                     parent=request.parent,
                     dependencies=tuple(request.dependencies),
                     inputs=deserialize_properties(request.object),
+                    delete_before_replace=request.deleteBeforeReplace,
                 )
             )
         return response

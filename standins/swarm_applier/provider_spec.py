@@ -101,6 +101,9 @@ def _container_spec(cs: dict[str, Any]) -> dict[str, Any]:
         spec["Configs"] = configs
     if isolation := _get(cs, "isolation", ""):
         spec["Isolation"] = isolation
+    # sysctl: the map as is (empty when unset, which Docker's omitempty drops).
+    if sysctls := _get(cs, "sysctl", {}):
+        spec["Sysctls"] = dict(sysctls)
     # supportsServiceContainerInit(client): ClientVersion() >= "1.37" -> Init = &init (false when unset).
     spec["Init"] = bool(_get(cs, "init", False))
     return spec

@@ -48,6 +48,7 @@ _CONTAINER_KEYS = {
     "Secrets",
     "Configs",
     "Isolation",
+    "Sysctls",
 }
 _TASK_KEYS = {
     "ContainerSpec",
@@ -141,6 +142,8 @@ def flatten_container_spec(cs: dict[str, Any], where: str = "ContainerSpec") -> 
         out["configs"] = _flatten_file_refs(cs["Configs"], "config")
     if cs.get("Isolation"):
         out["isolation"] = cs["Isolation"]
+    if cs.get("Sysctls"):  # len(in.Sysctls) > 0
+        out["sysctl"] = dict(cs["Sysctls"])
     if cs.get("Init") is not None:  # supportsServiceContainerInit: ClientVersion() >= "1.37"
         out["init"] = cs["Init"]
     return out

@@ -162,6 +162,7 @@ CONTAINER_SPEC = _block(
         _i("fileMode", "file_mode", default=0o444),
     ),
     _s("isolation", "isolation", default="default"),
+    Field("sysctl", "sysctl", "map", force_new=True),
     _b("init", "init", computed=True),
     required=True,
 )

@@ -245,6 +245,7 @@ def _container_spec(value: Any, path: str) -> dict[str, Any]:
         "StopGracePeriod": r.get("stopGracePeriod", _duration, None),
         "Secrets": r.get("secrets", _list(_secret_reference), None),
         "Configs": r.get("configs", _list(_config_reference), None),
+        "Sysctls": r.get("sysctl", _string_map, None),
     }
     r.done()
     return {k: v for k, v in spec.items() if v is not None}

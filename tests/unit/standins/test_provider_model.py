@@ -224,6 +224,22 @@ def test_the_spec_carries_the_provider_zero_values():
     assert "UpdateConfig" not in spec and "Labels" not in spec
 
 
+def test_sysctls_are_sent_read_back_and_replace_when_changed():
+    # createContainerSpec copies the map; flattenContainerSpec sets "sysctl" when it is not empty;
+    # the schema marks it ForceNew.
+    sysctls = {"net.ipv4.tcp_retries2": "3"}
+    config = program_config()
+    config["taskSpec"]["containerSpec"]["sysctl"] = sysctls
+    assert service_spec(plan(S, None, config).planned)["TaskTemplate"]["ContainerSpec"]["Sysctls"] == sysctls
+    inspect = docker_service()
+    inspect["Spec"]["TaskTemplate"]["ContainerSpec"]["Sysctls"] = sysctls
+    read = read_service(inspect)
+    assert read is not None and read["taskSpec"]["containerSpec"]["sysctl"] == sysctls
+    assert plan(S, merge_read(plan(S, None, config).planned, read), config).changes == []
+    # Added to a service created without it: a replacement, not an update.
+    assert plan(S, outputs_after_create(), config).replaces == ("taskSpec.containerSpec.sysctl",)
+
+
 def test_an_update_sends_back_what_the_read_back_stored():
     prior = merge_read({"convergeConfig": {"delay": "2s", "timeout": "5m"}}, read_service(docker_service()) or {})
     config = {
