@@ -10,7 +10,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.base import child_options, component_type
-from components.nginx_service import NGINX_HEALTH, nginx_config, nginx_rollout
+from components.nginx_service import NGINX_HEALTH, UPSTREAM_KEEPALIVE_SYSCTLS, nginx_config, nginx_rollout
 from nginx.edge import EdgeConfigArgs, render_edge_config
 from nginx.render import content_hash
 from swarm.rollout_gate import RolloutGate
@@ -71,6 +71,7 @@ class Edge(pulumi.ComponentResource):
                     healthcheck=http_healthcheck(args.config.health_port, NGINX_HEALTH),
                     stop_signal="SIGQUIT",
                     stop_grace_period=args.stop_grace_period.text,
+                    sysctl=UPSTREAM_KEEPALIVE_SYSCTLS,
                 ),
                 networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_id)],
             ),
@@ -91,7 +92,9 @@ class Edge(pulumi.ComponentResource):
             rollback_config=rollback_config(nginx_rollout(edge_order(args.publish_mode), "pause")),
             # No converge_config: pulumi-docker's wait knows only replicated
             # services and fails a global one ("no replica count"). The gate waits.
-            opts=child,
+            # A replacement (a ForceNew field changed, such as sysctl) cannot
+            # create first: the old service holds the published ports.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(delete_before_replace=True)),
         )
         pulumi.log.info(describe_edge_rollout(args.publish_mode), resource=service)
         RolloutGate(

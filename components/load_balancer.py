@@ -9,7 +9,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.base import child_options, component_type
-from components.nginx_service import NGINX_HEALTH, nginx_config, nginx_rollout
+from components.nginx_service import L7_SYSCTLS, NGINX_HEALTH, nginx_config, nginx_rollout
 from nginx.config import HEALTH_PORT, TLS_SECRET_FILE, NginxConfigArgs, render_nginx_config
 from nginx.render import content_hash
 from settings.tls import Certificate
@@ -77,6 +77,7 @@ class LoadBalancer(pulumi.ComponentResource):
                     healthcheck=http_healthcheck(HEALTH_PORT, NGINX_HEALTH),
                     stop_signal=STOP_SIGNAL,
                     stop_grace_period=args.stop_grace_period.text,
+                    sysctl=L7_SYSCTLS,
                 ),
                 networks_advanceds=[
                     docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_id, aliases=[args.alias])

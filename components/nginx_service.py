@@ -22,6 +22,32 @@ NGINX_HEALTH = HealthCheck(
 )
 
 
+# A node that dies without closing its connections (power, network) leaves
+# the requests nginx had sent there hanging: nginx sees no error, so it
+# retries nothing until proxy_read_timeout (60 s). The kernel of each nginx
+# task ends such a connection sooner, and nginx then retries the request
+# (proxy_next_upstream error) well inside nginxNextUpstreamTimeout:
+# - a request the peer had acknowledged: keep-alive probes
+#   (proxy_socket_keepalive in both templates) one second after the last
+#   byte, then one a second, dead after two unanswered: about 3 s;
+# - one it had not: Linux sends no keep-alive probe while data is
+#   unacknowledged (net/ipv4/tcp_timer.c tcp_keepalive_timer), so only the
+#   retransmission limit ends it. tcp_retries2=3 gives up 3 s after the first
+#   retransmission ((2 << 3) - 1) x TCP_RTO_MIN, tcp_model_timeout).
+# Both are per network namespace, so they touch only the nginx tasks. The
+# keep-alive ones act only on sockets that ask for keep-alive: nginx's
+# upstream connections. The retransmission limit acts on every socket, so
+# only the L7 tier has it, whose peers are the edge and the app on the
+# overlay: on the edge it would also cut clients on slow or lossy links
+# (RFC 1122 asks for at least 100 s).
+UPSTREAM_KEEPALIVE_SYSCTLS = {
+    "net.ipv4.tcp_keepalive_time": "1",
+    "net.ipv4.tcp_keepalive_intvl": "1",
+    "net.ipv4.tcp_keepalive_probes": "2",
+}
+L7_SYSCTLS = {**UPSTREAM_KEEPALIVE_SYSCTLS, "net.ipv4.tcp_retries2": "3"}
+
+
 def nginx_rollout(order: str, failure_action: str) -> RolloutPolicy:
     """One task at a time, watched for as long as nginx takes to look unhealthy."""
     return RolloutPolicy(

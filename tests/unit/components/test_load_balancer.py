@@ -56,6 +56,21 @@ def test_tier_is_never_published_and_rolls_start_first_with_a_graceful_stop(stac
     assert inputs["mode"]["replicated"]["replicas"] >= 2
 
 
+def test_tier_finds_out_silently_dead_app_tasks_within_seconds(stack_program):
+    # Keep-alive probes for a request the task acknowledged, the retransmission
+    # limit (3 s) for one it did not; nginx then retries the request elsewhere.
+    l7 = service(stack_program, "webapp-nginx")
+    assert l7.inputs["taskSpec"]["containerSpec"]["sysctl"] == {
+        "net.ipv4.tcp_keepalive_time": "1",
+        "net.ipv4.tcp_keepalive_intvl": "1",
+        "net.ipv4.tcp_keepalive_probes": "2",
+        "net.ipv4.tcp_retries2": "3",
+    }
+    assert "proxy_socket_keepalive on;" in base64.b64decode(l7_config(stack_program).inputs["data"]).decode()
+    # Auto-named and published nowhere: a replacement starts the new tier first.
+    assert not l7.delete_before_replace
+
+
 def test_tier_drains_as_long_as_the_app_may(prod):
     container = service(prod, "webapp-nginx").inputs["taskSpec"]["containerSpec"]
     assert container["stopGracePeriod"] == "30s"

@@ -61,6 +61,7 @@ def expected(real: str, backup: str | None, tries: int, server_name: str | None 
         "proxy_next_upstream error timeout;",
         f"proxy_next_upstream_tries {tries};",
         "proxy_next_upstream_timeout 10s;",
+        "proxy_socket_keepalive on;",
         "proxy_set_header X-Real-IP $remote_addr;",
         "proxy_set_header X-Forwarded-For $remote_addr;",
         "proxy_set_header X-Forwarded-Proto $scheme;",
