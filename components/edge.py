@@ -10,7 +10,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.base import child_options, component_type
-from components.nginx_service import NGINX_HEALTH, UPSTREAM_KEEPALIVE_SYSCTLS, nginx_config, nginx_rollout
+from components.nginx_service import EDGE_SYSCTLS, NGINX_HEALTH, nginx_config, nginx_rollout
 from nginx.edge import EdgeConfigArgs, render_edge_config
 from nginx.render import content_hash
 from swarm.rollout_gate import RolloutGate
@@ -71,7 +71,7 @@ class Edge(pulumi.ComponentResource):
                     healthcheck=http_healthcheck(args.config.health_port, NGINX_HEALTH),
                     stop_signal="SIGQUIT",
                     stop_grace_period=args.stop_grace_period.text,
-                    sysctl=UPSTREAM_KEEPALIVE_SYSCTLS,
+                    sysctl=EDGE_SYSCTLS,
                 ),
                 networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_id)],
             ),

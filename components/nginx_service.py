@@ -26,26 +26,32 @@ NGINX_HEALTH = HealthCheck(
 # the requests nginx had sent there hanging: nginx sees no error, so it
 # retries nothing until proxy_read_timeout (60 s). The kernel of each nginx
 # task ends such a connection sooner, and nginx then retries the request
-# (proxy_next_upstream error) well inside nginxNextUpstreamTimeout:
+# (proxy_next_upstream error) inside its 10 s retry window:
 # - a request the peer had acknowledged: keep-alive probes
 #   (proxy_socket_keepalive in both templates) one second after the last
 #   byte, then one a second, dead after two unanswered: about 3 s;
-# - one it had not: Linux sends no keep-alive probe while data is
-#   unacknowledged (net/ipv4/tcp_timer.c tcp_keepalive_timer), so only the
-#   retransmission limit ends it. tcp_retries2=3 gives up 3 s after the first
-#   retransmission ((2 << 3) - 1) x TCP_RTO_MIN, tcp_model_timeout).
-# Both are per network namespace, so they touch only the nginx tasks. The
-# keep-alive ones act only on sockets that ask for keep-alive: nginx's
-# upstream connections. The retransmission limit acts on every socket, so
-# only the L7 tier has it, whose peers are the edge and the app on the
-# overlay: on the edge it would also cut clients on slow or lossy links
-# (RFC 1122 asks for at least 100 s).
+# - one it had not (with keep-alive alone, the fast requests in flight to a
+#   node cut off in the cluster tests all hung): Linux sends no keep-alive
+#   probe while data is unacknowledged (net/ipv4/tcp_timer.c
+#   tcp_keepalive_timer), so only the retransmission limit ends it.
+#   tcp_retries2=N allows ((2 << N) - 1) x TCP_RTO_MIN from the first send
+#   (tcp_model_timeout), checked only when a retransmission is due (0.2,
+#   0.6, 1.4, 3, 6.2 s with backoff): given up after 3 s with 2, 6.2 s with 3.
+# All four are per network namespace: they touch the nginx tasks only, and
+# keep-alive only the sockets that ask for it (nginx's upstream ones). The
+# retransmission limit acts on every socket: the L7 tier's peers are the
+# edge and the app, on the overlay, so it gets the shorter one; the edge's
+# are its clients too, which it would also cut when they acknowledge nothing
+# for that long (slow or lossy links; the kernel's default is 15, about
+# 15 minutes), so it gets the longest that still ends within the retry window.
 UPSTREAM_KEEPALIVE_SYSCTLS = {
     "net.ipv4.tcp_keepalive_time": "1",
     "net.ipv4.tcp_keepalive_intvl": "1",
     "net.ipv4.tcp_keepalive_probes": "2",
 }
-L7_SYSCTLS = {**UPSTREAM_KEEPALIVE_SYSCTLS, "net.ipv4.tcp_retries2": "3"}
+RETRANSMISSION_LIMIT = "net.ipv4.tcp_retries2"
+EDGE_SYSCTLS = {**UPSTREAM_KEEPALIVE_SYSCTLS, RETRANSMISSION_LIMIT: "3"}
+L7_SYSCTLS = {**UPSTREAM_KEEPALIVE_SYSCTLS, RETRANSMISSION_LIMIT: "2"}
 
 
 def nginx_rollout(order: str, failure_action: str) -> RolloutPolicy:

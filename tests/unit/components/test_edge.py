@@ -76,19 +76,17 @@ def test_with_tls_the_edge_passes_443_through_with_the_proxy_protocol():
     ]
 
 
-KEEPALIVE = {
-    "net.ipv4.tcp_keepalive_time": "1",
-    "net.ipv4.tcp_keepalive_intvl": "1",
-    "net.ipv4.tcp_keepalive_probes": "2",
-}
-
-
-def test_edge_probes_its_l7_connections_but_keeps_the_kernel_retransmission_limit_for_clients():
+def test_edge_finds_out_silently_dead_l7_tasks_with_a_longer_retransmission_limit_than_the_tier():
     program = run_stack("dev", overrides={"httpsPort": 8443}, secrets=issue("localhost").secrets)
     # Keep-alive acts only on the sockets that ask for it: the upstream ones, in http and stream.
     assert edge_config(program).count("proxy_socket_keepalive on;") == 2
-    # No tcp_retries2: it would act on the clients' connections too.
-    assert service(program, "webapp-edge").inputs["taskSpec"]["containerSpec"]["sysctl"] == KEEPALIVE
+    # The retransmission limit acts on the clients' connections too: longer than the L7 tier's.
+    assert service(program, "webapp-edge").inputs["taskSpec"]["containerSpec"]["sysctl"] == {
+        "net.ipv4.tcp_keepalive_time": "1",
+        "net.ipv4.tcp_keepalive_intvl": "1",
+        "net.ipv4.tcp_keepalive_probes": "2",
+        "net.ipv4.tcp_retries2": "3",
+    }
 
 
 def test_a_replaced_edge_is_deleted_first_because_it_holds_the_published_ports(dev, prod):

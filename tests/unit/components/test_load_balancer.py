@@ -64,7 +64,7 @@ def test_tier_finds_out_silently_dead_app_tasks_within_seconds(stack_program):
         "net.ipv4.tcp_keepalive_time": "1",
         "net.ipv4.tcp_keepalive_intvl": "1",
         "net.ipv4.tcp_keepalive_probes": "2",
-        "net.ipv4.tcp_retries2": "3",
+        "net.ipv4.tcp_retries2": "2",
     }
     assert "proxy_socket_keepalive on;" in base64.b64decode(l7_config(stack_program).inputs["data"]).decode()
     # Auto-named and published nowhere: a replacement starts the new tier first.

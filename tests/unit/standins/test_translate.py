@@ -108,7 +108,7 @@ def test_service_spec_mirrors_pulumi_docker_fields(e2e: DeclaredProgram):
     assert config["File"] == {"Name": "/etc/nginx/conf.d/default.conf", "UID": "0", "GID": "0", "Mode": 0o444}
     assert lb.spec["EndpointSpec"] == {"Mode": "dnsrr"}
     assert lb.spec["TaskTemplate"]["ContainerSpec"]["StopSignal"] == "SIGQUIT"
-    assert lb.spec["TaskTemplate"]["ContainerSpec"]["Sysctls"]["net.ipv4.tcp_retries2"] == "3"
+    assert lb.spec["TaskTemplate"]["ContainerSpec"]["Sysctls"]["net.ipv4.tcp_retries2"] == "2"
     edge = translate(e2e.get(SERVICE, "szde2e-edge"))
     assert edge.spec["Mode"] == {"Global": {}}
     assert edge.spec["EndpointSpec"]["Ports"] == [
