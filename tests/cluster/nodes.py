@@ -355,9 +355,26 @@ class Cluster:
         except NotFound:
             return False
 
-    def kill(self, node: Node) -> None:
-        """`docker kill` of the node's container: SIGKILL to its init, so every task on it dies at once."""
+    def kill(self, node: Node) -> float:
+        """The node loses its network, then `docker kill` (SIGKILL to its init): a power loss.
+
+        Killed alone, the node's processes usually close their sockets (FIN or RST)
+        before its network goes, and their peers learn at once. Cut off first, it
+        closes nothing that anyone sees: every connection there dies silently, the
+        case the nginx tiers have to find out by themselves. Returns the time it
+        went silent.
+        """
+        pid = host_api().inspect_container(node.name)["State"]["Pid"]
+        cut = subprocess.run(
+            ["nsenter", f"--net=/proc/{pid}/ns/net", "ip", "link", "set", "eth0", "down"],
+            capture_output=True,
+            text=True,
+        )
+        silent_at = time.time()
+        if cut.returncode != 0:
+            raise ClusterError(f"{node.name}: cannot cut its network (needs root): {cut.stderr.strip()}")
         host_api().kill(node.name)
+        return silent_at
 
     def restart(self, node: Node, via: Node) -> float:
         """Start a killed node again; seconds until its dockerd answers and ``via`` sees it Ready."""

@@ -29,7 +29,7 @@ from tests.cluster.stack import (
     by_node,
     explain,
     print_figures,
-    unexplained_failures,
+    slowest_answer_s,
     versions,
     wait_answering,
 )
@@ -121,7 +121,7 @@ def test_scenario2_drained_node_fails_no_request(deployment: Deployment):
     assert by_node(load.result.last(SETTLE_S), hostnames).keys() <= {n.name for n in NODES} - {victim.name}
 
 
-def test_scenario3_killed_node_costs_no_more_than_timeouts_until_swarm_knows(deployment: Deployment):
+def test_scenario3_node_dying_silently_fails_no_request_through_another_node(deployment: Deployment):
     d = deployment
     entry = NODE1
     placement = d.placement()
@@ -134,15 +134,14 @@ def test_scenario3_killed_node_costs_no_more_than_timeouts_until_swarm_knows(dep
 
     with Load(entry) as load:
         time.sleep(SETTLE_S)
-        killed_at = time.time()
-        d.cluster.kill(victim)  # `docker kill`: SIGKILL to the node's init, every task on it dies with it
+        # Network cut, then SIGKILL: every task on it dies without a word.
+        killed_at = d.cluster.kill(victim)
         down_s = d.cluster.wait_down(victim, via=d.manager)
         replaced_s = d.wait_off(victim.name, SERVING, since=killed_at)
         time.sleep(SETTLE_S)
     hostnames = d.hostnames()
-    unexplained = unexplained_failures(load, killed_at, down_s)
-    print_figures(
-        f"3 {victim.name} killed (SIGKILL), clients on {entry.name}",
+    figures = print_figures(
+        f"3 {victim.name} cut off and killed, clients on {entry.name}",
         load,
         hostnames,
         None,
@@ -151,7 +150,7 @@ def test_scenario3_killed_node_costs_no_more_than_timeouts_until_swarm_knows(dep
         marked_down_after_s=round(down_s, 1),
         tasks_replaced_after_s=replaced_s,
         placement_after=d.placement(),
-        timed_out_before_swarm_knew=load.result.failed - len(unexplained),
+        slowest_answer_s=slowest_answer_s(load),
     )
     back_s = d.cluster.restart(victim, via=d.manager)
     edge_back_s = d.wait_tasks("edge", 3, on=victim.name)
@@ -159,7 +158,7 @@ def test_scenario3_killed_node_costs_no_more_than_timeouts_until_swarm_knows(dep
         f"{victim.name} restarted: Ready after {back_s:.1f}s, its edge task after {edge_back_s:.1f}s more", flush=True
     )
 
-    assert not unexplained, explain(d, load)
+    assert figures["failed"] == 0, explain(d, load)
 
 
 def test_scenario4_killed_entry_node_only_its_own_clients_fail(deployment: Deployment):
@@ -177,8 +176,7 @@ def test_scenario4_killed_entry_node_only_its_own_clients_fail(deployment: Deplo
 
     with Load(killed) as lost, Load(other) as kept:
         time.sleep(SETTLE_S)
-        killed_at = time.time()
-        d.cluster.kill(killed)
+        killed_at = d.cluster.kill(killed)
         down_s = d.cluster.wait_down(killed, via=d.manager)
         d.wait_off(killed.name, SERVING, since=killed_at)
         time.sleep(SETTLE_S)
@@ -193,12 +191,11 @@ def test_scenario4_killed_entry_node_only_its_own_clients_fail(deployment: Deplo
         tasks_it_held={role: n for role, n in held.items() if n},
         answered_after_kill=lost.result.window(lost.at(killed_at) + 0.5, lost.result.duration_s).ok,
     )
-    unexplained = unexplained_failures(kept, killed_at, down_s)
-    print_figures(
+    kept_figures = print_figures(
         f"4b {killed.name} killed: clients on {other.name}",
         kept,
         hostnames,
-        timed_out_before_swarm_knew=kept.result.failed - len(unexplained),
+        slowest_answer_s=slowest_answer_s(kept),
     )
     restarted_at = time.time()
     back_s = d.cluster.restart(killed, via=d.manager)
@@ -207,7 +204,7 @@ def test_scenario4_killed_entry_node_only_its_own_clients_fail(deployment: Deplo
     answering_s = time.time() - restarted_at
     print(f"{killed.name} restarted: Ready after {back_s:.1f}s, its entry point answering after {answering_s:.1f}s")
 
-    assert not unexplained, explain(d, kept)
+    assert kept_figures["failed"] == 0, explain(d, kept)
     # The killed node's clients lose their entry point: what they saw is reported above.
     assert lost.result.failed > 0
     assert lost_figures["answered_after_kill"] == 0
@@ -222,8 +219,7 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
 
     with Load(entry) as load:
         time.sleep(SETTLE_S)
-        killed_at = time.time()
-        d.cluster.kill(leader)
+        killed_at = d.cluster.kill(leader)
         new_leader = d.cluster.wait_leader(via=manager)
         elected_s = time.time() - killed_at
         # `DOCKER_HOST` / `docker:host` pointed at a surviving manager.
@@ -238,9 +234,7 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
     # The killed leader misses it too, long before the apply ends: finding it
     # shows the log is read right.
     marked_down = d.cluster.marked_down_by_new_leader(new_leader, since=killed_at)
-    # Until a new leader is elected nothing in the swarm acts on the loss.
-    unexplained = unexplained_failures(load, killed_at, elected_s)
-    print_figures(
+    figures = print_figures(
         f"5 leader {leader.name} killed; imageTag v2 -> v1 through {manager.name}",
         load,
         hostnames,
@@ -250,7 +244,7 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
         leader_elected_after_s=round(elected_s, 1),
         marked_down_by_new_leader=sorted(marked_down),
         placement_after=d.placement(),
-        timed_out_before_swarm_knew=load.result.failed - len(unexplained),
+        slowest_answer_s=slowest_answer_s(load),
     )
     back_s = d.cluster.restart(leader, via=manager)
     print(f"{leader.name} restarted: Ready (a reachable manager) after {back_s:.1f}s", flush=True)
@@ -260,4 +254,4 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
     assert changed[GATE][0] == "update"
     assert versions(entry) == {"v1"}
     assert marked_down == {leader.name}, f"{new_leader.name} marked down {marked_down}, not just {leader.name}"
-    assert not unexplained, explain(d, load)
+    assert figures["failed"] == 0, explain(d, load)
