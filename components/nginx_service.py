@@ -26,7 +26,8 @@ NGINX_HEALTH = HealthCheck(
 # the requests nginx had sent there hanging: nginx sees no error, so it
 # retries nothing until proxy_read_timeout (60 s). The kernel of each nginx
 # task ends such a connection sooner, and nginx then retries the request
-# (proxy_next_upstream error) inside its 10 s retry window:
+# (proxy_next_upstream error) inside its retry window (nginxNextUpstreamTimeout
+# on the L7 tier, 10 s on the edge):
 # - a request the peer had acknowledged: keep-alive probes
 #   (proxy_socket_keepalive in both templates) one second after the last
 #   byte, then one a second, dead after two unanswered: about 3 s;
@@ -43,7 +44,7 @@ NGINX_HEALTH = HealthCheck(
 # edge and the app, on the overlay, so it gets the shorter one; the edge's
 # are its clients too, which it would also cut when they acknowledge nothing
 # for that long (slow or lossy links; the kernel's default is 15, about
-# 15 minutes), so it gets the longest that still ends within the retry window.
+# 15 minutes), so it gets the longest that still ends within its 10 s.
 UPSTREAM_KEEPALIVE_SYSCTLS = {
     "net.ipv4.tcp_keepalive_time": "1",
     "net.ipv4.tcp_keepalive_intvl": "1",
