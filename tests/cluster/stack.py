@@ -55,10 +55,12 @@ def url(entry: Node) -> str:
     return f"http://{entry.address}:{PORT}/"
 
 
-# The clients wait as long as the edge keeps trying L7 tasks for one request:
-# a client that gives up sooner can abandon a request nginx is still rescuing
-# from a silently dead node (3 to 6 s: components/nginx_service.py).
-CLIENT_TIMEOUT_S = float(NEXT_UPSTREAM_TIMEOUT.removesuffix("s"))
+# The clients wait longer than nginx may keep a request: the edge starts
+# retries for 10 s, and its last one goes to an L7 task that may retry for as
+# long again (nginxNextUpstreamTimeout's default). Rescuing a request in flight
+# to a silently dead node takes 3 to 7 s (components/nginx_service.py); what
+# it took is the figure slowest_answer_s.
+CLIENT_TIMEOUT_S = 2 * float(NEXT_UPSTREAM_TIMEOUT.removesuffix("s"))
 
 
 def load_options(entry: Node) -> ProbeOptions:
