@@ -63,14 +63,14 @@ def url(entry: Node) -> str:
 CLIENT_TIMEOUT_S = 2 * float(NEXT_UPSTREAM_TIMEOUT.removesuffix("s"))
 
 
-def load_options(entry: Node) -> ProbeOptions:
+def load_options(entry: Node, timeout: float = CLIENT_TIMEOUT_S) -> ProbeOptions:
     """4 clients, 2 of them on ~1 s requests, no rate cap; answers counted per task hostname."""
     return ProbeOptions(
         url=url(entry),
         concurrency=4,
         slow_path="/1000",
         slow_share=0.5,
-        timeout=CLIENT_TIMEOUT_S,
+        timeout=timeout,
         pool_pattern=TASK_PATTERN,
     )
 
@@ -195,8 +195,8 @@ def versions(entry: Node, count: int = 10) -> set[str]:
 class Load(ProbeLoad):
     """The probe's load through one node's entry point."""
 
-    def __init__(self, entry: Node) -> None:
-        super().__init__(load_options(entry))
+    def __init__(self, entry: Node, timeout: float = CLIENT_TIMEOUT_S) -> None:
+        super().__init__(load_options(entry, timeout))
         self.entry = entry
 
 

@@ -36,6 +36,7 @@ from tests.cluster.stack import (
 
 IMAGE = "taskSpec.containerSpec.image"
 SETTLE_S = 3.0  # load before and after each change, so both steady states are measured
+LOST_CLIENT_TIMEOUT_S = 5.0
 NODE1, NODE2, NODE3 = NODES
 REAL, BACKUP, NGINX, EDGE = (f"{APP}-{role}" for role in ("real", "backup", "nginx", "edge"))
 GATE = f"{REAL}-rollout"
@@ -174,7 +175,9 @@ def test_scenario4_killed_entry_node_only_its_own_clients_fail(deployment: Deplo
     for entry in (killed, other):
         wait_answering(entry)
 
-    with Load(killed) as lost, Load(other) as kept:
+    # Nothing answers the killed node's clients again: a short wait, so the
+    # load's end does not wait long for their last requests.
+    with Load(killed, timeout=LOST_CLIENT_TIMEOUT_S) as lost, Load(other) as kept:
         time.sleep(SETTLE_S)
         killed_at = d.cluster.kill(killed)
         down_s = d.cluster.wait_down(killed, via=d.manager)
