@@ -23,7 +23,7 @@ from typing import Any, Self
 from tests.support.nginx_chroot import NginxInstall, NginxSandbox
 from tests.support.nginx_configs import EdgePlaces, edge_loopback_config
 from tests.support.nginx_loopback import LoopbackSite
-from tests.support.testapp_process import free_port
+from tests.support.testapp_process import free_ports
 
 EDGE_SOURCE = "127.0.0.1"
 # Where test requests come from: told apart from the edge's own address.
@@ -88,13 +88,15 @@ class EdgeSite:
         try:
             self.l7.start()
             l7_tls = self.l7.args.tls
+            # The last is for the L7 tier's HTTPS port, which a stack without TLS never uses.
+            http_port, https_port, health_port, spare_port = free_ports(4)
             places = EdgePlaces(
                 resolver=self.l7.dns.address,
-                http_port=free_port("0.0.0.0"),
-                https_port=free_port("0.0.0.0"),
-                health_port=free_port("127.0.0.1"),
+                http_port=http_port,
+                https_port=https_port,
+                health_port=health_port,
                 l7_http_port=self.l7.args.listen_port,
-                l7_https_port=l7_tls.listen_port if l7_tls else free_port("127.0.0.1"),
+                l7_https_port=l7_tls.listen_port if l7_tls else spare_port,
                 sandbox_dir=self.edge.dir,
             )
             self.config, args = edge_loopback_config(

@@ -30,7 +30,7 @@ from swarm.naming import TASK_PATTERN, role_of_hostname
 from tests.support.dns_stub import DnsStub
 from tests.support.nginx_chroot import NginxInstall, NginxSandbox
 from tests.support.nginx_configs import LoopbackPlaces, loopback_config
-from tests.support.testapp_process import AppProcess, free_port
+from tests.support.testapp_process import AppProcess, free_ports
 
 REAL_ADDRESSES = ("127.0.0.2", "127.0.0.3")
 BACKUP_ADDRESSES = ("127.0.0.4", "127.0.0.5")
@@ -41,20 +41,6 @@ BACKEND_PATTERN = TASK_PATTERN
 
 def pool_of_label(label: str) -> str:
     return role_of_hostname(label) or label
-
-
-def shared_port(addresses: tuple[str, ...], attempts: int = 50) -> int:
-    """A port free on every address (the kernel's pick on the first, checked on the rest)."""
-    for _ in range(attempts):
-        port = free_port(addresses[0])
-        try:
-            for address in addresses[1:]:
-                with socket.socket() as sock:
-                    sock.bind((address, port))
-        except OSError:
-            continue
-        return port
-    raise RuntimeError(f"no port free on all of {addresses} after {attempts} attempts")
 
 
 class Blackhole:
@@ -145,7 +131,8 @@ class LoopbackSite:
         self.overrides = dict(overrides or {})
         self.secrets = dict(secrets or {})
         self.trusted_proxies = trusted_proxies
-        self.port = shared_port(REAL_ADDRESSES + BACKUP_ADDRESSES + SPARE_ADDRESSES)
+        # Free on every address, so on each backend's own loopback address too.
+        self.port, self._listen_port, self._health_port, self._https_port = free_ports(4)
         self.dns = DnsStub()
         self.apps: dict[str, AppProcess] = {}
         self.nginx = NginxSandbox(install)
@@ -177,16 +164,15 @@ class LoopbackSite:
         (NXDOMAIN), as before Swarm has any task of the app services."""
         try:
             self.dns.start()
-            listen_port = free_port("0.0.0.0")
             pem = self.nginx.host_dir / "tls.pem"
             if self.secrets:
                 pem.write_text(self.secrets["tlsCertificate"].strip() + "\n" + self.secrets["tlsKey"].strip() + "\n")
             places = LoopbackPlaces(
                 resolver=self.dns.address,
-                listen_port=listen_port,
-                health_port=free_port("127.0.0.1"),
+                listen_port=self._listen_port,
+                health_port=self._health_port,
                 trusted_proxies=self.trusted_proxies,
-                https_port=free_port("0.0.0.0"),
+                https_port=self._https_port,
                 pem_path=f"{self.nginx.dir}/tls.pem",
             )
             # Only these places differ from what the program mounts (loopback_config
@@ -205,7 +191,7 @@ class LoopbackSite:
             checked = self.nginx.check()
             if not checked.ok:
                 raise AssertionError(f"nginx -t rejected the loopback config:\n{checked.output}")
-            self.nginx.start(listen_port, self.args.health_port)
+            self.nginx.start(self._listen_port, self.args.health_port)
             # With TLS on, plain HTTP only redirects: an edge in front waits over HTTPS.
             if resolvable and self.args.tls is None:
                 self.wait_for_pool("real", timeout=10)

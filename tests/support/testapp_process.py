@@ -1,6 +1,7 @@
 """Run tests/fixtures/testapp/app.py on the host as a subprocess, for loopback tests.
 
-app = start_testapp("real-1", free_port(), version="v2")
+(port,) = free_ports(1)
+app = start_testapp("real-1", port, version="v2")
 ...                       # app.url, app.port, app.pid
 app.terminate()           # SIGTERM: graceful drain, waits for exit
 """
@@ -24,11 +25,20 @@ APP = Path(__file__).resolve().parents[1] / "fixtures" / "testapp" / "app.py"
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on right now (the kernel's pick)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+def free_ports(count: int) -> tuple[int, ...]:
+    """`count` different TCP ports that nothing uses on any address right now (the kernel's picks).
+
+    All sockets stay bound until the last pick: ports picked one at a time can
+    repeat, and a site whose listen and health ports were the same served nginx's
+    welcome page from the health server (one CI run in about twenty)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("0.0.0.0", 0))
+        return tuple(sock.getsockname()[1] for sock in sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 class AppProcess:

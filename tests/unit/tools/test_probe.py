@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require
+from tests.support.testapp_process import free_ports
 from tools.probe import Probe, ProbeOptions, ProbeResult, Sample, format_summary, run_probe
 from tools.probe.cli import main
 
@@ -137,9 +138,7 @@ def server() -> Iterator[_AppServer]:
 
 @pytest.fixture
 def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    (port,) = free_ports(1)
     return f"http://127.0.0.1:{port}/real"
 
 
