@@ -11,16 +11,17 @@ from dataclasses import dataclass
 
 from nginx.config import DOCKER_DNS, HEALTH_PATH, HEALTH_PORT, HTTP_PORT, HTTPS_PORT, upstream_host
 from nginx.render import render
+from swarm.values import MILLISECOND, SECOND, Duration
 
 TEMPLATE_NAME = "edge.conf.j2"
 UPSTREAM_NAME = "l7-tier"
 # L7 tasks sit on the same overlay network: a connect that takes longer is to
 # a task that is gone, and the next one is tried.
-CONNECT_TIMEOUT = "500ms"
+CONNECT_TIMEOUT = Duration(500 * MILLISECOND)
 # How long the edge keeps trying L7 tasks for one request, at most.
-NEXT_UPSTREAM_TIMEOUT = "10s"
+NEXT_UPSTREAM_TIMEOUT = Duration(10 * SECOND)
 # Matches the L7 tier's default (nginxResolverValid) without depending on it.
-RESOLVER_VALID = "1s"
+RESOLVER_VALID = Duration(SECOND)
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,9 @@ def edge_config_args(l7_alias: str, tls: bool) -> EdgeConfigArgs:
         l7_https_port=HTTPS_PORT,
         health_port=HEALTH_PORT,
         resolver=DOCKER_DNS,
-        resolver_valid=RESOLVER_VALID,
-        connect_timeout=CONNECT_TIMEOUT,
-        next_upstream_timeout=NEXT_UPSTREAM_TIMEOUT,
+        resolver_valid=RESOLVER_VALID.nginx,
+        connect_timeout=CONNECT_TIMEOUT.nginx,
+        next_upstream_timeout=NEXT_UPSTREAM_TIMEOUT.nginx,
     )
 
 

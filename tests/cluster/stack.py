@@ -60,7 +60,7 @@ def url(entry: Node) -> str:
 # long again (nginxNextUpstreamTimeout's default). Rescuing a request in flight
 # to a silently dead node takes 3 to 7 s (components/nginx_service.py); what
 # it took is the figure slowest_answer_s.
-CLIENT_TIMEOUT_S = 2 * float(NEXT_UPSTREAM_TIMEOUT.removesuffix("s"))
+CLIENT_TIMEOUT_S = 2 * NEXT_UPSTREAM_TIMEOUT.seconds
 
 
 def load_options(entry: Node, timeout: float = CLIENT_TIMEOUT_S) -> ProbeOptions:
