@@ -27,7 +27,7 @@ from standins.swarm_applier import SERVICE, ApplyReport, SwarmApplier
 from standins.swarm_env import overlay_addresses
 from swarm.naming import POOL_ROLES, TASK_PATTERN, role_of_hostname
 from swarm.rollout_gate import wait_for_rollout
-from tests.cluster.nodes import Cluster, Node
+from tests.cluster.nodes import Cluster, Node, host_api
 from tests.conftest import record_measurement
 from tests.e2e.harness import E2E_OVERRIDES
 from tests.support.probe_load import Load as ProbeLoad
@@ -247,6 +247,10 @@ def slowest_answer_s(load: Load) -> float:
 UNUSUAL_ACCESS = re.compile(r'" (?!200 )\d{3} |request_time=(?:[2-9]|\d{2,})\.')
 
 
+# dockerd complains of the missing IPVS whenever a task's sandbox is set up: no IPVS here.
+IPVS_NOISE = re.compile(r"ipvs|net\.ipv4\.vs\.")
+
+
 def task_addresses(d: Deployment) -> dict[str, str]:
     """Overlay address -> role@node of every running task, to read the upstream addresses nginx logs."""
     names = d.node_names()
@@ -285,6 +289,30 @@ def explain(d: Deployment, load: Load) -> str:
                 for line in text.splitlines()
                 if "[error]" in line or "[warn]" in line or UNUSUAL_ACCESS.search(line)
             ]
-    return f"{load.result.failed} failed ({failures}); tasks now: {task_addresses(d)}; nginx said:\n" + "\n".join(
-        lines[-40:]
+    return (
+        f"{load.result.failed} failed ({failures}); tasks now: {task_addresses(d)}; nginx said:\n"
+        + "\n".join(lines[-40:])
+        + f"\n{load.entry.name}, the entry point:\n"
+        + "\n".join(entry_evidence(d, load))
     )
+
+
+def entry_evidence(d: Deployment, load: Load) -> list[str]:
+    """For clients refused or reset at a node's port: that node's edge tasks in any
+    state, and what its dockerd warned of during the load (the node container's
+    output is dockerd's log)."""
+    names = d.node_names()
+    since, until = load.result.started_at - 1, load.result.started_at + load.result.duration_s + 2
+    lines = [
+        f"edge task {t['ID'][:12]} created {t['CreatedAt']}: {t['Status']['State']} at {t['Status']['Timestamp']}"
+        f" (desired {t['DesiredState']}) {t['Status'].get('Err', '')}".rstrip()
+        for t in d.api.tasks(filters={"service": d.service("edge")["ID"]})
+        if names.get(t["NodeID"]) == load.entry.name
+    ]
+    log = host_api().logs(load.entry.name, since=int(since), until=int(until)).decode(errors="replace")
+    lines += [
+        line
+        for line in log.splitlines()
+        if ("level=warning" in line or "level=error" in line) and not IPVS_NOISE.search(line)
+    ][-30:]
+    return lines
