@@ -174,6 +174,8 @@ def test_scenario4_killed_entry_node_only_its_own_clients_fail(deployment: Deplo
     held = {role: placement[role].count(killed.name) for role in SERVING}
     for entry in (killed, other):
         wait_answering(entry)
+    # Leadership can have moved in scenario 3; a new leader may mark a live node down.
+    leader_at_kill = d.cluster.leader(via=d.manager)
 
     # Nothing answers the killed node's clients again: a short wait, so the
     # load's end does not wait long for their last requests.
@@ -183,6 +185,7 @@ def test_scenario4_killed_entry_node_only_its_own_clients_fail(deployment: Deplo
         down_s = d.cluster.wait_down(killed, via=d.manager)
         d.wait_off(killed.name, SERVING, since=killed_at)
         time.sleep(SETTLE_S)
+    leader = d.cluster.wait_leader(via=d.manager)
     hostnames = d.hostnames()
     lost_figures = print_figures(
         f"4a {killed.name} killed: its own clients",
@@ -193,6 +196,9 @@ def test_scenario4_killed_entry_node_only_its_own_clients_fail(deployment: Deplo
         marked_down_after_s=round(down_s, 1),
         tasks_it_held={role: n for role, n in held.items() if n},
         answered_after_kill=lost.result.window(lost.at(killed_at) + 0.5, lost.result.duration_s).ok,
+        leader_at_kill=leader_at_kill.name,
+        leader_after=leader.name,
+        missed_new_leader_grace=sorted(d.cluster.marked_down_by_new_leader(leader, since=killed_at)),
     )
     kept_figures = print_figures(
         f"4b {killed.name} killed: clients on {other.name}",
