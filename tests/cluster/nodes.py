@@ -157,6 +157,9 @@ def _create_node(api: docker.APIClient, node: Node) -> None:
         labels={LABEL: "1"},
         # The nodes have no registry: a service's image is the one loaded here.
         environment={"DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "1"},
+        # Debug logs every iptables call and every conntrack purge: what a port that
+        # refused connections for a moment needs to be explained (tests/cluster/stack.py).
+        command=["--debug"],
         host_config=host_config,
         networking_config=networking,
         detach=True,

@@ -248,7 +248,10 @@ UNUSUAL_ACCESS = re.compile(r'" (?!200 )\d{3} |request_time=(?:[2-9]|\d{2,})\.')
 
 
 # dockerd complains of the missing IPVS whenever a task's sandbox is set up: no IPVS here.
-IPVS_NOISE = re.compile(r"ipvs|net\.ipv4\.vs\.")
+IPVS_NOISE = re.compile(r"ipvs|ip_vs|net\.ipv4\.vs\.")
+# dockerd --debug: a rule for the published port changed, or a new endpoint's
+# address still carried connections (another endpoint had that address).
+PORT_EVIDENCE = re.compile(rf"--dport {PORT}\b|DeleteConntrackEntries purged")
 
 
 def task_addresses(d: Deployment) -> dict[str, str]:
@@ -299,8 +302,8 @@ def explain(d: Deployment, load: Load) -> str:
 
 def entry_evidence(d: Deployment, load: Load) -> list[str]:
     """For clients refused or reset at a node's port: that node's edge tasks in any
-    state, and what its dockerd warned of during the load (the node container's
-    output is dockerd's log)."""
+    state, and what its dockerd warned of during the load, with its iptables calls
+    on the port and its conntrack purges (the node container's output is dockerd's log)."""
     names = d.node_names()
     since, until = load.result.started_at - 1, load.result.started_at + load.result.duration_s + 2
     lines = [
@@ -313,6 +316,7 @@ def entry_evidence(d: Deployment, load: Load) -> list[str]:
     lines += [
         line
         for line in log.splitlines()
-        if ("level=warning" in line or "level=error" in line) and not IPVS_NOISE.search(line)
+        if ("level=warning" in line or "level=error" in line or PORT_EVIDENCE.search(line))
+        and not IPVS_NOISE.search(line)
     ][-30:]
     return lines
