@@ -25,9 +25,9 @@ from standins.mock_program import DeclaredProgram, run_program
 from standins.stack_config import load_stack_config
 from standins.swarm_applier import SERVICE, ApplyReport, SwarmApplier
 from standins.swarm_env import overlay_addresses
-from swarm.naming import POOL_ROLES, TASK_PATTERN, role_of_hostname
+from swarm.naming import POOL_ROLES, TASK_PATTERN, nginx_name, role_of_hostname
 from swarm.rollout_gate import wait_for_rollout
-from tests.cluster.nodes import Cluster, Node, host_api
+from tests.cluster.nodes import Cluster, Node, host_api, wait_until
 from tests.conftest import record_measurement
 from tests.e2e.harness import E2E_OVERRIDES
 from tests.support.probe_load import Load as ProbeLoad
@@ -125,6 +125,30 @@ class Deployment:
 
     def placement(self) -> dict[str, list[str]]:
         return {role: self.nodes_of(role) for role in ROLES}
+
+    def wait_edge_sees_l7(self, entry: Node, timeout: float = 60.0) -> float:
+        """Seconds until the one edge task on ``entry`` resolves every running L7 task by name.
+
+        A node back from a power loss gets a new edge task, and its Docker DNS view
+        of the L7 tier fills in over the following seconds: in one CI run an edge
+        that knew only one L7 task answered 504 when that task's node died."""
+        started = time.monotonic()
+        names = self.node_names()
+        query = ["getent", "ahostsv4", f"tasks.{nginx_name(APP)}"]
+
+        def settled() -> bool | None:
+            edges = [t for t in self.tasks("edge") if names[t["NodeID"]] == entry.name]
+            if len(edges) != 1:
+                return None
+            api = entry.api(timeout=30)
+            run = api.exec_create(edges[0]["Status"]["ContainerStatus"]["ContainerID"], query)
+            output = api.exec_start(run["Id"]).decode()
+            seen = {line.split()[0] for line in output.splitlines() if line.strip()}
+            l7 = {address for task in self.tasks("nginx") for address in overlay_addresses(task)}
+            return True if seen == l7 else None
+
+        wait_until(f"the edge on {entry.name} resolving every L7 task", settled, timeout)
+        return time.monotonic() - started
 
     def hostnames(self) -> dict[str, str]:
         """Task hostname (app-real-<slot>) -> the node running that task now."""

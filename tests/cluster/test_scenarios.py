@@ -174,6 +174,7 @@ def test_scenario4_killed_entry_node_only_its_own_clients_fail(deployment: Deplo
     held = {role: placement[role].count(killed.name) for role in SERVING}
     for entry in (killed, other):
         wait_answering(entry)
+        d.wait_edge_sees_l7(entry)
     # Leadership can have moved in scenario 3; a new leader may mark a live node down.
     leader_at_kill = d.cluster.leader(via=d.manager)
 
