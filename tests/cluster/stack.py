@@ -289,12 +289,18 @@ def task_addresses(d: Deployment) -> dict[str, str]:
     }
 
 
+def log_window(load: Load) -> tuple[int, int]:
+    """The load's time with a margin, as `since` and `until` for container logs."""
+    return int(load.result.started_at - 1), int(load.result.started_at + load.result.duration_s + 2)
+
+
 def explain(d: Deployment, load: Load) -> str:
     """A probe run's failures, the nginx tiers' complaints and their unusual answers (not 200, or
     2 s or more), for an assertion message."""
     failures = ", ".join(f"{t:.3f}s {kind}" for t, kind in load.result.failures[:10])
     lines: list[str] = []
     names = d.node_names()
+    since, until = log_window(load)
     for role in ("edge", "nginx"):
         # Each running task's container log, read on its own node: `service logs`
         # never returns once a service has tasks whose containers are gone. The
@@ -305,8 +311,8 @@ def explain(d: Deployment, load: Load) -> str:
             try:
                 raw = node.api(timeout=30).logs(
                     task["Status"]["ContainerStatus"]["ContainerID"],
-                    since=int(load.result.started_at - 1),
-                    until=int(load.result.started_at + load.result.duration_s + 2),
+                    since=since,
+                    until=until,
                 )
                 text = raw.decode(errors="replace")
             except (docker.errors.DockerException, requests.RequestException) as error:
@@ -329,14 +335,14 @@ def entry_evidence(d: Deployment, load: Load) -> list[str]:
     state, and what its dockerd warned of during the load, with its iptables calls
     on the port and its conntrack purges (the node container's output is dockerd's log)."""
     names = d.node_names()
-    since, until = load.result.started_at - 1, load.result.started_at + load.result.duration_s + 2
+    since, until = log_window(load)
     lines = [
         f"edge task {t['ID'][:12]} created {t['CreatedAt']}: {t['Status']['State']} at {t['Status']['Timestamp']}"
         f" (desired {t['DesiredState']}) {t['Status'].get('Err', '')}".rstrip()
         for t in d.api.tasks(filters={"service": d.service("edge")["ID"]})
         if names.get(t["NodeID"]) == load.entry.name
     ]
-    log = host_api().logs(load.entry.name, since=int(since), until=int(until)).decode(errors="replace")
+    log = host_api().logs(load.entry.name, since=since, until=until).decode(errors="replace")
     lines += [
         line
         for line in log.splitlines()
