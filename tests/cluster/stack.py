@@ -150,6 +150,21 @@ class Deployment:
         wait_until(f"the edge on {entry.name} resolving every L7 task", settled, timeout)
         return time.monotonic() - started
 
+    def wait_entry_point(self, entry: Node) -> float:
+        """Seconds until ``entry`` is a whole entry point: it answers from every real
+        task, and its live edge resolves every L7 task.
+
+        Right after a node's restart the manager can still list its dead edge
+        task as running; only its answers and a live container tell."""
+        answering_s = wait_answering(entry)
+        resolving_s = self.wait_edge_sees_l7(entry)
+        print(
+            f"{entry.name}: answering from every real task after {answering_s:.1f}s,"
+            f" its edge resolving every L7 task {resolving_s:.1f}s later",
+            flush=True,
+        )
+        return answering_s + resolving_s
+
     def hostnames(self) -> dict[str, str]:
         """Task hostname (app-real-<slot>) -> the node running that task now."""
         names = self.node_names()

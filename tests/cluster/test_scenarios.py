@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 
-from tests.cluster.nodes import NODES
+from tests.cluster.nodes import NODES, Node
 from tests.cluster.stack import (
     APP,
     Deployment,
@@ -31,7 +31,6 @@ from tests.cluster.stack import (
     print_figures,
     slowest_answer_s,
     versions,
-    wait_answering,
 )
 
 IMAGE = "taskSpec.containerSpec.image"
@@ -52,13 +51,20 @@ def spread(d: Deployment) -> dict[str, list[str]]:
     return placement
 
 
+def restart(d: Deployment, node: Node) -> None:
+    """The node back on after a power loss, and once more a whole entry point."""
+    back_s = d.cluster.restart(node, via=d.manager)
+    entry_s = d.wait_entry_point(node)
+    print(f"{node.name} restarted: Ready after {back_s:.1f}s, a whole entry point {entry_s:.1f}s later", flush=True)
+
+
 def test_scenario1_deploy_then_image_tag_v2_with_tasks_on_different_nodes(deployment: Deployment):
     d = deployment
     assert d.initial is not None
     assert {c.action for c in d.initial.changes} == {"create"}, str(d.initial)
     before = spread(d)
     assert before["edge"] == [n.name for n in NODES], before
-    wait_answering(NODE1)
+    d.wait_entry_point(NODE1)
 
     with Load(NODE1) as load:
         time.sleep(SETTLE_S)
@@ -94,7 +100,7 @@ def test_scenario2_drained_node_fails_no_request(deployment: Deployment):
     d = deployment
     entry = NODE1
     victim = next(n for n in (NODE2, NODE3) if n.name in d.nodes_of("real"))
-    wait_answering(entry)
+    d.wait_entry_point(entry)
 
     with Load(entry) as load:
         time.sleep(SETTLE_S)
@@ -131,7 +137,7 @@ def test_scenario3_node_dying_silently_fails_no_request_through_another_node(dep
     assert candidates, placement
     victim = max(candidates, key=lambda n: (n.name in placement["nginx"], n.name in placement["real"]))
     held = {role: placement[role].count(victim.name) for role in SERVING}
-    wait_answering(entry)
+    d.wait_entry_point(entry)
 
     with Load(entry) as load:
         time.sleep(SETTLE_S)
@@ -153,11 +159,7 @@ def test_scenario3_node_dying_silently_fails_no_request_through_another_node(dep
         placement_after=d.placement(),
         slowest_answer_s=slowest_answer_s(load),
     )
-    back_s = d.cluster.restart(victim, via=d.manager)
-    edge_back_s = d.wait_tasks("edge", 3, on=victim.name)
-    print(
-        f"{victim.name} restarted: Ready after {back_s:.1f}s, its edge task after {edge_back_s:.1f}s more", flush=True
-    )
+    restart(d, victim)
 
     assert figures["failed"] == 0, explain(d, load)
 
@@ -173,8 +175,7 @@ def test_scenario4_killed_entry_node_only_its_own_clients_fail(deployment: Deplo
     (other,) = (n for n in entries if n != killed)
     held = {role: placement[role].count(killed.name) for role in SERVING}
     for entry in (killed, other):
-        wait_answering(entry)
-        d.wait_edge_sees_l7(entry)
+        d.wait_entry_point(entry)
     # Leadership can have moved in scenario 3; a new leader may mark a live node down.
     leader_at_kill = d.cluster.leader(via=d.manager)
 
@@ -207,12 +208,7 @@ def test_scenario4_killed_entry_node_only_its_own_clients_fail(deployment: Deplo
         hostnames,
         slowest_answer_s=slowest_answer_s(kept),
     )
-    restarted_at = time.time()
-    back_s = d.cluster.restart(killed, via=d.manager)
-    d.wait_tasks("edge", 3, on=killed.name)
-    wait_answering(killed)
-    answering_s = time.time() - restarted_at
-    print(f"{killed.name} restarted: Ready after {back_s:.1f}s, its entry point answering after {answering_s:.1f}s")
+    restart(d, killed)
 
     assert kept_figures["failed"] == 0, explain(d, kept)
     # The killed node's clients lose their entry point: what they saw is reported above.
@@ -225,7 +221,7 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
     leader = d.cluster.leader(via=d.manager)
     survivors = [n for n in NODES if n != leader]
     entry, manager = survivors
-    wait_answering(entry)
+    d.wait_entry_point(entry)
 
     with Load(entry) as load:
         time.sleep(SETTLE_S)
