@@ -6,7 +6,7 @@
 # root filesystem from debootstrap (sid ships nginx >= 1.27.4, which has `resolve`
 # on upstream servers; bookworm's 1.22 does not), and images imported/built from it.
 #
-# Usage: scripts/provision.sh docker|rootfs|images|cluster-image|nginx-bin|load-tools|all|clean
+# Usage: scripts/provision.sh docker|rootfs|registry|registry-info|images|cluster-image|nginx-bin|load-tools|all|clean
 # Every subcommand is idempotent and quick when there is nothing to do. Progress
 # goes to stderr, so stdout carries only what nginx-bin prints.
 # PROVISION_CACHE overrides the cache folder (default: <repo>/.cache).
@@ -38,6 +38,14 @@ NODE_ENTRY=usr/local/bin/szd-node-entry # inside the node image
 # What tests/cluster/nodes.py makes from it (left behind only by a killed run).
 CLUSTER_NETWORK=szd-cluster
 CLUSTER_LABEL=szd.cluster
+# The Distribution registry the tests pull every image from, as production does
+# (pulumi-docker pins digests and records platforms only for an image it finds
+# on a registry). HTTPS with a CA of its own: pulumi-docker's getRegistryImage
+# speaks HTTPS to any registry not configured otherwise. It listens on the
+# docker0 gateway: this machine's dockerd and the cluster tests'
+# Docker-in-Docker nodes reach it there, nothing outside this machine does.
+REGISTRY_DIR="$CACHE/registry"
+REGISTRY_PORT=15000
 # The benchmark's load generators (bench/tier_cost.py); the tests do not need them,
 # so `all` leaves them out.
 LOAD_TOOLS=(hey wrk)
@@ -249,6 +257,10 @@ cmd_images() {
 		build_image "$APP_REPO:$v" "$ROOT/tests/fixtures/images/testapp/Dockerfile" "$ROOT/tests/fixtures/testapp" \
 			--build-arg "APP_VERSION=$v"
 	done
+	unlock
+	cmd_registry
+	push_images "${NGINX_VARIANTS[@]/#/$NGINX_REPO:}" "${APP_VERSIONS[@]/#/$APP_REPO:}"
+	lock
 	if [ "$BASE_CHANGED" = 1 ]; then
 		# Images built on the previous base are now untagged leftovers of this script.
 		docker image prune --force --filter label=szd.rootfs-id >/dev/null || true
@@ -287,6 +299,95 @@ build_image() {
 	docker build --tag "$tag" --file "$dockerfile" "$@" "$context" >"$log" 2>&1 ||
 		die_log "$log" "docker build of $tag failed"
 	say "image $tag: ready in $((SECONDS - started))s ($(docker image inspect --format '{{.Id}}' "$tag" | cut -c8-19))"
+}
+
+# --- registry --------------------------------------------------------------------
+
+registry_address() {
+	local gateway
+	gateway="$(ip -4 -o addr show dev docker0 | awk '{ split($4, a, "/"); print a[1]; exit }')"
+	[[ "$gateway" =~ ^[0-9]+(\.[0-9]+){3}$ ]] || die "cannot read docker0's gateway address (got '$gateway')"
+	printf '%s:%s\n' "$gateway" "$REGISTRY_PORT"
+}
+
+registry_up() {
+	curl --silent --fail --max-time 2 --cacert "$REGISTRY_DIR/ca.crt" "https://$1/v2/" >/dev/null 2>&1
+}
+
+REGISTRY_DONE=0
+cmd_registry() {
+	[ "$REGISTRY_DONE" = 0 ] || return 0
+	cmd_docker
+	command -v docker-registry >/dev/null || apt_install docker-registry
+	local address
+	address="$(registry_address)"
+	lock
+	mkdir -p "$REGISTRY_DIR/storage"
+	if [ "$(cat "$REGISTRY_DIR/address" 2>/dev/null)" != "$address" ] || [ ! -s "$REGISTRY_DIR/server.crt" ]; then
+		registry_stop
+		make_registry_certificates "${address%:*}"
+	fi
+	# Every dockerd on this machine trusts it (read at each pull: no restart needed).
+	install -D -m 0644 "$REGISTRY_DIR/ca.crt" "/etc/docker/certs.d/$address/ca.crt"
+	printf '%s\n' "version: 0.1" "log:" "  level: warn" "storage:" "  filesystem:" \
+		"    rootdirectory: $REGISTRY_DIR/storage" "http:" "  addr: $address" "  tls:" \
+		"    certificate: $REGISTRY_DIR/server.crt" "    key: $REGISTRY_DIR/server.key" >"$REGISTRY_DIR/config.yml"
+	if registry_up "$address"; then
+		say "registry: running on $address"
+	else
+		start_registry "$address"
+	fi
+	printf '%s\n' "$address" >"$REGISTRY_DIR/address"
+	unlock
+	REGISTRY_DONE=1
+}
+
+make_registry_certificates() {
+	local host=$1 dir="$REGISTRY_DIR" log="$REGISTRY_DIR/openssl.log"
+	say "registry: a CA and a server certificate for $host"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=szd test registry CA" \
+		-keyout "$dir/ca.key" -out "$dir/ca.crt" >"$log" 2>&1 || die_log "$log" "openssl: CA failed"
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=$host" -keyout "$dir/server.key" -out "$dir/server.csr" \
+		>>"$log" 2>&1 || die_log "$log" "openssl: server key failed"
+	printf 'subjectAltName=IP:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$host" >"$dir/server.ext"
+	openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 3650 \
+		-extfile "$dir/server.ext" -out "$dir/server.crt" >>"$log" 2>&1 ||
+		die_log "$log" "openssl: server certificate failed"
+}
+
+start_registry() {
+	local address=$1 log="$REGISTRY_DIR/registry.log" pid i
+	say "registry: starting on $address (log: $log)"
+	setsid nohup docker-registry serve "$REGISTRY_DIR/config.yml" >>"$log" 2>&1 </dev/null 9>&- &
+	pid=$!
+	# `clean` stops only a registry this script started.
+	echo "$pid" >"$REGISTRY_DIR/registry.pid"
+	for ((i = 0; i < 100; i++)); do
+		registry_up "$address" && return 0
+		kill -0 "$pid" 2>/dev/null || die_log "$log" "docker-registry exited during start-up"
+		sleep 0.1
+	done
+	die_log "$log" "docker-registry did not answer on https://$address/v2/ within 10 s"
+}
+
+registry_stop() {
+	if [ -s "$REGISTRY_DIR/registry.pid" ] && kill -0 "$(cat "$REGISTRY_DIR/registry.pid")" 2>/dev/null; then
+		say "registry: stopping (pid $(cat "$REGISTRY_DIR/registry.pid"))"
+		kill "$(cat "$REGISTRY_DIR/registry.pid")"
+		rm -f "$REGISTRY_DIR/registry.pid"
+	fi
+}
+
+# Push test images to the registry as <registry>/<repo>:<tag>, the names the e2e and cluster stacks use.
+push_images() {
+	local address image log="$CACHE/push.log"
+	address="$(cat "$REGISTRY_DIR/address")"
+	: >"$log"
+	for image in "$@"; do
+		docker tag "$image" "$address/$image" >>"$log" 2>&1 || die_log "$log" "docker tag $image failed"
+		docker push "$address/$image" >>"$log" 2>&1 || die_log "$log" "docker push $address/$image failed"
+	done
+	say "registry: pushed $* to $address"
 }
 
 # --- cluster-image ---------------------------------------------------------------
@@ -408,6 +509,8 @@ cmd_clean() {
 		docker image prune --force --filter label=szd.node-id >/dev/null || true
 		docker image prune --force --filter label=szd.rootfs-id >/dev/null || true
 	fi
+	registry_stop
+	rm -rf "/etc/docker/certs.d/$(cat "$REGISTRY_DIR/address" 2>/dev/null || echo none)"
 	if [ -s "$CACHE/dockerd.pid" ] && kill -0 "$(cat "$CACHE/dockerd.pid")" 2>/dev/null; then
 		say "dockerd: stopping (pid $(cat "$CACHE/dockerd.pid"), started by this script)"
 		kill "$(cat "$CACHE/dockerd.pid")"
@@ -434,15 +537,19 @@ usage() {
 usage: $0 COMMAND
   docker     install Docker Engine if missing, start dockerd, init a single-node swarm
   rootfs     debootstrap a Debian sid rootfs with nginx >= $MIN_NGINX into $ROOTFS
-  images     import the rootfs as $BASE_IMAGE; build $NGINX_REPO:{${NGINX_VARIANTS[*]}} and $APP_REPO:{${APP_VERSIONS[*]}}
+  images     import the rootfs as $BASE_IMAGE; build $NGINX_REPO:{${NGINX_VARIANTS[*]}} and $APP_REPO:{${APP_VERSIONS[*]}},
+             push them to the registry
   cluster-image
              debootstrap a Debian sid rootfs with Docker Engine into $NODE_ROOTFS, import it as
              $NODE_IMAGE (the nodes of the multi-node tests, tests/cluster)
+  registry   install and start the test registry (HTTPS, on docker0's gateway), trusted by this dockerd
+  registry-info
+             print the registry's address and its CA certificate's path (for the tests)
   nginx-bin  print the command that runs the rootfs's nginx via chroot
   load-tools install the benchmark's load generators (${LOAD_TOOLS[*]}) if missing; not part of all
-  all        docker, rootfs, images, cluster-image
+  all        docker, rootfs, registry, images, cluster-image
   clean      undo them: remove the test services and images, leave the swarm,
-             stop a dockerd this script started, remove $CACHE
+             stop the registry and a dockerd this script started, remove $CACHE
 EOF
 	exit 2
 }
@@ -454,10 +561,16 @@ rootfs) cmd_rootfs ;;
 images) cmd_images ;;
 cluster-image) cmd_cluster_image ;;
 nginx-bin) cmd_nginx_bin ;;
+registry) cmd_registry ;;
+registry-info)
+	cmd_registry
+	printf '%s %q\n' "$(cat "$REGISTRY_DIR/address")" "$REGISTRY_DIR/ca.crt"
+	;;
 load-tools) cmd_load_tools ;;
 all)
 	cmd_docker
 	cmd_rootfs
+	cmd_registry
 	cmd_images
 	cmd_cluster_image
 	;;
