@@ -28,6 +28,7 @@ import docker
 import pulumi
 from docker.errors import NotFound
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic.dynamic import PROVIDER_KEY
 
 POLL_S = 1.0
 # Swarm's UpdateStatus.State values (moby api/types/swarm UpdateState).
@@ -134,8 +135,10 @@ class RolloutGateProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        # Any change of what is declared for the pool is a new rollout to wait for.
-        return DiffResult(changes=any(olds.get(k) != news.get(k) for k in set(olds) | set(news)))
+        # Any change of what is declared for the pool is a new rollout to wait for. The
+        # pickled provider is not declared: another Python or dill pickles it differently.
+        keys = (set(olds) | set(news)) - {PROVIDER_KEY}
+        return DiffResult(changes=any(olds.get(k) != news.get(k) for k in keys))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         self._wait(props)

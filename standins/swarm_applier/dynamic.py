@@ -67,7 +67,6 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from standins.stack_config import REPO_ROOT, project_name, runtime_options
 from standins.swarm_applier.report import ApplyError
 
-PROVIDER_KEY = "__provider"
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
 
 

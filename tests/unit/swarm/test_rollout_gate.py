@@ -142,3 +142,10 @@ def test_provider_diff_is_any_change_of_what_is_declared():
     assert provider.diff("id", olds, dict(olds)).changes is False
     assert provider.diff("id", olds, {**olds, "image": V2}).changes is True
     assert provider.diff("id", olds, {**olds, "spec_sha256": "b"}).changes is True
+
+
+def test_provider_diff_leaves_out_the_pickled_provider():
+    # Another Python or dill pickles the same provider differently: that is no new rollout.
+    olds = {"service_id": "s1", "image": "a:1", "__provider": "pickled-by-one-python"}
+    assert not RolloutGateProvider().diff("id", olds, {**olds, "__provider": "pickled-by-another"}).changes
+    assert RolloutGateProvider().diff("id", olds, {**olds, "image": "a:2", "__provider": "other"}).changes
