@@ -15,6 +15,7 @@ from components.network import OverlayNetwork
 from nginx.config import NginxSite, UpstreamTuning, nginx_config_args
 from nginx.edge import edge_config_args
 from settings.tls import Certificate
+from swarm.image_pin import pin
 from swarm.naming import BACKUP, REAL, edge_name, network_name, nginx_name, pool_alias, pool_name
 from swarm.rollout_plan import followup_policy
 from swarm.values import Duration, HealthCheck, RolloutPolicy
@@ -62,6 +63,9 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ZeroDowntimeDeploymentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(component_type("ZeroDowntimeDeployment"), name, None, opts)
+        # Pinned here, once: every service is declared as Swarm will store it (see swarm/image_pin.py).
+        invoke = pulumi.InvokeOptions(parent=self)
+        app_image, nginx_image, edge_image = (pin(i, invoke) for i in (args.image, args.nginx_image, args.edge_image))
         network = OverlayNetwork(network_name(name), args.overlay_subnet, opts=child_options(self, opts))
 
         def pool(role: str, replicas: int, after: list[pulumi.Resource], gated: bool, update: RolloutPolicy) -> AppPool:
@@ -70,7 +74,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                 AppPoolArgs(
                     role=role,
                     alias=pool_alias(args.app_name, role),
-                    image=args.image,
+                    image=app_image,
                     replicas=replicas,
                     port=args.app_port,
                     health=args.health,
@@ -104,7 +108,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
         load_balancer = LoadBalancer(
             nginx_name(name),
             LoadBalancerArgs(
-                image=args.nginx_image,
+                image=nginx_image,
                 replicas=args.nginx_replicas,
                 alias=l7_alias,
                 config=nginx_config_args(
@@ -127,7 +131,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
         edge = Edge(
             edge_name(name),
             EdgeArgs(
-                image=args.edge_image,
+                image=edge_image,
                 published_port=args.published_port,
                 published_https_port=https_port,
                 publish_mode=args.publish_mode,

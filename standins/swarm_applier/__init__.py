@@ -15,7 +15,7 @@ cites its source where it is modelled:
   the Terraform schema's defaults, Computed, DiffSuppress and ForceNew rules
   (``schema``); replacements raise ``ReplacementNotSupported``;
 - ``provider_spec``: the spec the provider sends (zero values included), the
-  Go client's image tagging (``image_ref``), and digest pinning on create;
+  Go client's image tagging (``swarm.image_ref``), and digest pinning on create;
 - ``readback``: what the provider reads back into the outputs (``shortDur``
   durations, the image as Docker stores it);
 - ``converge``: ``converge_config`` as the provider waits (7 s, then polls 5 s

@@ -32,14 +32,14 @@ from typing import Any
 import docker
 import requests
 from docker.errors import APIError, DockerException, NotFound
+from pulumi.dynamic.dynamic import PROVIDER_KEY
 
 from standins.mock_program import DeclaredProgram, DeclaredResource, auto_name, mock_id
 from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 from standins.stack_config import REPO_ROOT, refresh_always
 from standins.swarm_applier import converge as cv
-from standins.swarm_applier.dynamic import PROVIDER_KEY, DynamicHost, input_changes, is_dynamic
+from standins.swarm_applier.dynamic import DynamicHost, input_changes, is_dynamic
 from standins.swarm_applier.gotime import parse_duration_or_zero
-from standins.swarm_applier.image_ref import image_with_digest_string
 from standins.swarm_applier.plan import plan
 from standins.swarm_applier.provider_spec import config_data, network_create_args, secret_data, service_spec
 from standins.swarm_applier.readback import merge_read, read_config, read_network, read_secret, read_service
@@ -54,6 +54,7 @@ from standins.swarm_applier.state import (
     seal_outputs,
 )
 from standins.swarm_applier.translate import reveal, translate
+from swarm.image_ref import image_with_digest_string
 
 # resource_docker_network_funcs.go: networkRemoveRefresh* and networkReadRefresh* (Timeout 30s, MinTimeout 5s, Delay 2s).
 NETWORK_WAIT = (30.0, 5.0, 2.0)

@@ -24,7 +24,7 @@ import base64
 from typing import Any
 
 from standins.swarm_applier.gotime import parse_duration_or_zero
-from standins.swarm_applier.image_ref import tagged
+from swarm.image_ref import tagged
 
 
 def _get(obj: dict[str, Any] | None, key: str, zero: Any) -> Any:

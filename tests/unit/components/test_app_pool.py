@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from standins.mock_program import mock_digest
 from standins.resource_types import NETWORK, SERVICE
 from tests.unit.conftest import service
 
@@ -12,7 +13,8 @@ from tests.unit.conftest import service
 def test_task_spec(dev, role):
     spec = service(dev, f"webapp-{role}").inputs["taskSpec"]
     container = spec["containerSpec"]
-    assert container["image"] == "windowforsun/test-web:latest"
+    # Pinned to the digest the registry gives the tag (getRegistryImage; mock_digest here).
+    assert container["image"] == "windowforsun/test-web:latest@" + mock_digest("windowforsun/test-web:latest")
     assert container["hostname"] == f"app-{role}-{{{{.Task.Slot}}}}"
     assert container["stopGracePeriod"] == "10s"
     url = "http://127.0.0.1:8080/healthcheck"
@@ -63,7 +65,8 @@ def test_prod_replicas_endpoint_mode_and_rollout(prod):
     assert real["endpointSpec"] == {"mode": "vip"}
     assert real["updateConfig"]["parallelism"] == 2
     assert real["updateConfig"]["monitor"] == "45s"
-    assert real["taskSpec"]["containerSpec"]["image"] == "windowforsun/test-web:v1"
+    image = "windowforsun/test-web:v1"
+    assert real["taskSpec"]["containerSpec"]["image"] == f"{image}@{mock_digest(image)}"
     assert real["convergeConfig"]["timeout"] == "15m"
 
 

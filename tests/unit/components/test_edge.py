@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from standins.mock_program import run_stack
+from standins.mock_program import mock_digest, run_stack
 from standins.resource_types import SERVICE_CONFIG
 from swarm.naming import config_owner
 from tests.support.tls import issue
@@ -54,7 +54,8 @@ def test_no_ordinary_change_touches_the_edge(dev, overrides):
 
 def test_edge_image_is_its_own_key(dev):
     changed = run_stack("dev", overrides={"edgeImage": "nginx:1.31-alpine"})
-    assert service(changed, "webapp-edge").inputs["taskSpec"]["containerSpec"]["image"] == "nginx:1.31-alpine"
+    edge_image = service(changed, "webapp-edge").inputs["taskSpec"]["containerSpec"]["image"]
+    assert edge_image == "nginx:1.31-alpine@" + mock_digest("nginx:1.31-alpine")
     assert service(changed, "webapp-nginx").inputs == service(dev, "webapp-nginx").inputs
 
 

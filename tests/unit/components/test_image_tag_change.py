@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from standins.mock_program import run_stack
+from standins.mock_program import mock_digest, run_stack
 from standins.resource_types import SERVICE
 
 
@@ -48,7 +48,8 @@ def test_only_the_app_images_change():
     for program, tag in ((before, "v1"), (after, "v2")):
         for role in ("real", "backup"):
             service = program.get(SERVICE, f"webapp-{role}")
-            assert service.inputs["taskSpec"]["containerSpec"]["image"] == f"windowforsun/test-web:{tag}"
+            image = f"windowforsun/test-web:{tag}"
+            assert service.inputs["taskSpec"]["containerSpec"]["image"] == f"{image}@{mock_digest(image)}"
 
 
 def test_same_config_declares_identical_inputs():

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from nginx.render import content_hash
-from standins.mock_program import auto_name, run_stack
+from standins.mock_program import auto_name, mock_digest, run_stack
 from standins.resource_types import NETWORK, SECRET, SERVICE_CONFIG
 from swarm.naming import config_owner
 from tests.support.tls import issue
@@ -78,7 +78,7 @@ def test_tier_drains_as_long_as_the_app_may(prod):
 
 def test_health_check_is_on_the_loopback_health_port(dev):
     container = service(dev, "webapp-nginx").inputs["taskSpec"]["containerSpec"]
-    assert container["image"] == "nginx:1.30-alpine"
+    assert container["image"] == "nginx:1.30-alpine@" + mock_digest("nginx:1.30-alpine")
     assert container["healthcheck"]["tests"][1].startswith(
         "curl -fsS -o /dev/null http://127.0.0.1:8081/nginx-health ||"
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from standins.mock_program import DeclaredProgram, auto_name, run_program
+from standins.mock_program import DeclaredProgram, auto_name, mock_digest, run_program
 from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 from standins.stack_config import REPO_ROOT, load_stack_config, project_name
 from standins.swarm_applier import ApplyError, ReplacementNotSupported, SwarmApplier
@@ -19,7 +19,12 @@ from standins.swarm_applier.state import is_sealed
 from tests.e2e.harness import E2E_OVERRIDES
 from tests.unit.standins.fake_docker import FakeClock, FakeDocker
 
-DIGEST = "sha256:" + "e" * 64
+DIGEST = "sha256:" + "e" * 64  # what the daemon's registry query (QueryRegistry on create) answers
+
+
+def pinned(image: str) -> str:
+    """``image`` as the program declares it: pinned to the digest getRegistryImage gave (mock_digest here)."""
+    return f"{image}@{mock_digest(image)}"
 
 
 def docker_only(program: DeclaredProgram) -> DeclaredProgram:
@@ -79,7 +84,7 @@ def test_applying_twice_changes_nothing_even_right_after_the_create(fake, tmp_pa
     assert state.path == tmp_path / "state" / "e2e.json" and state.path.exists()
     record = state.find(SERVICE, real(programs["v1"]))
     assert record is not None
-    assert record.outputs["taskSpec"]["containerSpec"]["image"] == "szd-testapp:v1"
+    assert record.outputs["taskSpec"]["containerSpec"]["image"] == pinned("szd-testapp:v1")
     assert record.outputs["taskSpec"]["containerSpec"]["stopGracePeriod"] == "5s"
     found = a.find(SERVICE, real(programs["v1"]))
     assert found is not None and found["ID"] == record.id
@@ -93,40 +98,73 @@ def test_an_image_tag_change_updates_the_pools_in_place(fake, tmp_path, programs
     assert report.changed() == {real(programs["v2"]): ("update", image), backup(programs["v2"]): ("update", image)}
 
 
-def test_create_pins_the_digest_when_the_registry_answers_and_the_next_apply_sees_it(fake, tmp_path, programs):
+def test_create_keeps_the_declared_digest_records_the_platforms_and_the_next_apply_has_nothing_to_do(
+    fake, tmp_path, programs
+):
+    # The daemon's registry answers another digest than the program's: a declared digest is never replaced.
     fake.digest = DIGEST
     a = applier(fake, tmp_path)
     a.apply(programs["v1"], refresh=False)
     created = [spec for call, spec in fake.calls if call == "create_service"]
-    assert {s["TaskTemplate"]["ContainerSpec"]["Image"] for s in created} == {
-        f"szd-testapp:v1@{DIGEST}",
-        f"szd-nginx:test@{DIGEST}",
-    }
+    declared = {pinned("szd-testapp:v1"), pinned("szd-nginx:test")}
+    assert {s["TaskTemplate"]["ContainerSpec"]["Image"] for s in created} == declared
+    # QueryRegistry still runs on create (moby keeps a canonical reference as it is) and records the platforms.
+    assert [c for c in fake.calls if c[0] == "inspect_distribution"] == [
+        ("inspect_distribution", s["TaskTemplate"]["ContainerSpec"]["Image"]) for s in created
+    ]
     assert all(
         s["TaskTemplate"]["Placement"]["Platforms"] == [{"Architecture": "amd64", "OS": "linux"}] for s in created
     )
-    # The read-back stored the pinned image: the same program now diffs on every plain-tag image...
-    again = a.apply(programs["v1"], refresh=False)
-    assert {
-        name for name, (action, paths) in again.changed().items() if paths == ("taskSpec.containerSpec.image",)
-    } == set(names(programs["v1"], SERVICE))
-    # ... and the update sends the plain tag: no pin on update.
-    updated = [spec for call, spec in fake.calls if call == "update_service"]
-    assert {s["TaskTemplate"]["ContainerSpec"]["Image"] for s in updated} == {"szd-testapp:v1", "szd-nginx:test"}
-    assert [c for c in fake.calls if c[0] == "inspect_distribution"] == [
-        ("inspect_distribution", s["TaskTemplate"]["ContainerSpec"]["Image"].split("@")[0]) for s in created
-    ]
+    # Swarm stores the declared image, so the read-back matches the program: no update, no restart.
     assert a.apply(programs["v1"], refresh=False).changed() == {}
+    assert a.apply(programs["v1"], refresh=True).changed() == {}
+    assert not [c for c in fake.calls if c[0] == "update_service"]
 
 
-def test_without_a_registry_answer_nothing_is_pinned(fake, tmp_path, programs):
+def test_create_pins_a_plain_tag_when_the_registry_answers_and_the_next_apply_sees_it(fake, tmp_path):
+    # A program that declares a plain tag (secret_program's postgres:16), as pulumi-docker handles it.
+    fake.digest = DIGEST
+    a = applier(fake, tmp_path)
+    a.apply(secret_program(), refresh=False)
+    (created,) = [spec for call, spec in fake.calls if call == "create_service"]
+    assert created["TaskTemplate"]["ContainerSpec"]["Image"] == f"postgres:16@{DIGEST}"
+    assert created["TaskTemplate"]["Placement"]["Platforms"] == [{"Architecture": "amd64", "OS": "linux"}]
+    assert [c for c in fake.calls if c[0] == "inspect_distribution"] == [("inspect_distribution", "postgres:16")]
+    # The read-back stored the pinned image: the same program now diffs on the image...
+    assert a.apply(secret_program(), refresh=False).changed() == {"db": ("update", ("taskSpec.containerSpec.image",))}
+    # ... and the update sends the plain tag: no pin on update.
+    (updated,) = [spec for call, spec in fake.calls if call == "update_service"]
+    assert updated["TaskTemplate"]["ContainerSpec"]["Image"] == "postgres:16"
+    assert [c for c in fake.calls if c[0] == "inspect_distribution"] == [("inspect_distribution", "postgres:16")]
+    assert a.apply(secret_program(), refresh=False).changed() == {}
+
+
+def test_without_a_registry_answer_a_plain_tag_is_not_pinned(fake, tmp_path):
+    logged: list[str] = []
+    a = applier(fake, tmp_path)
+    a.log = logged.append
+    a.apply(secret_program(), refresh=False)
+    (created,) = [spec for call, spec in fake.calls if call == "create_service"]
+    assert created["TaskTemplate"]["ContainerSpec"]["Image"] == "postgres:16"
+    assert "Platforms" not in (created["TaskTemplate"].get("Placement") or {})
+    assert any("image postgres:16 could not be accessed on a registry to record" in line for line in logged)
+
+
+def test_without_a_registry_answer_the_declared_digest_still_holds(fake, tmp_path, programs):
     logged: list[str] = []
     a = applier(fake, tmp_path)
     a.log = logged.append
     a.apply(programs["v1"], refresh=False)
     created = [spec for call, spec in fake.calls if call == "create_service"]
-    assert {s["TaskTemplate"]["ContainerSpec"]["Image"] for s in created} == {"szd-testapp:v1", "szd-nginx:test"}
-    assert any("could not be accessed on a registry to record" in line for line in logged)
+    assert {s["TaskTemplate"]["ContainerSpec"]["Image"] for s in created} == {
+        pinned("szd-testapp:v1"),
+        pinned("szd-nginx:test"),
+    }
+    assert not any("Platforms" in (s["TaskTemplate"].get("Placement") or {}) for s in created)
+    assert any(
+        f"image {pinned('szd-testapp:v1')} could not be accessed on a registry to record" in line for line in logged
+    )
+    assert a.apply(programs["v1"], refresh=False).changed() == {}
 
 
 def test_a_failed_update_keeps_the_new_values_as_outputs_and_the_next_apply_goes_on(fake, tmp_path, programs):
@@ -140,8 +178,9 @@ def test_a_failed_update_keeps_the_new_values_as_outputs_and_the_next_apply_goes
     assert failure.value.report.changed() == {real_name: ("update", ("taskSpec.containerSpec.image",))}
     record = a.state().find(SERVICE, real_name)
     assert record is not None
-    assert record.inputs["taskSpec"]["containerSpec"]["image"] == "szd-testapp:v1"  # the engine keeps the old inputs
-    assert record.outputs["taskSpec"]["containerSpec"]["image"] == "szd-testapp:v2"  # the bridge's planned state
+    # The engine keeps the old inputs; the outputs are the bridge's planned state.
+    assert record.inputs["taskSpec"]["containerSpec"]["image"] == pinned("szd-testapp:v1")
+    assert record.outputs["taskSpec"]["containerSpec"]["image"] == pinned("szd-testapp:v2")
     assert record.init_errors and "service rollback completed" in record.init_errors[0]
     # Swarm rolled back, but the state says v2: the same program sees no change there and goes on.
     again = a.apply(programs["v2"], refresh=False)

@@ -10,7 +10,6 @@ import pytest
 
 from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 from standins.swarm_applier.gotime import go_string, parse_duration, short_dur
-from standins.swarm_applier.image_ref import image_with_digest_string, image_with_tag_string, tagged
 from standins.swarm_applier.plan import plan
 from standins.swarm_applier.provider_spec import network_create_args, secret_data, service_spec
 from standins.swarm_applier.readback import (
@@ -23,6 +22,7 @@ from standins.swarm_applier.readback import (
 )
 from standins.swarm_applier.schema import SCHEMAS, field_at
 from standins.swarm_applier.state import open_secrets, seal_outputs
+from swarm.image_ref import image_with_digest_string, image_with_tag_string, tagged
 
 S = SCHEMAS[SERVICE]
 

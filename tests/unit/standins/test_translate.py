@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from standins.mock_program import DeclaredProgram, DeclaredResource, auto_name, run_program
+from standins.mock_program import DeclaredProgram, DeclaredResource, auto_name, mock_digest, run_program
 from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 from standins.stack_config import load_stack_config
 from standins.swarm_applier import ApplyError, UntranslatedInput, changed_paths, physical_name, translate
@@ -84,7 +84,7 @@ def test_service_spec_mirrors_pulumi_docker_fields(e2e: DeclaredProgram):
     nginx = app_service(e2e, "nginx")
     plan, lb = translate(real), translate(nginx)
     container = plan.spec["TaskTemplate"]["ContainerSpec"]
-    assert container["Image"] == "szd-testapp:v1"
+    assert container["Image"] == "szd-testapp:v1@" + mock_digest("szd-testapp:v1")  # as the program pinned it
     assert container["Hostname"] == "app-real-{{.Task.Slot}}"
     assert container["StopGracePeriod"] == 5 * 10**9
     assert container["Healthcheck"]["Test"][0] == "CMD-SHELL"
