@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_docker as docker
 
-from components.base import child_options, component_type
+from components.base import child_options, component_type, rollout_gate, spec_label
 from swarm.naming import POOL_LABEL, task_hostname
-from swarm.rollout_gate import RolloutGate
 from swarm.rollout_plan import plan_rollout
-from swarm.service_spec import converge_config, http_healthcheck, placement, rollback_config, update_config
+from swarm.service_spec import (
+    converge_config,
+    http_healthcheck,
+    placement,
+    rollback_config,
+    service_options,
+    update_config,
+)
 from swarm.values import Duration, HealthCheck, RolloutPolicy
 
 
@@ -39,11 +43,6 @@ class AppPoolArgs:
     gated: bool = False
     """Put a rollout gate after the service: what depends on the pool waits for Swarm to finish."""
 
-    @property
-    def spec_sha256(self) -> str:
-        """A fingerprint of everything declared for the service but the network id (known only at deploy)."""
-        return hashlib.sha256(repr(dataclasses.replace(self, network_id="")).encode()).hexdigest()
-
 
 class AppPool(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
@@ -56,7 +55,7 @@ class AppPool(pulumi.ComponentResource):
         # both through the alias.
         service = docker.Service(
             name,
-            labels=[docker.ServiceLabelArgs(label=POOL_LABEL, value=args.role)],
+            labels=[docker.ServiceLabelArgs(label=POOL_LABEL, value=args.role), spec_label(args)],
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                     image=args.image,
@@ -74,7 +73,7 @@ class AppPool(pulumi.ComponentResource):
             rollback_config=rollback_config(args.rollback),
             endpoint_spec=docker.ServiceEndpointSpecArgs(mode=args.endpoint_mode),
             converge_config=converge_config(args.converge_timeout),
-            opts=child_options(self, opts),
+            opts=service_options(child_options(self, opts)),
         )
         plan = plan_rollout(args.role, args.replicas, args.update, args.health)
         pulumi.log.info(plan.describe(), resource=service)
@@ -86,14 +85,14 @@ class AppPool(pulumi.ComponentResource):
                 resource=service,
             )
         if args.gated:
-            RolloutGate(
-                f"{name}-rollout",
-                service_id=service.id,
-                image=args.image,
-                replicas=args.replicas,
-                timeout_s=args.converge_timeout.seconds,
-                spec_sha256=args.spec_sha256,
-                opts=child_options(self, opts, [service]),
+            rollout_gate(
+                name,
+                service,
+                args,
+                args.image,
+                args.replicas,
+                args.converge_timeout,
+                child_options(self, opts, [service]),
             )
         self.service_name = service.name
         self.rollout_plan = plan.to_dict()

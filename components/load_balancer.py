@@ -8,15 +8,21 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from components.base import child_options, component_type
+from components.base import child_options, component_type, rollout_gate, spec_label
 from components.nginx_service import L7_SYSCTLS, NGINX_HEALTH, nginx_config, nginx_rollout
 from nginx.config import HEALTH_PORT, TLS_SECRET_FILE, NginxConfigArgs, render_nginx_config
 from nginx.render import content_hash
 from settings.tls import Certificate
 from swarm.naming import tls_secret_name
-from swarm.rollout_gate import RolloutGate
 from swarm.rollout_plan import plan_rollout
-from swarm.service_spec import converge_config, http_healthcheck, placement, rollback_config, update_config
+from swarm.service_spec import (
+    converge_config,
+    http_healthcheck,
+    placement,
+    rollback_config,
+    service_options,
+    update_config,
+)
 from swarm.values import Duration
 
 CONFIG_PATH = "/etc/nginx/conf.d/default.conf"
@@ -69,6 +75,7 @@ class LoadBalancer(pulumi.ComponentResource):
             )
         service = docker.Service(
             name,
+            labels=[spec_label(args)],
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                     image=args.image,
@@ -90,22 +97,15 @@ class LoadBalancer(pulumi.ComponentResource):
             update_config=update_config(nginx_rollout(ORDER, "rollback")),
             rollback_config=rollback_config(nginx_rollout(ORDER, "pause")),
             converge_config=converge_config(args.converge_timeout),
-            opts=child,
+            opts=service_options(child),
         )
         plan = plan_rollout("L7 nginx", args.replicas, nginx_rollout(ORDER, "rollback"), NGINX_HEALTH)
         pulumi.log.info(plan.describe(), resource=service)
         # pulumi-docker calls an update done once every slot runs a task, even
         # mid-rollout, and misses a rollback it did not see: `pulumi up` ends
         # only when Swarm has finished the tier (see swarm/rollout_gate.py).
-        declared = (args.image, args.replicas, self.config_sha256, args.certificate and args.certificate.sha256)
-        RolloutGate(
-            f"{name}-rollout",
-            service_id=service.id,
-            image=args.image,
-            replicas=args.replicas,
-            timeout_s=args.converge_timeout.seconds,
-            spec_sha256=content_hash(repr((declared, args.stop_grace_period, args.spread_over))),
-            opts=child_options(self, opts, [service]),
+        rollout_gate(
+            name, service, args, args.image, args.replicas, args.converge_timeout, child_options(self, opts, [service])
         )
         self.service_name = service.name
         self.register_outputs({"service_name": self.service_name, "config_sha256": self.config_sha256})

@@ -36,6 +36,8 @@ class Registration:
     inputs: dict[str, Any]
     # ResourceOptions.delete_before_replace: a replacement deletes the old resource first.
     delete_before_replace: bool = False
+    # ResourceOptions.ignore_changes, as the engine receives them (property paths).
+    ignore_changes: tuple[str, ...] = ()
 
 
 class _RecordingMonitor(MockMonitor):
@@ -56,6 +58,7 @@ class _RecordingMonitor(MockMonitor):
                     dependencies=tuple(request.dependencies),
                     inputs=deserialize_properties(request.object),
                     delete_before_replace=request.deleteBeforeReplace,
+                    ignore_changes=tuple(request.ignoreChanges),
                 )
             )
         return response

@@ -13,6 +13,8 @@ POOL_ROLES = (REAL, BACKUP)
 
 # Service label that says which pool a service is.
 POOL_LABEL = "swarm-zero-downtime.pool"
+# On every gated service: the fingerprint of the spec it was declared with (components/base.py spec_label).
+SPEC_LABEL = "swarm-zero-downtime.spec-sha256"
 
 _HOSTNAME_PREFIX = "app-"
 

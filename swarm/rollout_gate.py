@@ -30,6 +30,8 @@ from docker.errors import NotFound
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 from pulumi.dynamic.dynamic import PROVIDER_KEY
 
+from swarm.naming import SPEC_LABEL
+
 POLL_S = 1.0
 # Swarm's UpdateStatus.State values (moby api/types/swarm UpdateState).
 IN_PROGRESS = ("updating", "rollback_started")
@@ -63,16 +65,27 @@ def eligible_nodes(nodes: list[dict[str, Any]]) -> int:
     return sum(1 for n in nodes if n["Status"]["State"] == "ready" and n["Spec"].get("Availability") == "active")
 
 
-def verdict(service: dict[str, Any], tasks: list[dict[str, Any]], image: str, replicas: int) -> Verdict:
-    """Is the rollout of ``service`` (inspect output) to ``image`` on ``replicas`` tasks finished, failed, or going?"""
+def verdict(
+    service: dict[str, Any], tasks: list[dict[str, Any]], image: str, replicas: int, spec_sha256: str | None = None
+) -> Verdict:
+    """Is the rollout of ``service`` (inspect output) to ``image`` on ``replicas`` tasks finished, failed, or going?
+
+    ``spec_sha256``: the declared spec's fingerprint, which the service carries as
+    its SPEC_LABEL; None: the image alone tells the declared spec."""
     name = service["Spec"]["Name"]
     spec_image = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
     status = service.get("UpdateStatus") or {}
     state, message = status.get("State"), status.get("Message", "")
+    # Swarm puts the whole previous spec back when it rolls an update back, labels included.
+    what = f"Swarm's update state is {state}: {message}" if state else "its spec was changed outside Pulumi"
     if not same_image(spec_image, image):
-        # Swarm puts the previous spec back when it rolls an update back.
-        what = f"Swarm's update state is {state}: {message}" if state else "its spec was changed outside Pulumi"
         return Verdict(False, f"{name} runs {spec_image}, not the declared {image}: {what}")
+    running_spec = (service["Spec"].get("Labels") or {}).get(SPEC_LABEL)
+    if spec_sha256 is not None and running_spec != spec_sha256:
+        running_label = f"spec {running_spec[:12]}" if running_spec else "a spec without one"
+        return Verdict(
+            False, f"{name} runs {running_label}, not the declared {spec_sha256[:12]} ({SPEC_LABEL}): {what}"
+        )
     if state in IN_PROGRESS:
         return Verdict(False, waiting_for=f"Swarm's update ({state}: {message})")
     if state in STOPPED:
@@ -98,8 +111,10 @@ def wait_for_rollout(
     replicas: int | None,
     timeout_s: float,
     poll_s: float = POLL_S,
+    spec_sha256: str | None = None,
 ) -> None:
-    """Until ``replicas`` tasks (None: one per eligible node, a global service) run ``image`` healthy."""
+    """Until ``replicas`` tasks (None: one per eligible node, a global service) run ``image`` healthy, on
+    the spec ``spec_sha256`` when given."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
@@ -108,7 +123,7 @@ def wait_for_rollout(
             raise RolloutFailed(f"service {service_id} is gone from the swarm") from None
         tasks = api.tasks(filters={"service": service_id})
         expected = replicas if replicas is not None else eligible_nodes(api.nodes())
-        result = verdict(service, tasks, image, expected)
+        result = verdict(service, tasks, image, expected, spec_sha256)
         if result.failure:
             raise RolloutFailed(result.failure)
         if result.done:
@@ -156,6 +171,7 @@ class RolloutGateProvider(ResourceProvider):
             props["image"],
             None if props.get("replicas") is None else int(props["replicas"]),
             float(props["timeout_s"]),
+            spec_sha256=props["spec_sha256"],
         )
 
 
@@ -184,7 +200,8 @@ class RolloutGate(Resource, module="swarm", name="RolloutGate"):
             "image": image,
             "replicas": replicas,
             "timeout_s": timeout_s,
-            # Any change to the pool's declared spec is a rollout to wait for, not only its image.
+            # The declared spec's fingerprint, also the service's SPEC_LABEL: any change of it is a
+            # rollout to wait for, and a service carrying another one was rolled back.
             "spec_sha256": spec_sha256,
             "docker_host": pulumi.Config("docker").get("host"),
         }

@@ -4,9 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pulumi_docker as docker
 
 from swarm.values import Duration, HealthCheck, RolloutPolicy
+
+# What the Docker client records in a service when pulumi-docker creates it
+# (QueryRegistry: the image's platforms from the registry) but that no update
+# sends again. In kreuzwerker's schema placement is Optional+Computed while its
+# platforms are Optional only: once a service declares a placement
+# (spreadOver), every update would drop the recorded platforms, and the first
+# `pulumi up` after a create would restart every task for that alone. Ignored,
+# the provider drops that diff and keeps the recorded platforms in what it
+# sends (pulumi-terraform-bridge: Provider.Diff passes ignoreChanges to the
+# Terraform diff, which removes the attributes under the path).
+RECORDED_AT_CREATE = ["taskSpec.placement.platforms"]
+
+
+def service_options(opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+    """``opts`` for a docker.Service of this program: what Docker records at create is not a change."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(ignore_changes=list(RECORDED_AT_CREATE)))
+
 
 # pulumi-docker waits this long before its first look at a new service; its
 # wait after an update has fixed timing (7 s, then polls every 5 s or more).

@@ -40,7 +40,7 @@ from standins.stack_config import REPO_ROOT, refresh_always
 from standins.swarm_applier import converge as cv
 from standins.swarm_applier.dynamic import DynamicHost, input_changes, is_dynamic
 from standins.swarm_applier.gotime import parse_duration_or_zero
-from standins.swarm_applier.plan import plan
+from standins.swarm_applier.plan import ignore_changes, plan
 from standins.swarm_applier.provider_spec import config_data, network_create_args, secret_data, service_spec
 from standins.swarm_applier.readback import merge_read, read_config, read_network, read_secret, read_service
 from standins.swarm_applier.report import ApplyError, ApplyReport, Change
@@ -226,7 +226,8 @@ class SwarmApplier:
             )
             return id_
         # The engine decrypts the prior state's secrets for the diff; the applier can only match them.
-        diff = plan(fields, open_secrets(old.outputs, config), config)
+        prior = open_secrets(old.outputs, config)
+        diff = ignore_changes(plan(fields, prior, config), prior, self._ignored(resource, old))
         if not diff.changes:
             report.changes.append(Change(resource.urn, resource.type, resource.name, "unchanged"))
             # SameStep: the new inputs with the old outputs.
@@ -272,6 +273,25 @@ class SwarmApplier:
             )
         )
         return old.id
+
+    @staticmethod
+    def _ignored(resource: DeclaredResource, old: ResourceState) -> tuple[str, ...]:
+        """The resource's ignoreChanges, for the provider's diff.
+
+        The engine first copies the old inputs' values at those paths onto the new
+        inputs (step_generator.go ``processIgnoreChanges``, ``PropertyPath.Reset``);
+        that is modelled only where neither the old nor the new inputs set
+        anything there, and refused otherwise."""
+        for path in resource.ignore_changes:
+            for which, inputs in (("old", old.inputs), ("new", resource.inputs)):
+                value: Any = inputs
+                for key in path.split("."):
+                    value = value.get(key) if isinstance(value, dict) else None
+                if value is not None:
+                    raise ApplyError(
+                        f"{resource.name}: ignoreChanges on {path}, which its {which} inputs set, is not modelled"
+                    )
+        return resource.ignore_changes
 
     def _create(self, resource: DeclaredResource, planned: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         if resource.type == SERVICE:
@@ -504,6 +524,8 @@ class SwarmApplier:
     def _apply_dynamic(
         self, state: StackState, resource: DeclaredResource, inputs: dict[str, Any], report: ApplyReport
     ) -> str:
+        if resource.ignore_changes:
+            raise ApplyError(f"{resource.name}: ignoreChanges on a dynamic resource is not modelled")
         old = state.get(resource.urn)
         host = self.host
         news = host.check(resource.urn, old.inputs if old else {}, inputs)

@@ -222,3 +222,43 @@ def _block_set(f: Field, p: Any, c: Any, path: str, out: list[Change]) -> Any:
     if not reported:
         out.append(Change(path, replace))  # only removals
     return new or None
+
+
+def ignore_changes(diff: Plan, prior: dict[str, Any], paths: tuple[str, ...]) -> Plan:
+    """``diff`` with the resource's ignoreChanges applied as the bridge applies them.
+
+    pulumi-terraform-bridge ``Provider.Diff``/``Update`` turn each path into
+    Terraform keys against the prior state (diff.go ``computeIgnoreChanges``)
+    and remove every attribute diff at or under them from the InstanceDiff
+    (tfshim sdk-v2 instance_diff.go ``processIgnoreChanges``) before the plan is
+    built; the plan then keeps the prior values there (terraform-plugin-sdk
+    terraform/diff.go ``applyBlockDiff`` copies a block with no diff left).
+    Only paths of object keys are modelled; an index in a path is refused.
+    """
+    if not paths:
+        return diff
+    for path in paths:
+        if "[" in path:
+            raise ValueError(f"ignoreChanges path {path!r}: paths with an index are not modelled")
+    kept = [c for c in diff.changes if not any(_under(c.path, p) for p in paths)]
+    planned = json.loads(json.dumps(diff.planned))
+    for path in paths:
+        _keep_prior(planned, prior, path.split("."))
+    return Plan(planned, kept)
+
+
+def _under(path: str, ignored: str) -> bool:
+    return path == ignored or path.startswith((f"{ignored}.", f"{ignored}["))
+
+
+def _keep_prior(planned: Any, prior: Any, keys: list[str]) -> None:
+    """Put ``prior``'s value at ``keys`` into ``planned`` (nothing when either side has no such object)."""
+    if not isinstance(planned, dict) or not isinstance(prior, dict):
+        return
+    key, rest = keys[0], keys[1:]
+    if rest:
+        _keep_prior(planned.get(key), prior.get(key), rest)
+    elif key in prior:
+        planned[key] = prior[key]
+    else:
+        planned.pop(key, None)

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from components.app_pool import AppPool
+from components.edge import Edge
+from components.load_balancer import LoadBalancer
 from standins.mock_program import DeclaredProgram, DeclaredResource, run_stack
 from standins.resource_types import SERVICE
 
 
 def service(program: DeclaredProgram, logical_name: str) -> DeclaredResource:
     return program.get(SERVICE, logical_name)
+
+
+def run_stack_with_args(stack: str, **run_stack_kwargs: Any) -> tuple[DeclaredProgram, dict[str, Any]]:
+    """``run_stack``, and the ``*Args`` each pool, the L7 tier and the edge were built with, by component name."""
+    built: dict[str, Any] = {}
+
+    def recording(init: Any) -> Any:
+        def record(self: Any, name: str, args: Any, opts: Any = None) -> None:
+            built[name] = args
+            init(self, name, args, opts)
+
+        return record
+
+    with pytest.MonkeyPatch.context() as patch:
+        for component in (AppPool, LoadBalancer, Edge):
+            patch.setattr(component, "__init__", recording(component.__init__))
+        program = run_stack(stack, **run_stack_kwargs)
+    return program, built
 
 
 @pytest.fixture(scope="session")

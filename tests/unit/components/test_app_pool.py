@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from components.base import spec_fingerprint
 from standins.mock_program import mock_digest
 from standins.resource_types import NETWORK, SERVICE
-from tests.unit.conftest import service
+from swarm.naming import SPEC_LABEL
+from tests.unit.conftest import run_stack_with_args, service
 
 
 @pytest.mark.parametrize("role", ["real", "backup"])
@@ -50,12 +52,17 @@ def test_update_and_rollback_defaults(dev, role, update_monitor):
     assert inputs["convergeConfig"] == {"delay": "2s", "timeout": "5m"}
 
 
-def test_dev_replicas_and_endpoint_mode(dev):
+def test_dev_replicas_endpoint_mode_and_labels():
+    dev, args = run_stack_with_args("dev")
     for role, replicas in (("real", 2), ("backup", 2)):
         inputs = service(dev, f"webapp-{role}").inputs
         assert inputs["mode"] == {"replicated": {"replicas": replicas}}
         assert inputs["endpointSpec"] == {"mode": "dnsrr"}
-        assert inputs["labels"] == [{"label": "swarm-zero-downtime.pool", "value": role}]
+        # Which pool it is, and the fingerprint of everything declared for it (components/base.py).
+        assert inputs["labels"] == [
+            {"label": "swarm-zero-downtime.pool", "value": role},
+            {"label": SPEC_LABEL, "value": spec_fingerprint(args[f"webapp-{role}"])},
+        ]
 
 
 def test_prod_replicas_endpoint_mode_and_rollout(prod):

@@ -12,6 +12,11 @@ from typing import Any
 from standins.mock_program import mock_digest, run_stack
 from standins.resource_types import SERVICE
 
+# Where a service's inputs hold its spec label (swarm.naming.SPEC_LABEL): a pool's comes after its
+# pool label, the L7 tier and the edge carry only it.
+POOL_SPEC_LABEL = "labels[1].value"
+SPEC_LABEL_PATH = "labels[0].value"
+
 
 def leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     if isinstance(value, dict):
@@ -39,10 +44,11 @@ def test_only_the_app_images_change():
     before = run_stack("dev", overrides={"imageTag": "v1"})
     after = run_stack("dev", overrides={"imageTag": "v2"})
     image = "taskSpec.containerSpec.image"
-    # The real pool's rollout gate waits for the new image: its inputs name it.
+    # The real pool's rollout gate waits for the new image: its inputs name it. The image is
+    # part of each pool's declared spec, so the spec label (the pool label's next) moves too.
     assert changed_inputs(before, after) == {
-        "webapp-real": [image],
-        "webapp-backup": [image],
+        "webapp-real": [POOL_SPEC_LABEL, image],
+        "webapp-backup": [POOL_SPEC_LABEL, image],
         "webapp-real-rollout": ["image", "spec_sha256"],
     }
     for program, tag in ((before, "v1"), (after, "v2")):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from tests.e2e.harness import E2E_OVERRIDES
 from tests.unit.standins.fake_docker import FakeClock, FakeDocker
 
 DIGEST = "sha256:" + "e" * 64  # what the daemon's registry query (QueryRegistry on create) answers
+# What an image tag change updates on a pool: its image, and its spec label (after the pool label).
+IMAGE_CHANGE = ("labels[1].value", "taskSpec.containerSpec.image")
 
 
 def pinned(image: str) -> str:
@@ -94,8 +97,10 @@ def test_an_image_tag_change_updates_the_pools_in_place(fake, tmp_path, programs
     a = applier(fake, tmp_path)
     a.apply(programs["v1"], refresh=False)
     report = a.apply(programs["v2"], refresh=False)
-    image = ("taskSpec.containerSpec.image",)
-    assert report.changed() == {real(programs["v2"]): ("update", image), backup(programs["v2"]): ("update", image)}
+    assert report.changed() == {
+        real(programs["v2"]): ("update", IMAGE_CHANGE),
+        backup(programs["v2"]): ("update", IMAGE_CHANGE),
+    }
 
 
 def test_create_keeps_the_declared_digest_records_the_platforms_and_the_next_apply_has_nothing_to_do(
@@ -175,7 +180,7 @@ def test_a_failed_update_keeps_the_new_values_as_outputs_and_the_next_apply_goes
     with pytest.raises(ApplyError, match="service rollback completed: rollback completed") as failure:
         a.apply(programs["v2"], refresh=False)
     assert failure.value.report is not None
-    assert failure.value.report.changed() == {real_name: ("update", ("taskSpec.containerSpec.image",))}
+    assert failure.value.report.changed() == {real_name: ("update", IMAGE_CHANGE)}
     record = a.state().find(SERVICE, real_name)
     assert record is not None
     # The engine keeps the old inputs; the outputs are the bridge's planned state.
@@ -184,7 +189,7 @@ def test_a_failed_update_keeps_the_new_values_as_outputs_and_the_next_apply_goes
     assert record.init_errors and "service rollback completed" in record.init_errors[0]
     # Swarm rolled back, but the state says v2: the same program sees no change there and goes on.
     again = a.apply(programs["v2"], refresh=False)
-    assert again.changed() == {backup(programs["v2"]): ("update", ("taskSpec.containerSpec.image",))}
+    assert again.changed() == {backup(programs["v2"]): ("update", IMAGE_CHANGE)}
 
 
 def test_a_service_that_does_not_converge_on_create_is_deleted(fake, tmp_path, programs):
@@ -418,3 +423,126 @@ def test_refresh_drops_a_secret_removed_from_docker_and_never_sees_its_labels(fa
         "db-password-1": "create",
         "db": "create",
     }
+
+
+# --- ignoreChanges: the placement platforms Docker records at create (spreadOver set) -------------
+
+PLATFORMS = "taskSpec.placement.platforms"
+SENT_PLATFORMS = [{"Architecture": "amd64", "OS": "linux"}]
+ZONE_PREFERENCES = [{"Spread": {"SpreadDescriptor": "node.labels.zone"}}]
+
+
+def zoned_program(tag: str, gates: bool = False) -> DeclaredProgram:
+    """The e2e stack with a placement declared (spreadOver: zone); ``gates``: with its dynamic rollout gates."""
+    config = load_stack_config("dev", overrides={**E2E_OVERRIDES, "imageTag": tag, "spreadOver": "zone"})
+    program = run_program(config, "e2e")
+    return program if gates else docker_only(program)
+
+
+@pytest.fixture(scope="module")
+def zoned() -> dict[str, DeclaredProgram]:
+    return {"v1": zoned_program("v1"), "v2": zoned_program("v2")}
+
+
+def placed(program: DeclaredProgram) -> list[str]:
+    """The services that declare a placement: the pools and the L7 tier (the edge is global)."""
+    return [r.name for r in program.of_type(SERVICE) if "placement" in r.inputs["taskSpec"]]
+
+
+def without_ignore_changes(program: DeclaredProgram) -> DeclaredProgram:
+    return DeclaredProgram([dataclasses.replace(r, ignore_changes=()) for r in program.resources], program.outputs)
+
+
+def with_resource(program: DeclaredProgram, name: str, **changes: Any) -> DeclaredProgram:
+    return DeclaredProgram(
+        [dataclasses.replace(r, **changes) if r.name == name else r for r in program.resources], program.outputs
+    )
+
+
+def sent(fake: FakeDocker, call: str) -> dict[str, dict[str, Any]]:
+    """The service specs ``fake`` received in ``call`` (create_service, update_service), by service name."""
+    return {spec["Name"]: spec for name, spec in fake.calls if name == call}
+
+
+def test_the_zoned_program_declares_a_placement_and_ignores_the_platforms(zoned):
+    program = zoned["v1"]
+    assert placed(program) == ["szde2e-real", "szde2e-backup", "szde2e-nginx"]
+    assert {r.name: r.ignore_changes for r in program.of_type(SERVICE)} == dict.fromkeys(
+        names(program, SERVICE), (PLATFORMS,)
+    )
+
+
+def test_the_platforms_recorded_at_create_are_no_change_and_an_update_sends_them_again(fake, tmp_path, zoned):
+    fake.digest = DIGEST  # the registry answers: QueryRegistry records the image's platforms
+    a = applier(fake, tmp_path)
+    a.apply(zoned["v1"], refresh=False)
+    created = sent(fake, "create_service")
+    assert len(created) == 4 and all(
+        s["TaskTemplate"]["Placement"]["Platforms"] == SENT_PLATFORMS for s in created.values()
+    )
+    for logical in placed(zoned["v1"]):
+        record = a.state().find(SERVICE, logical)
+        assert record is not None
+        assert record.outputs["taskSpec"]["placement"]["platforms"] == [{"architecture": "amd64", "os": "linux"}]
+        assert "platforms" not in record.inputs["taskSpec"]["placement"]
+    # The first `pulumi up` after the create: nothing to do, no task restarts.
+    assert a.apply(zoned["v1"], refresh=False).changed() == {}
+    assert a.apply(zoned["v1"], refresh=True).changed() == {}
+    assert sent(fake, "update_service") == {}
+    # An image change updates the pools only, and what it sends keeps the preferences and the platforms.
+    report = a.apply(zoned["v2"], refresh=False)
+    assert report.changed() == {
+        real(zoned["v2"]): ("update", IMAGE_CHANGE),
+        backup(zoned["v2"]): ("update", IMAGE_CHANGE),
+    }
+    updated = sent(fake, "update_service")
+    assert set(updated) == {service_name(fake, a, real(zoned["v2"])), service_name(fake, a, backup(zoned["v2"]))}
+    for spec in updated.values():
+        assert spec["TaskTemplate"]["ContainerSpec"]["Image"] == pinned("szd-testapp:v2")
+        assert spec["TaskTemplate"]["Placement"] == {"Preferences": ZONE_PREFERENCES, "Platforms": SENT_PLATFORMS}
+    assert a.apply(zoned["v2"], refresh=False).changed() == {}
+    assert a.apply(zoned["v2"], refresh=True).changed() == {}
+
+
+def test_without_the_ignore_the_first_apply_after_a_create_updates_every_placed_service(fake, tmp_path, zoned):
+    fake.digest = DIGEST
+    program = without_ignore_changes(zoned["v1"])
+    a = applier(fake, tmp_path)
+    a.apply(program, refresh=False)
+    # The same program, applied again: each service with a placement drops the recorded platforms.
+    report = a.apply(program, refresh=False)
+    assert report.changed() == dict.fromkeys(placed(program), ("update", (PLATFORMS,)))
+    updated = sent(fake, "update_service")
+    assert set(updated) == {service_name(fake, a, logical) for logical in placed(program)}
+    assert all(s["TaskTemplate"]["Placement"] == {"Preferences": ZONE_PREFERENCES} for s in updated.values())
+    # Docker now has no platforms: the next apply has nothing to do.
+    assert a.apply(program, refresh=False).changed() == {}
+
+
+@pytest.mark.parametrize("path", ["taskSpec.containerSpec.image", "taskSpec.placement.prefs", "taskSpec.placement"])
+def test_ignoring_a_path_the_old_inputs_set_is_refused_naming_it(fake, tmp_path, zoned, path):
+    # The engine would first copy the old inputs' value there onto the new inputs
+    # (processIgnoreChanges), which the applier does not model.
+    logical = real(zoned["v1"])
+    a = applier(fake, tmp_path)
+    ignoring = with_resource(zoned["v1"], logical, ignore_changes=(PLATFORMS, path))
+    a.apply(ignoring, refresh=False)  # a create: ignoreChanges play no part
+    refusal = rf"^{logical}: ignoreChanges on {re.escape(path)}, which its old inputs set, is not modelled"
+    with pytest.raises(ApplyError, match=refusal) as refused:
+        a.apply(ignoring, refresh=False)
+    assert refused.value.report is not None
+    assert sent(fake, "update_service") == {}
+    # The state is as the create left it, and the program's own ignore applies.
+    assert a.apply(zoned["v1"], refresh=False).changed() == {}
+
+
+def test_ignore_changes_on_a_dynamic_resource_is_refused(fake, tmp_path):
+    full = zoned_program("v1", gates=True)
+    gate = next(r for r in full.resources if is_dynamic(r.type))  # a pool's RolloutGate
+    program = docker_only(full)
+    program.resources.append(dataclasses.replace(gate, ignore_changes=("image",)))
+    a = applier(fake, tmp_path)
+    a._new_host = lambda: pytest.fail("the dynamic provider host was started")
+    with pytest.raises(ApplyError, match=rf"^{gate.name}: ignoreChanges on a dynamic resource is not modelled"):
+        a.apply(program, refresh=False)
+    assert a.state().find(gate.type, gate.name) is None

@@ -10,7 +10,7 @@ import pytest
 
 from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 from standins.swarm_applier.gotime import go_string, parse_duration, short_dur
-from standins.swarm_applier.plan import plan
+from standins.swarm_applier.plan import ignore_changes, plan
 from standins.swarm_applier.provider_spec import network_create_args, secret_data, service_spec
 from standins.swarm_applier.readback import (
     UnmodelledOutput,
@@ -612,3 +612,109 @@ def test_a_sealed_prior_value_is_a_change_unless_opened():
     result = plan(SECRET_FIELDS, prior, {"name": "pw", "data": "aGk="})  # not opened: cannot be compared
     assert result.replaces == ("data",)
     assert result.planned["data"] == "aGk="
+
+
+# --- ignoreChanges: what Docker records at create (the placement platforms) ------------------------
+
+PLATFORMS = "taskSpec.placement.platforms"
+RECORDED = [{"architecture": "amd64", "os": "linux"}]
+
+
+def zoned_config() -> dict[str, Any]:
+    """The program's config with a placement declared (spreadOver: zone): preferences, no platforms."""
+    config = program_config()
+    config["taskSpec"]["placement"] = {"prefs": ["node.labels.zone"]}
+    return config
+
+
+def zoned_outputs(platforms: bool = True) -> dict[str, Any]:
+    """The outputs after the create: Docker's client recorded the registry's platforms (QueryRegistry)."""
+    inspected = docker_service()
+    placement: dict[str, Any] = {"Preferences": [{"Spread": {"SpreadDescriptor": "node.labels.zone"}}]}
+    if platforms:
+        placement["Platforms"] = [{"Architecture": "amd64", "OS": "linux"}]
+    inspected["Spec"]["TaskTemplate"]["Placement"] = placement
+    read = read_service(inspected)
+    assert read is not None
+    return merge_read(plan(S, None, zoned_config()).planned, read)
+
+
+def test_a_declared_placement_drops_the_recorded_platforms_without_the_ignore():
+    prior = zoned_outputs()
+    assert prior["taskSpec"]["placement"]["platforms"] == RECORDED
+    result = plan(S, prior, zoned_config())
+    # platforms is Optional only (not Computed) inside the Optional+Computed placement: unset, it goes.
+    assert result.paths == (PLATFORMS,) and result.replaces == ()
+    assert "platforms" not in result.planned["taskSpec"]["placement"]
+    assert "Platforms" not in service_spec(result.planned)["TaskTemplate"]["Placement"]
+    # Nothing to ignore: the same plan.
+    assert ignore_changes(result, prior, ()) is result
+
+
+def test_ignored_the_platforms_are_no_change_and_the_plan_keeps_them():
+    prior = zoned_outputs()
+    result = ignore_changes(plan(S, prior, zoned_config()), prior, (PLATFORMS,))
+    assert result.changes == []
+    assert result.planned["taskSpec"]["placement"] == {
+        "prefs": ["node.labels.zone"],
+        "platforms": RECORDED,
+        "maxReplicas": 0,
+    }
+
+
+def test_ignored_the_platforms_stay_in_what_an_image_change_sends():
+    prior = zoned_outputs()
+    config = zoned_config()
+    config["taskSpec"]["containerSpec"]["image"] = "szd-testapp:v2"
+    result = ignore_changes(plan(S, prior, config), prior, (PLATFORMS,))
+    assert result.paths == ("taskSpec.containerSpec.image",) and result.replaces == ()
+    assert result.planned["taskSpec"]["containerSpec"]["image"] == "szd-testapp:v2"
+    assert result.planned["taskSpec"]["placement"]["platforms"] == RECORDED
+    task = service_spec(result.planned)["TaskTemplate"]
+    assert task["ContainerSpec"]["Image"] == "szd-testapp:v2"
+    assert task["Placement"] == {
+        "Preferences": [{"Spread": {"SpreadDescriptor": "node.labels.zone"}}],
+        "Platforms": [{"Architecture": "amd64", "OS": "linux"}],
+    }
+
+
+def test_ignoring_leaves_the_plan_and_the_prior_state_as_they_were():
+    prior = zoned_outputs()
+    before = copy.deepcopy(prior)
+    diff = plan(S, prior, zoned_config())
+    planned = copy.deepcopy(diff.planned)
+    ignore_changes(diff, prior, (PLATFORMS,))
+    assert prior == before and diff.planned == planned and diff.paths == (PLATFORMS,)
+
+
+def test_ignoring_a_block_ignores_every_change_under_it():
+    prior = zoned_outputs()
+    config = zoned_config()
+    config["taskSpec"]["placement"] = {"prefs": ["node.labels.rack"], "maxReplicas": 2}
+    diff = plan(S, prior, config)
+    assert set(diff.paths) == {PLATFORMS, "taskSpec.placement.prefs", "taskSpec.placement.maxReplicas"}
+    result = ignore_changes(diff, prior, ("taskSpec.placement",))
+    assert result.changes == [] and result.planned["taskSpec"]["placement"] == prior["taskSpec"]["placement"]
+    # A path that only starts like another is not under it.
+    assert ignore_changes(diff, prior, ("taskSpec.place",)).paths == diff.paths
+
+
+def test_an_ignored_path_the_prior_state_lacks_is_planned_without_a_value():
+    # The registry did not answer at create: nothing was recorded, nothing to keep.
+    prior = zoned_outputs(platforms=False)
+    assert "platforms" not in prior["taskSpec"]["placement"]
+    config = zoned_config()
+    config["taskSpec"]["placement"]["platforms"] = RECORDED  # even one the config sets
+    diff = plan(S, prior, config)
+    assert diff.paths == (f"{PLATFORMS}[0]",)  # an added set element: still under the ignored path
+    result = ignore_changes(diff, prior, (PLATFORMS,))
+    assert result.changes == []
+    assert "platforms" not in result.planned["taskSpec"]["placement"]
+    assert ignore_changes(plan(S, prior, zoned_config()), prior, (PLATFORMS,)).changes == []
+
+
+@pytest.mark.parametrize("path", ["taskSpec.placement.platforms[0]", "taskSpec.networksAdvanceds[0].aliases"])
+def test_an_ignored_path_with_an_index_is_refused(path):
+    prior = zoned_outputs()
+    with pytest.raises(ValueError, match=r"paths with an index are not modelled"):
+        ignore_changes(plan(S, prior, zoned_config()), prior, (PLATFORMS, path))

@@ -146,9 +146,10 @@ def test_unknown_resource_type_fails_loudly():
 def test_image_tag_change_is_one_path_per_app_service():
     v1, v2 = e2e_program(imageTag="v1"), e2e_program(imageTag="v2")
     diffs = {r.name: changed_paths(r.inputs, v2.get(r.type, r.name).inputs) for r in custom(v1)}
+    # The image is part of each pool's declared spec: its spec label (after the pool label) moves with it.
     assert {name: paths for name, paths in diffs.items() if paths} == {
-        "szde2e-real": ["taskSpec.containerSpec.image"],
-        "szde2e-backup": ["taskSpec.containerSpec.image"],
+        "szde2e-real": ["labels[1].value", "taskSpec.containerSpec.image"],
+        "szde2e-backup": ["labels[1].value", "taskSpec.containerSpec.image"],
     }
 
 

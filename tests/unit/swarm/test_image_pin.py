@@ -9,7 +9,7 @@ from standins.mock_program import REGISTRY_IMAGE, DeclaredProgram, Digest, mock_
 from standins.resource_types import SERVICE
 from standins.stack_config import load_stack_config
 from swarm.image_pin import ImageNotResolved, pin
-from tests.unit.components.test_image_tag_change import changed_inputs
+from tests.unit.components.test_image_tag_change import POOL_SPEC_LABEL, SPEC_LABEL_PATH, changed_inputs
 
 IMAGE = "taskSpec.containerSpec.image"
 APP_DIGEST = "sha256:" + "a" * 64
@@ -116,8 +116,8 @@ def test_a_digest_the_registry_does_not_give_fails_the_program_naming_the_image(
 def test_an_image_tag_change_changes_only_the_app_images():
     before, after = dev(imageTag="v1"), dev(imageTag="v2")
     assert changed_inputs(before, after) == {
-        "webapp-real": [IMAGE],
-        "webapp-backup": [IMAGE],
+        "webapp-real": [POOL_SPEC_LABEL, IMAGE],
+        "webapp-backup": [POOL_SPEC_LABEL, IMAGE],
         "webapp-real-rollout": ["image", "spec_sha256"],
     }
     assert image(after, "webapp-real") == "windowforsun/test-web:v2@" + mock_digest("windowforsun/test-web:v2")
@@ -132,8 +132,8 @@ def test_a_moved_app_tag_is_a_rollout_of_the_app_pools():
     before, after = dev(), dev(moved("windowforsun/test-web:latest"))
     # Same config, new digest: the preview shows what an imageTag change shows.
     assert changed_inputs(before, after) == {
-        "webapp-real": [IMAGE],
-        "webapp-backup": [IMAGE],
+        "webapp-real": [POOL_SPEC_LABEL, IMAGE],
+        "webapp-backup": [POOL_SPEC_LABEL, IMAGE],
         "webapp-real-rollout": ["image", "spec_sha256"],
     }
     assert image(after, "webapp-real") == f"windowforsun/test-web:latest@{MOVED}"
@@ -144,9 +144,9 @@ def test_a_moved_nginx_tag_rolls_every_service_that_runs_it():
     # nginxImage and edgeImage default to the same tag: both tiers move with it.
     before, after = dev(), dev(moved("nginx:1.30-alpine"))
     assert changed_inputs(before, after) == {
-        "webapp-nginx": [IMAGE],
+        "webapp-nginx": [SPEC_LABEL_PATH, IMAGE],
         "webapp-nginx-rollout": ["image", "spec_sha256"],
-        "webapp-edge": [IMAGE],
+        "webapp-edge": [SPEC_LABEL_PATH, IMAGE],
         "webapp-edge-rollout": ["image", "spec_sha256"],
     }
     assert image(after, "webapp-nginx") == image(after, "webapp-edge") == f"nginx:1.30-alpine@{MOVED}"

@@ -6,16 +6,22 @@ from typing import Any
 
 import pytest
 
+from swarm.naming import SPEC_LABEL
 from swarm.rollout_gate import RolloutFailed, RolloutGateProvider, same_image, verdict, wait_for_rollout
 
 V1, V2, BAD = "szd-testapp:v1", "szd-testapp:v2", "szd-testapp:bad"
 DIGEST = "@sha256:" + "ab" * 32
+# Two fingerprints of a declared spec (components/base.py spec_fingerprint): the one before a change, the one after.
+OLD_SPEC, NEW_SPEC = "0" * 63 + "1", "f" * 63 + "e"
 
 
-def service(image: str, state: str | None = None, message: str = "") -> dict[str, Any]:
+def service(image: str, state: str | None = None, message: str = "", spec: str | None = None) -> dict[str, Any]:
+    """A service's inspect output; ``spec``: the SPEC_LABEL it carries (None: no labels at all)."""
     inspect: dict[str, Any] = {
         "Spec": {"Name": "webapp-real-1a2b3c4", "TaskTemplate": {"ContainerSpec": {"Image": image}}}
     }
+    if spec is not None:
+        inspect["Spec"]["Labels"] = {"swarm-zero-downtime.pool": "real", SPEC_LABEL: spec}
     if state:
         inspect["UpdateStatus"] = {"State": state, "Message": message}
     return inspect
@@ -111,9 +117,9 @@ def test_a_global_service_waits_for_one_task_per_ready_active_node():
 
 def test_the_provider_waits_on_a_global_gate_whose_props_have_no_replicas(monkeypatch):
     # Pulumi drops a None input, so a global gate's props have no "replicas" at all.
-    api = FakeApi([(service(V2, "completed"), [task(V2)])], [node()])
+    api = FakeApi([(service(V2, "completed", spec=NEW_SPEC), [task(V2)])], [node()])
     monkeypatch.setattr("swarm.rollout_gate.docker_api", lambda host: api)
-    result = RolloutGateProvider().create({"service_id": "id", "image": V2, "timeout_s": 1})
+    result = RolloutGateProvider().create({"service_id": "id", "image": V2, "timeout_s": 1, "spec_sha256": NEW_SPEC})
     assert result.id == "rollout-of-id"
     assert api.calls == 1
 
@@ -149,3 +155,115 @@ def test_provider_diff_leaves_out_the_pickled_provider():
     olds = {"service_id": "s1", "image": "a:1", "__provider": "pickled-by-one-python"}
     assert not RolloutGateProvider().diff("id", olds, {**olds, "__provider": "pickled-by-another"}).changes
     assert RolloutGateProvider().diff("id", olds, {**olds, "image": "a:2", "__provider": "other"}).changes
+
+
+# --- the declared spec's fingerprint (SPEC_LABEL): a rollback of more than the image -------------------
+
+
+def test_a_rolled_back_spec_on_the_declared_image_fails_with_swarms_message():
+    # A change of anything but the image (an nginx setting, a grace period) that Swarm rolled back:
+    # the image alone would call it done; the spec label Swarm put back says otherwise.
+    rolled_back = service(V2, "rollback_completed", "rollback completed", spec=OLD_SPEC)
+    result = verdict(rolled_back, [task(V2), task(V2)], V2, 2, NEW_SPEC)
+    assert not result.done
+    assert result.failure == (
+        f"webapp-real-1a2b3c4 runs spec {OLD_SPEC[:12]}, not the declared {NEW_SPEC[:12]} ({SPEC_LABEL}):"
+        " Swarm's update state is rollback_completed: rollback completed"
+    )
+
+
+def test_a_rolling_back_spec_fails_at_once():
+    result = verdict(
+        service(V2, "rollback_started", "update rolled back due to failure", OLD_SPEC), [], V2, 2, NEW_SPEC
+    )
+    assert result.failure and "rollback_started: update rolled back due to failure" in result.failure
+
+
+def test_another_spec_without_an_update_status_was_changed_outside_pulumi():
+    result = verdict(service(V2, spec=OLD_SPEC), [task(V2), task(V2)], V2, 2, NEW_SPEC)
+    assert result.failure == (
+        f"webapp-real-1a2b3c4 runs spec {OLD_SPEC[:12]}, not the declared {NEW_SPEC[:12]} ({SPEC_LABEL}):"
+        " its spec was changed outside Pulumi"
+    )
+
+
+def test_a_service_without_the_spec_label_is_not_the_declared_spec():
+    # Every gated service is declared with its label: one without was changed outside Pulumi.
+    result = verdict(service(V2), [task(V2), task(V2)], V2, 2, NEW_SPEC)
+    assert result.failure and result.failure.endswith("its spec was changed outside Pulumi")
+
+
+def test_a_wrong_image_is_still_named_before_the_spec():
+    result = verdict(service(V1, "rollback_completed", "rollback completed", OLD_SPEC), [task(V1)], V2, 1, NEW_SPEC)
+    assert result.failure == (
+        "webapp-real-1a2b3c4 runs szd-testapp:v1, not the declared szd-testapp:v2:"
+        " Swarm's update state is rollback_completed: rollback completed"
+    )
+
+
+def test_the_declared_spec_waits_and_finishes_as_before():
+    updating = verdict(service(V2, "updating", "update in progress", NEW_SPEC), [task(V2), task(V2)], V2, 2, NEW_SPEC)
+    assert not updating.done and updating.failure is None
+    assert "updating" in updating.waiting_for
+    starting = verdict(service(V2, spec=NEW_SPEC), [task(V2), task(V2, "starting")], V2, 2, NEW_SPEC)
+    assert not starting.done and starting.failure is None
+    assert starting.waiting_for == "1/2 tasks running and healthy on szd-testapp:v2"
+    tasks = [task(V2), task(V2), task(V1, "shutdown", "shutdown")]
+    assert verdict(service(V2, "completed", spec=NEW_SPEC), tasks, V2, 2, NEW_SPEC).done
+    paused = verdict(service(V2, "paused", "update paused due to failure", NEW_SPEC), tasks, V2, 2, NEW_SPEC)
+    assert paused.failure == "webapp-real-1a2b3c4: Swarm's update is paused: update paused due to failure"
+
+
+def test_back_on_the_spec_swarm_rolled_back_to_is_fine():
+    # A re-run that declares what Swarm already rolled back to: nothing to wait for.
+    rolled_back = service(V2, "rollback_completed", "rollback completed", OLD_SPEC)
+    assert verdict(rolled_back, [task(V2), task(V2)], V2, 2, OLD_SPEC).done
+
+
+@pytest.mark.parametrize("spec", [OLD_SPEC, None])
+def test_without_a_declared_spec_the_label_is_not_looked_at(spec):
+    rolled_back = service(V2, "rollback_completed", "rollback completed", spec)
+    assert verdict(rolled_back, [task(V2), task(V2)], V2, 2).done
+    assert verdict(rolled_back, [task(V2), task(V2)], V2, 2, None).done
+
+
+def test_wait_fails_when_swarm_rolls_back_a_change_on_the_same_image():
+    api = FakeApi(
+        [
+            (service(V2, "updating", "update in progress", NEW_SPEC), [task(V2)]),
+            (service(V2, "rollback_completed", "rolled back", OLD_SPEC), [task(V2), task(V2)]),
+        ]
+    )
+    with pytest.raises(
+        RolloutFailed, match=rf"runs spec {OLD_SPEC[:12]}, not the declared {NEW_SPEC[:12]} .*rolled back"
+    ):
+        wait_for_rollout(api, "id", V2, 2, timeout_s=5, poll_s=0, spec_sha256=NEW_SPEC)  # type: ignore[arg-type]
+    assert api.calls == 2
+
+
+def test_wait_returns_once_swarm_finishes_the_declared_spec():
+    api = FakeApi(
+        [
+            (service(V2, "updating", spec=NEW_SPEC), [task(V2)]),
+            (service(V2, "completed", spec=NEW_SPEC), [task(V2), task(V2)]),
+        ]
+    )
+    wait_for_rollout(api, "id", V2, 2, timeout_s=5, poll_s=0, spec_sha256=NEW_SPEC)  # type: ignore[arg-type]
+    assert api.calls == 2
+
+
+def props(spec_sha256: str) -> dict[str, Any]:
+    return {"service_id": "id", "image": V2, "replicas": 2, "timeout_s": 1, "spec_sha256": spec_sha256}
+
+
+def test_the_provider_checks_the_declared_spec_on_create_and_update(monkeypatch):
+    rolled_back = service(V2, "rollback_completed", "rollback completed", OLD_SPEC)
+    api = FakeApi([(rolled_back, [task(V2), task(V2)])])
+    monkeypatch.setattr("swarm.rollout_gate.docker_api", lambda host: api)
+    provider = RolloutGateProvider()
+    with pytest.raises(RolloutFailed, match="rollback_completed: rollback completed"):
+        provider.create(props(NEW_SPEC))
+    with pytest.raises(RolloutFailed, match="rollback_completed: rollback completed"):
+        provider.update("rollout-of-id", props(OLD_SPEC), props(NEW_SPEC))
+    # Declaring what Swarm runs (the old spec again) is done at once.
+    assert provider.update("rollout-of-id", props(NEW_SPEC), props(OLD_SPEC)).outs == props(OLD_SPEC)
