@@ -135,7 +135,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                 published_port=args.published_port,
                 published_https_port=https_port,
                 publish_mode=args.publish_mode,
-                config=edge_config_args(l7_alias, tls=https_port is not None),
+                config=edge_config_args(l7_alias, tls=https_port is not None, stop_grace_period=args.stop_grace_period),
                 stop_grace_period=args.stop_grace_period,
                 converge_timeout=args.converge_timeout,
                 network_id=network.id,

@@ -9,12 +9,17 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from components.base import child_options, component_type
+from components.base import child_options, component_type, rollout_gate, spec_label
 from components.nginx_service import EDGE_SYSCTLS, NGINX_HEALTH, nginx_config, nginx_rollout
-from nginx.edge import EdgeConfigArgs, render_edge_config
+from nginx.edge import (
+    MIN_SHUTDOWN,
+    REMOVAL_MARGIN,
+    STOP_SIGNAL_DELAY,
+    EdgeConfigArgs,
+    render_edge_config,
+)
 from nginx.render import content_hash
-from swarm.rollout_gate import RolloutGate
-from swarm.service_spec import http_healthcheck, rollback_config, update_config
+from swarm.service_spec import http_healthcheck, rollback_config, service_options, update_config
 from swarm.values import Duration
 
 CONFIG_PATH = "/etc/nginx/nginx.conf"
@@ -64,6 +69,7 @@ class Edge(pulumi.ComponentResource):
             ports.append((args.config.https_port, args.published_https_port))
         service = docker.Service(
             name,
+            labels=[spec_label(args)],
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                     image=args.image,
@@ -94,17 +100,19 @@ class Edge(pulumi.ComponentResource):
             # services and fails a global one ("no replica count"). The gate waits.
             # A replacement (a ForceNew field changed, such as sysctl) cannot
             # create first: the old service holds the published ports.
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(delete_before_replace=True)),
+            opts=service_options(
+                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(delete_before_replace=True))
+            ),
         )
         pulumi.log.info(describe_edge_rollout(args.publish_mode), resource=service)
-        RolloutGate(
-            f"{name}-rollout",
-            service_id=service.id,
-            image=args.image,
-            replicas=None,
-            timeout_s=args.converge_timeout.seconds,
-            spec_sha256=content_hash(repr((args.image, self.config_sha256, ports, args.publish_mode))),
-            opts=child_options(self, opts, [service]),
-        )
+        if args.stop_grace_period < STOP_SIGNAL_DELAY + REMOVAL_MARGIN + MIN_SHUTDOWN:
+            pulumi.log.warn(
+                f"stopGracePeriod {args.stop_grace_period.text} leaves the edge's nginx less than"
+                f" {MIN_SHUTDOWN.text} to close its connections before pulumi-docker's delete deadline:"
+                " replacing or destroying the edge can fail on `context deadline exceeded`; give it at least"
+                f" {(STOP_SIGNAL_DELAY + REMOVAL_MARGIN + MIN_SHUTDOWN).text}",
+                resource=service,
+            )
+        rollout_gate(name, service, args, args.image, None, args.converge_timeout, child_options(self, opts, [service]))
         self.service_name = service.name
         self.register_outputs({"service_name": self.service_name, "config_sha256": self.config_sha256})

@@ -22,6 +22,17 @@ CONNECT_TIMEOUT = Duration(500 * MILLISECOND)
 NEXT_UPSTREAM_TIMEOUT = Duration(10 * SECOND)
 # Matches the L7 tier's default (nginxResolverValid) without depending on it.
 RESOLVER_VALID = Duration(SECOND)
+# pulumi-docker deletes a service and then waits at most its stop_grace_period
+# for each container to be removed, failing the run on that deadline
+# (kreuzwerker resource_docker_service_funcs.go deleteService). Swarm sends the
+# stop signal only 2 s after the removal (moby daemon/cluster/executor/container
+# controller.go, defaultGossipConvergeDelay), and nginx's graceful shutdown waits
+# for every open connection, a passed-through TLS stream for as long as its
+# client keeps it: so nginx is told to close what is left in time for the
+# deadline, with a second for the container's removal.
+STOP_SIGNAL_DELAY = Duration(2 * SECOND)
+REMOVAL_MARGIN = Duration(SECOND)
+MIN_SHUTDOWN = Duration(SECOND)
 
 
 @dataclass(frozen=True)
@@ -37,11 +48,19 @@ class EdgeConfigArgs:
     resolver_valid: str
     connect_timeout: str
     next_upstream_timeout: str
+    shutdown_timeout: str
+    """worker_shutdown_timeout: open connections are closed then, so the edge is gone before pulumi-docker's deadline."""
     upstream_name: str = UPSTREAM_NAME
     health_path: str = HEALTH_PATH
 
 
-def edge_config_args(l7_alias: str, tls: bool) -> EdgeConfigArgs:
+def shutdown_timeout(stop_grace_period: Duration) -> Duration:
+    """How long the edge's nginx may drain once stopped, to be removed within ``stop_grace_period`` of its delete."""
+    left = Duration(stop_grace_period.nanos - (STOP_SIGNAL_DELAY + REMOVAL_MARGIN).nanos)
+    return max(left, MIN_SHUTDOWN)
+
+
+def edge_config_args(l7_alias: str, tls: bool, stop_grace_period: Duration) -> EdgeConfigArgs:
     return EdgeConfigArgs(
         http_port=HTTP_PORT,
         https_port=HTTPS_PORT if tls else None,
@@ -54,6 +73,7 @@ def edge_config_args(l7_alias: str, tls: bool) -> EdgeConfigArgs:
         resolver_valid=RESOLVER_VALID.nginx,
         connect_timeout=CONNECT_TIMEOUT.nginx,
         next_upstream_timeout=NEXT_UPSTREAM_TIMEOUT.nginx,
+        shutdown_timeout=shutdown_timeout(stop_grace_period).nginx,
     )
 
 

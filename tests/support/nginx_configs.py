@@ -138,7 +138,11 @@ def edge_loopback_config(
     program = run_stack(stack, overrides=overrides, secrets=secrets)
     mounted = edge_config(program)
     settings = stack_settings(stack, overrides, secrets)
-    args = edge_config_args(nginx_name(settings.app.name), tls=settings.tls.certificate is not None)
+    args = edge_config_args(
+        nginx_name(settings.app.name),
+        tls=settings.tls.certificate is not None,
+        stop_grace_period=settings.pools.stop_grace_period,
+    )
     if render_edge_config(args) != mounted:
         raise AssertionError("rendering the edge from settings differs from what the program mounts")
     test_args = dataclasses.replace(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 
 import pytest
 
@@ -100,3 +101,21 @@ def test_the_preview_says_what_an_edge_update_does_to_traffic():
 
     assert "stop-first" in describe_edge_rollout("host") and "refuses connections" in describe_edge_rollout("host")
     assert "no gap" in describe_edge_rollout("ingress")
+
+
+@pytest.mark.parametrize(("grace", "shutdown"), [("30s", "27s"), ("5s", "2s"), ("4s", "1s"), ("2s", "1s")])
+def test_the_edge_closes_what_is_left_before_pulumi_dockers_delete_deadline(grace, shutdown):
+    # Swarm signals 2 s after the delete; a second is left for the container's removal.
+    config = edge_config(run_stack("dev", overrides={"stopGracePeriod": grace}))
+    assert f"\nworker_shutdown_timeout {shutdown};\n" in config
+
+
+def test_a_grace_period_too_short_for_the_deadline_is_warned_at_preview(caplog):
+    with caplog.at_level(logging.WARNING):
+        run_stack("dev", overrides={"stopGracePeriod": "3s"})
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("stopGracePeriod 3s leaves the edge's nginx less than 1s" in m for m in warnings), warnings
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        run_stack("dev", overrides={"stopGracePeriod": "4s"})
+    assert not [r for r in caplog.records if "stopGracePeriod" in r.getMessage()]
