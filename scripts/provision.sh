@@ -41,10 +41,13 @@ CLUSTER_LABEL=szd.cluster
 # The Distribution registry the tests pull every image from, as production does
 # (pulumi-docker pins digests and records platforms only for an image it finds
 # on a registry). HTTPS with a CA of its own: pulumi-docker's getRegistryImage
-# speaks HTTPS to any registry not configured otherwise. It listens on the
-# docker0 gateway: this machine's dockerd and the cluster tests'
-# Docker-in-Docker nodes reach it there, nothing outside this machine does.
+# speaks HTTPS to any registry not configured otherwise. It listens on an
+# address of its own on this machine's loopback interface: this dockerd and
+# the cluster tests' Docker-in-Docker nodes (through their gateway) reach it
+# there, nothing outside this machine does. Not docker0's gateway: inside a
+# node, 172.17.0.1 is the node's own docker0.
 REGISTRY_DIR="$CACHE/registry"
+REGISTRY_HOST=10.198.0.1
 REGISTRY_PORT=15000
 # The benchmark's load generators (bench/tier_cost.py); the tests do not need them,
 # so `all` leaves them out.
@@ -304,10 +307,11 @@ build_image() {
 # --- registry --------------------------------------------------------------------
 
 registry_address() {
-	local gateway
-	gateway="$(ip -4 -o addr show dev docker0 | awk '{ split($4, a, "/"); print a[1]; exit }')"
-	[[ "$gateway" =~ ^[0-9]+(\.[0-9]+){3}$ ]] || die "cannot read docker0's gateway address (got '$gateway')"
-	printf '%s:%s\n' "$gateway" "$REGISTRY_PORT"
+	if ! ip -4 -o addr show dev lo | grep -q " $REGISTRY_HOST/32 "; then
+		say "registry: adding $REGISTRY_HOST/32 to the loopback interface"
+		ip addr add "$REGISTRY_HOST/32" dev lo || die "ip addr add $REGISTRY_HOST/32 dev lo failed"
+	fi
+	printf '%s:%s\n' "$REGISTRY_HOST" "$REGISTRY_PORT"
 }
 
 registry_up() {
@@ -506,11 +510,16 @@ cmd_clean() {
 		say "images: removing $BASE_IMAGE, $NGINX_REPO:*, $APP_REPO:*, $NODE_IMAGE"
 		docker image rm --force "$BASE_IMAGE" "${NGINX_VARIANTS[@]/#/$NGINX_REPO:}" "${APP_VERSIONS[@]/#/$APP_REPO:}" \
 			"$NODE_IMAGE" >/dev/null 2>&1 || true
+		# Their names on the registry (push_images, and tags the e2e tests pushed).
+		ids="$(docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$REGISTRY_HOST:$REGISTRY_PORT/" || true)"
+		# shellcheck disable=SC2086
+		[ -z "$ids" ] || docker image rm --force $ids >/dev/null 2>&1 || true
 		docker image prune --force --filter label=szd.node-id >/dev/null || true
 		docker image prune --force --filter label=szd.rootfs-id >/dev/null || true
 	fi
 	registry_stop
-	rm -rf "/etc/docker/certs.d/$(cat "$REGISTRY_DIR/address" 2>/dev/null || echo none)"
+	rm -rf "/etc/docker/certs.d/$REGISTRY_HOST:$REGISTRY_PORT"
+	ip addr del "$REGISTRY_HOST/32" dev lo 2>/dev/null || true
 	if [ -s "$CACHE/dockerd.pid" ] && kill -0 "$(cat "$CACHE/dockerd.pid")" 2>/dev/null; then
 		say "dockerd: stopping (pid $(cat "$CACHE/dockerd.pid"), started by this script)"
 		kill "$(cat "$CACHE/dockerd.pid")"
@@ -542,7 +551,7 @@ usage: $0 COMMAND
   cluster-image
              debootstrap a Debian sid rootfs with Docker Engine into $NODE_ROOTFS, import it as
              $NODE_IMAGE (the nodes of the multi-node tests, tests/cluster)
-  registry   install and start the test registry (HTTPS, on docker0's gateway), trusted by this dockerd
+  registry   install and start the test registry (HTTPS, on $REGISTRY_HOST:$REGISTRY_PORT), trusted by this dockerd
   registry-info
              print the registry's address and its CA certificate's path (for the tests)
   nginx-bin  print the command that runs the rootfs's nginx via chroot

@@ -4,26 +4,74 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
+import shlex
 import socket
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import docker
 from docker.errors import APIError
 
+from standins.stack_config import REPO_ROOT
 from standins.swarm_applier import ApplyError, SwarmApplier, remove_network
+from standins.swarm_applier.registry import RegistryDigests
 
-IMAGES = ("szd-testapp:v1", "szd-testapp:v2", "szd-testapp:bad", "szd-nginx:test")
+IMAGES = ("szd-testapp:v1", "szd-testapp:v2", "szd-testapp:bad", "szd-nginx:test", "szd-nginx:next")
 PROVISION = "bash scripts/provision.sh all  (or: make provision)"
+
+
+@dataclass(frozen=True)
+class LocalRegistry:
+    """The registry `provision.sh registry` runs: the test images are pushed there, every swarm pulls from it."""
+
+    address: str
+    ca_file: Path
+
+    def ref(self, image: str) -> str:
+        """``image`` (repo:tag) as the stacks name it: on this registry."""
+        return f"{self.address}/{image}"
+
+    @property
+    def digests(self) -> RegistryDigests:
+        """pulumi-docker's getRegistryImage against this registry (for run_program)."""
+        return RegistryDigests(self.ca_file)
+
+    def has(self, image: str) -> bool:
+        try:
+            self.digests(self.ref(image))
+        except ApplyError:
+            return False
+        return True
+
+
+@functools.cache
+def local_registry() -> LocalRegistry:
+    """Where the test registry listens (started if it is not: provision.sh registry-info)."""
+    run = subprocess.run(
+        ["bash", str(REPO_ROOT / "scripts/provision.sh"), "registry-info"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if run.returncode != 0:
+        raise RuntimeError(f"`provision.sh registry-info` failed: {run.stderr.strip()[-1000:]}")
+    address, ca_file = shlex.split(run.stdout.strip())
+    return LocalRegistry(address, Path(ca_file))
+
+
 # Held for a whole e2e run or benchmark: both deploy to the same swarm, and two
 # loads on the same 2 cores would spoil both measurements.
 SWARM_LOCK = Path("/tmp/szd-e2e.lock")
 
 
 def docker_ready() -> tuple[bool, str]:
-    """(True, "") when the daemon, the swarm and the test images are there; else what is missing."""
+    """(True, "") when the daemon, the swarm and the test images in the registry are there; else what is missing."""
     try:
         api = docker.from_env().api
         info = api.info()
@@ -31,9 +79,13 @@ def docker_ready() -> tuple[bool, str]:
         return False, f"a running Docker daemon ({error})"
     if info.get("Swarm", {}).get("LocalNodeState") != "active":
         return False, "an active swarm (docker swarm init --advertise-addr 127.0.0.1)"
-    missing = [image for image in IMAGES if not api.images(name=image)]
+    try:
+        registry = local_registry()
+    except RuntimeError as error:
+        return False, f"the test registry ({error})"
+    missing = [image for image in IMAGES if not registry.has(image)]
     if missing:
-        return False, f"the test images {', '.join(missing)}"
+        return False, f"the test images {', '.join(missing)} in the registry {registry.address}"
     return True, ""
 
 

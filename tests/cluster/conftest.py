@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from standins.swarm_applier import StackState
-from standins.swarm_env import swarm_lock
+from standins.swarm_env import local_registry, swarm_lock
 from tests.cluster.nodes import NODES, PROVISION, Cluster, cluster_ready, host_api, leftovers, teardown
 from tests.cluster.stack import SECTION, STACK, Deployment
 from tests.conftest import record_measurement, require
@@ -35,12 +35,16 @@ def deployment() -> Iterator[Deployment]:
         api = host_api()
         teardown(api)  # leftovers of an interrupted run
         forget_state()
-        cluster = Cluster()
+        registry = local_registry()
+        cluster = Cluster(registry)
         try:
             cluster.up()
-            print(f"\ncluster: 3 nodes, images and a swarm of 3 managers ready in {cluster.setup_s:.1f}s", flush=True)
-            record_measurement(SECTION, f"set-up: 3 nodes, images loaded, swarm of 3 managers: {cluster.setup_s:.1f}s")
-            d = Deployment(cluster, manager=NODES[0])
+            print(
+                f"\ncluster: 3 nodes trusting the registry and a swarm of 3 managers ready in {cluster.setup_s:.1f}s",
+                flush=True,
+            )
+            record_measurement(SECTION, f"set-up: 3 nodes, swarm of 3 managers: {cluster.setup_s:.1f}s")
+            d = Deployment(cluster, manager=NODES[0], registry=registry)
             d.initial = d.apply()
             yield d
         finally:

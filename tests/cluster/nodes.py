@@ -7,8 +7,9 @@ fail and the other two keep quorum), labelled ``zone=a/b/c``. The recipe and
 its work-arounds are the ones measured in the platform notes ("A multi-node
 swarm on one machine"): no ``--privileged`` (its capability set cannot be
 applied here), ``--tmpfs /run`` (a killed node's stale pid file would stop its
-dockerd from starting again), a volume per node for /var/lib/docker, and the
-test images loaded into every node (no registry here).
+dockerd from starting again), a volume per node for /var/lib/docker. Every node pulls the images from the
+test registry on the host (``provision.sh registry``), trusting its CA, as
+the nodes of a production swarm pull from theirs.
 
 Everything is named ``szd-node-*``/``szd-cluster`` and labelled ``szd.cluster``:
 ``teardown`` removes exactly that, and nothing of the host's own swarm.
@@ -20,17 +21,17 @@ from __future__ import annotations
 import contextlib
 import re
 import subprocess
-import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import docker
 from docker.errors import APIError, DockerException, NotFound
-from docker.types import IPAMConfig, IPAMPool
+from docker.types import IPAMConfig, IPAMPool, Mount
+
+from standins.swarm_env import LocalRegistry, docker_ready
 
 NETWORK = "szd-cluster"
 # A subnet nothing here uses: not Docker's default bridge pools (172.17-31/16,
@@ -41,7 +42,6 @@ GATEWAY = "10.199.0.1"
 LABEL = "szd.cluster"
 NODE_IMAGE = "szd-node:sid"
 # What the cluster stack deploys (tests/cluster/stack.py): loaded into every node.
-IMAGES = ("szd-testapp:v1", "szd-testapp:v2", "szd-nginx:test")
 PROVISION = "bash scripts/provision.sh all  (or: make provision; the node image alone: provision.sh cluster-image)"
 SWARM_PORT = 2377
 DOCKER_PORT = 2375
@@ -88,16 +88,15 @@ def host_api() -> docker.APIClient:
 
 
 def cluster_ready() -> tuple[bool, str]:
-    """(True, "") when Docker, the node image and the images to load are here; else what is missing."""
+    """(True, "") when Docker and the node image are here (the registry: docker_ready); else what is missing."""
     try:
         api = host_api()
         api.ping()
     except DockerException as error:
         return False, f"a running Docker daemon ({error})"
-    missing = [image for image in (NODE_IMAGE, *IMAGES) if not api.images(name=image)]
-    if missing:
-        return False, f"the images {', '.join(missing)}"
-    return True, ""
+    if not api.images(name=NODE_IMAGE):
+        return False, f"the node image {NODE_IMAGE}"
+    return docker_ready()
 
 
 def teardown(api: docker.APIClient | None = None) -> None:
@@ -132,7 +131,7 @@ def _create_network(api: docker.APIClient) -> None:
     api.create_network(NETWORK, driver="bridge", ipam=ipam, labels={LABEL: "1"}, check_duplicate=True)
 
 
-def _create_node(api: docker.APIClient, node: Node) -> None:
+def _create_node(api: docker.APIClient, node: Node, registry: LocalRegistry) -> None:
     api.create_volume(node.name, labels={LABEL: "1"})
     host_config = api.create_host_config(
         # Not --privileged: its capability set includes CAP_SYS_RESOURCE, which the
@@ -143,6 +142,9 @@ def _create_node(api: docker.APIClient, node: Node) -> None:
         device_cgroup_rules=["a *:* rwm"],
         tmpfs={"/run": ""},
         binds={node.name: {"bind": "/var/lib/docker", "mode": "rw"}},
+        # The node's dockerd trusts the test registry (read at each pull). A mount, not a
+        # bind: the registry's host:port in the path would split a bind's "src:dst:mode".
+        mounts=[Mount(f"/etc/docker/certs.d/{registry.address}/ca.crt", str(registry.ca_file), "bind", read_only=True)],
         network_mode=NETWORK,
     )
     # --security-opt systempaths=unconfined, which the CLI sends as empty path lists:
@@ -155,8 +157,6 @@ def _create_node(api: docker.APIClient, node: Node) -> None:
         name=node.name,
         hostname=node.name,
         labels={LABEL: "1"},
-        # The nodes have no registry: a service's image is the one loaded here.
-        environment={"DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "1"},
         # Debug logs every iptables call and every conntrack purge: what a port that
         # refused connections for a moment needs to be explained (tests/cluster/stack.py).
         command=["--debug"],
@@ -213,27 +213,6 @@ def wait_docker(node: Node, timeout: float = 90.0) -> float:
     return time.monotonic() - started
 
 
-def load_images(nodes: Iterable[Node], images: Iterable[str] = IMAGES) -> None:
-    """`docker save | docker exec -i NODE docker load` for every node, the nodes in parallel (one save)."""
-    nodes = list(nodes)
-    with tempfile.TemporaryDirectory(prefix="szd-cluster-images-") as tmp:
-        archive = Path(tmp) / "images.tar"
-        subprocess.run(["docker", "save", "--output", str(archive), *images], check=True, capture_output=True)
-
-        def load(node: Node) -> None:
-            with archive.open("rb") as data:
-                run = subprocess.run(
-                    ["docker", "exec", "-i", node.name, "docker", "load", "--quiet"],
-                    stdin=data,
-                    capture_output=True,
-                    check=False,
-                )
-            if run.returncode != 0:
-                raise ClusterError(f"{node.name}: docker load failed: {run.stderr.decode(errors='replace')}")
-
-        _in_parallel(load, nodes)
-
-
 def _in_parallel(action: Callable[[Node], T], nodes: list[Node]) -> list[T]:
     with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
         return list(pool.map(action, nodes))
@@ -243,6 +222,7 @@ def _in_parallel(action: Callable[[Node], T], nodes: list[Node]) -> list[T]:
 class Cluster:
     """The three nodes, once up: their APIs, and what the scenarios do to them."""
 
+    registry: LocalRegistry
     nodes: tuple[Node, ...] = NODES
     setup_s: float = 0.0
 
@@ -252,14 +232,13 @@ class Cluster:
     # -- set-up ------------------------------------------------------------------------
 
     def up(self) -> None:
-        """Network, nodes, images, swarm (node 1 inits, the others join as managers), zone labels."""
+        """Network, nodes, swarm (node 1 inits, the others join as managers), zone labels."""
         started = time.monotonic()
         api = host_api()
         _create_network(api)
         for node in self.nodes:
-            _create_node(api, node)
+            _create_node(api, node, self.registry)
         _in_parallel(wait_docker, list(self.nodes))
-        load_images(self.nodes)
         first, *others = self.nodes
         first_api = first.api()
         first_api.init_swarm(

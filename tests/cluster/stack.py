@@ -1,6 +1,7 @@
 """The cluster stack on the 3-node swarm, the load through one node's entry point, and the figures.
 
-The stack is ``dev`` plus ``CLUSTER_OVERRIDES`` (test images, a port and an
+The stack is ``dev`` plus ``CLUSTER_OVERRIDES`` (test images from the test
+registry, which every node pulls from, a port and an
 overlay subnet of its own, short timings, tasks spread over the nodes'
 ``zone`` label), applied by ``SwarmApplier`` in place of `pulumi up` through
 one manager's API; the stack config's ``docker:host`` names the same manager,
@@ -24,12 +25,12 @@ from nginx.edge import NEXT_UPSTREAM_TIMEOUT
 from standins.mock_program import DeclaredProgram, run_program
 from standins.stack_config import load_stack_config
 from standins.swarm_applier import SERVICE, ApplyReport, SwarmApplier
-from standins.swarm_env import overlay_addresses
+from standins.swarm_env import LocalRegistry, overlay_addresses
 from swarm.naming import POOL_ROLES, TASK_PATTERN, nginx_name, role_of_hostname
 from swarm.rollout_gate import wait_for_rollout
 from tests.cluster.nodes import Cluster, Node, host_api, wait_until
 from tests.conftest import record_measurement
-from tests.e2e.harness import E2E_OVERRIDES
+from tests.e2e.harness import E2E_OVERRIDES, on_registry
 from tests.support.probe_load import Load as ProbeLoad
 from tools.probe import ProbeOptions, ProbeResult, format_summary
 
@@ -81,6 +82,7 @@ class Deployment:
 
     cluster: Cluster
     manager: Node
+    registry: LocalRegistry
     initial: ApplyReport | None = None
     applier: SwarmApplier = field(init=False)
     api: docker.APIClient = field(init=False)
@@ -95,10 +97,10 @@ class Deployment:
         self.applier = SwarmApplier(self.api, STACK)
 
     def program(self, **overrides: object) -> DeclaredProgram:
-        config = load_stack_config(BASE_STACK, overrides={**CLUSTER_OVERRIDES, **overrides})
+        config = load_stack_config(BASE_STACK, overrides=on_registry(self.registry, {**CLUSTER_OVERRIDES, **overrides}))
         # `pulumi config set docker:host tcp://...`: pulumi-docker and the rollout gates use it.
         config["docker:host"] = self.manager.url
-        return run_program(config, STACK)
+        return run_program(config, STACK, digest=self.registry.digests)
 
     def apply(self, refresh: bool | None = None, **overrides: object) -> ApplyReport:
         """`pulumi up` through the current manager (refresh as Pulumi.yaml says: always)."""
@@ -171,7 +173,8 @@ class Deployment:
         return {f"app-{role}-{t['Slot']}": names[t["NodeID"]] for role in POOL_ROLES for t in self.tasks(role)}
 
     def wait_settled(self, role: str, image: str, replicas: int, timeout: float = 120.0) -> None:
-        wait_for_rollout(self.api, self.service(role)["ID"], image, replicas, timeout)
+        """Until Swarm has finished rolling the pool out to ``image`` (a registry name such as ``szd-testapp:v1``)."""
+        wait_for_rollout(self.api, self.service(role)["ID"], self.registry.ref(image), replicas, timeout)
 
     def wait_tasks(
         self, role: str, count: int, away_from: str | None = None, on: str | None = None, timeout: float = 90.0

@@ -24,6 +24,7 @@ import time
 from tests.cluster.nodes import NODES, Node
 from tests.cluster.stack import (
     APP,
+    ROLES,
     Deployment,
     Load,
     by_node,
@@ -34,6 +35,7 @@ from tests.cluster.stack import (
 )
 
 IMAGE = "taskSpec.containerSpec.image"
+SPEC_LABEL = "labels[1].value"  # the pools' spec fingerprint (components/base.py spec_label)
 SETTLE_S = 3.0  # load before and after each change, so both steady states are measured
 LOST_CLIENT_TIMEOUT_S = 5.0
 NODE1, NODE2, NODE3 = NODES
@@ -66,8 +68,14 @@ def test_scenario1_deploy_then_image_tag_v2_with_tasks_on_different_nodes(deploy
     assert before["edge"] == [n.name for n in NODES], before
     d.wait_entry_point(NODE1)
 
+    tasks = {role: {t["ID"] for t in d.tasks(role)} for role in ROLES}
+
     with Load(NODE1) as load:
         time.sleep(SETTLE_S)
+        # The second `pulumi up` of the new stack (refreshed, nothing changed); the
+        # pools and the L7 tier declare a placement (spreadOver) here.
+        second = d.apply()
+        restarted = {role: len(tasks[role] - {t["ID"] for t in d.tasks(role)}) for role in ROLES}
         started = time.time()
         report = d.apply(imageTag="v2")
         seconds = time.time() - started
@@ -75,20 +83,25 @@ def test_scenario1_deploy_then_image_tag_v2_with_tasks_on_different_nodes(deploy
     hostnames = d.hostnames()
     after = spread(d)
     figures = print_figures(
-        "1 deploy v1, then imageTag v1 -> v2",
+        "1 deploy v1, a refreshed `up` with nothing changed, then imageTag v1 -> v2",
         load,
         hostnames,
         seconds,
         deploy_s=round(d.initial.seconds, 1),
+        second_up_changes=second.changed(),
+        tasks_restarted_by_second_up=restarted,
+        registry=d.registry.address,
         placement_before=before,
         placement_after=after,
     )
 
     assert figures["failed"] == 0, explain(d, load)
+    assert second.changed() == {}, str(second)
+    assert restarted == dict.fromkeys(ROLES, 0), restarted
     assert report.changed() == {
-        REAL: ("update", (IMAGE,)),
+        REAL: ("update", (SPEC_LABEL, IMAGE)),
         GATE: ("update", ("image", "spec_sha256")),
-        BACKUP: ("update", (IMAGE,)),
+        BACKUP: ("update", (SPEC_LABEL, IMAGE)),
     }, str(report)
     assert versions(NODE1) == {"v2"}
     # The entry point on node 1 reached real tasks on two nodes (across the overlay).
@@ -256,7 +269,7 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
     print(f"{leader.name} restarted: Ready (a reachable manager) after {back_s:.1f}s", flush=True)
 
     changed = report.changed()
-    assert changed[REAL] == changed[BACKUP] == ("update", (IMAGE,)), str(report)
+    assert changed[REAL] == changed[BACKUP] == ("update", (SPEC_LABEL, IMAGE)), str(report)
     assert changed[GATE][0] == "update"
     assert versions(entry) == {"v1"}
     assert marked_down == {leader.name}, f"{new_leader.name} marked down {marked_down}, not just {leader.name}"

@@ -8,7 +8,7 @@ import docker
 import pytest
 
 from standins.swarm_applier import SwarmApplier
-from standins.swarm_env import PROVISION, destroy_stack, docker_ready, port_in_use, swarm_lock
+from standins.swarm_env import PROVISION, destroy_stack, docker_ready, local_registry, port_in_use, swarm_lock
 from tests.conftest import require
 from tests.e2e.harness import E2E_OVERRIDES, HTTPS_PORT, PORT, STACK, Deployment
 
@@ -24,7 +24,7 @@ def deployment() -> Iterator[Deployment]:
         destroy_stack(applier, str(E2E_OVERRIDES["appName"]))  # leftovers of an interrupted run
         for port in (PORT, HTTPS_PORT):
             assert not port_in_use(port), f"127.0.0.1:{port} is taken by something else; the e2e stack needs it"
-        d = Deployment(api, applier)
+        d = Deployment(api, applier, local_registry())
         try:
             d.initial = d.apply()
             yield d

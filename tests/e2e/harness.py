@@ -1,7 +1,10 @@
 """What the end-to-end scenarios use: the e2e stack, the load, the figures they print.
 
 The stack is ``dev`` plus ``E2E_OVERRIDES`` (test images, a free port, short
-timings), applied by ``swarm_applier`` in place of `pulumi up`.
+timings), applied by ``swarm_applier`` in place of `pulumi up`. Every image is
+pulled from the test registry, as production pulls from one: the program pins
+each tag to its digest there (pulumi-docker's getRegistryImage, modelled by
+``standins.swarm_applier.registry``), and the swarm pulls it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import requests
 from standins.mock_program import DeclaredProgram, run_program
 from standins.stack_config import load_stack_config, project_name
 from standins.swarm_applier import SERVICE, SERVICE_CONFIG, ApplyReport, SwarmApplier
+from standins.swarm_env import LocalRegistry
 from swarm.rollout_gate import wait_for_rollout
 from tests.conftest import record_measurement
 from tests.support.probe_load import Load as ProbeLoad
@@ -36,6 +40,7 @@ HTTPS_URL = f"https://localhost:{HTTPS_PORT}/"
 E2E_OVERRIDES: dict[str, object] = {
     "appName": "szde2e",  # keeps clear of anyone's `make deploy` on the same swarm
     "overlaySubnet": "10.250.0.0/24",  # likewise: overlay networks on one swarm need subnets of their own
+    # Names in the test registry: Deployment.program puts its address in front.
     "appImage": "szd-testapp",
     "imageTag": "v1",
     "nginxImage": "szd-nginx:test",
@@ -58,6 +63,14 @@ E2E_OVERRIDES: dict[str, object] = {
     "convergeTimeout": "2m",
 }
 
+IMAGE_KEYS = ("appImage", "nginxImage", "edgeImage")
+
+
+def on_registry(registry: LocalRegistry, values: dict[str, object]) -> dict[str, object]:
+    """Stack overrides with the images (registry names such as ``szd-nginx:next``) on ``registry``."""
+    return {**values, **{key: registry.ref(str(values[key])) for key in IMAGE_KEYS}}
+
+
 # 4 clients, 2 of them on ~1 s requests, no rate cap.
 LOAD = ProbeOptions(url=URL, concurrency=4, slow_path="/1000", slow_share=0.5, timeout=5.0)
 ANSWER = re.compile(r"^(?P<host>[\w-]+), current time : \d+, version : (?P<version>\S+)$")
@@ -69,12 +82,17 @@ class Deployment:
 
     api: docker.APIClient
     applier: SwarmApplier
+    registry: LocalRegistry
     initial: ApplyReport | None = None
 
     def program(self, secrets: dict[str, str] | None = None, **overrides: object) -> DeclaredProgram:
+        """The program for E2E_OVERRIDES + ``overrides``, images named in the registry (``szd-nginx:next``)."""
         secrets = secrets or {}
-        config = load_stack_config(BASE_STACK, overrides={**E2E_OVERRIDES, **overrides, **secrets})
-        return run_program(config, STACK, secret_keys=[f"{project_name()}:{key}" for key in secrets])
+        values = on_registry(self.registry, {**E2E_OVERRIDES, **overrides})
+        config = load_stack_config(BASE_STACK, overrides={**values, **secrets})
+        return run_program(
+            config, STACK, secret_keys=[f"{project_name()}:{key}" for key in secrets], digest=self.registry.digests
+        )
 
     def apply(
         self, refresh: bool | None = None, secrets: dict[str, str] | None = None, **overrides: object
@@ -150,8 +168,30 @@ class Deployment:
         return f"{load.result.failed} failed ({failures}); nginx said:\n" + "\n".join(problems)
 
     def wait_settled(self, role: str, image: str, replicas: int, timeout: float = 120.0) -> None:
-        """Until Swarm has finished rolling the pool out to ``image`` (the program's own gate check)."""
-        wait_for_rollout(self.api, self.existing(role)["ID"], image, replicas, timeout)
+        """Until Swarm has finished rolling the pool out to ``image`` (a registry name such as
+        ``szd-testapp:v1``; the program's own gate check)."""
+        wait_for_rollout(self.api, self.existing(role)["ID"], self.registry.ref(image), replicas, timeout)
+
+    def pinned(self, image: str) -> str:
+        """A registry name (``szd-testapp:v1``) as the program declares it: on the registry, pinned to its digest."""
+        ref = self.registry.ref(image)
+        return f"{ref}@{self.registry.digests(ref)}"
+
+    def task_images(self, role: str) -> set[str]:
+        """The images the service's running tasks run, as registry names (``szd-testapp:v1``), digests dropped."""
+        prefix = f"{self.registry.address}/"
+        images = {t["Spec"]["ContainerSpec"]["Image"].split("@")[0] for t in self.running_tasks(role)}
+        assert all(i.startswith(prefix) for i in images), f"{role} runs an image from outside {prefix}: {images}"
+        return {i.removeprefix(prefix) for i in images}
+
+    def push(self, source: str, tag: str) -> str:
+        """Push the registry's image ``source`` (repo:tag) again under ``tag`` (a moved tag); its new digest."""
+        repository = self.registry.ref(source.split(":")[0])
+        self.api.pull(repository, tag=source.split(":")[1])
+        self.api.tag(self.registry.ref(source), repository, tag)
+        for line in self.api.push(repository, tag=tag, stream=True, decode=True):
+            assert "error" not in line, f"docker push {repository}:{tag}: {line}"
+        return self.registry.digests(f"{repository}:{tag}")
 
     def wait_running(self, role: str, replicas: int, gone: Collection[str] = (), timeout: float = 60.0) -> float:
         """Seconds until ``replicas`` tasks of the service run again, none of them one of the ``gone`` task ids."""

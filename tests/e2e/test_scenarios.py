@@ -13,6 +13,7 @@ refresh only as Pulumi.yaml asks (always). What holds here holds for them.
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import time
@@ -21,6 +22,7 @@ import pytest
 import requests
 
 from standins.swarm_applier import ApplyError, parse_time
+from tests.conftest import record_measurement
 from tests.e2e.harness import (
     E2E_OVERRIDES,
     HTTPS_PORT,
@@ -36,7 +38,11 @@ from tools.probe import ProbeResult
 
 IMAGE = "taskSpec.containerSpec.image"
 REPLICAS = "mode.replicated.replicas"
+# The spec fingerprint each gated service carries (components/base.py spec_label): the
+# pools' second label, the nginx tiers' only one.
+POOL_SPEC, TIER_SPEC = "labels[1].value", "labels[0].value"
 SETTLE_S = 3.0  # load before and after each change, so both steady states are measured
+MOVED = "e2e-moved"  # a tag scenario 3b pushes twice
 
 
 # Logical names of the four services and of the real pool's rollout gate, as the applier's report names them.
@@ -44,24 +50,49 @@ REAL, BACKUP, NGINX, EDGE = (f"{E2E_OVERRIDES['appName']}-{role}" for role in ("
 GATE = f"{REAL}-rollout"
 
 
-def task_images(d: Deployment, role: str) -> set[str]:
-    return {t["Spec"]["ContainerSpec"]["Image"].split("@")[0] for t in d.running_tasks(role)}
-
-
 def only_pool(result, pool: str) -> bool:
     return set(result.by_pool) == {pool} and result.failed == 0
 
 
-def test_scenario1_deploy_v1_only_real_answers(deployment: Deployment):
+ROLES = ("real", "backup", "nginx", "edge")
+
+
+def test_scenario1_deploy_v1_then_a_second_up_restarts_nothing(deployment: Deployment):
     d = deployment
     assert d.initial is not None
     assert {c.action for c in d.initial.changes} == {"create"}, str(d.initial)
-    assert d.apply().changed() == {}, "applying the same program twice must change nothing"
+    # pulumi-docker waits for neither the backup pool nor the edge's every node: Swarm finishes them.
+    d.wait_settled("backup", "szd-testapp:v1", 2)
+    tasks = {role: d.task_ids(role) for role in ROLES}
+    specs = {role: d.existing(role)["Spec"] for role in ROLES}
 
+    # The second `pulumi up` of a new stack, refreshed (Pulumi.yaml: refresh: always), nothing changed.
     with Load() as load:
-        time.sleep(5)
-    figures = print_figures("1 deploy v1", load.result, d.initial.seconds)
+        time.sleep(SETTLE_S)
+        second = d.apply()
+        time.sleep(SETTLE_S)
+    restarted = {role: len(tasks[role] - d.task_ids(role)) for role in ROLES}
+    images = {role: spec["TaskTemplate"]["ContainerSpec"]["Image"] for role, spec in specs.items()}
+    platforms = {role: spec["TaskTemplate"].get("Placement", {}).get("Platforms") for role, spec in specs.items()}
+    figures = print_figures(
+        "1 deploy v1, then a refreshed `up` with nothing changed",
+        load.result,
+        d.initial.seconds,
+        second_up_changes=second.changed(),
+        tasks_restarted=restarted,
+        registry=d.registry.address,
+        images_pinned=sum("@sha256:" in image for image in images.values()),
+        platforms_recorded=sum(bool(p) for p in platforms.values()),
+    )
 
+    # Swarm stores what the program declared: each image pinned to the registry's
+    # digest, and the platforms the Docker client recorded from the registry at create.
+    for role, image in images.items():
+        name = "szd-testapp:v1" if role in ("real", "backup") else "szd-nginx:test"
+        assert image == d.pinned(name), (role, image)
+        assert platforms[role], f"{role}: no Placement.Platforms: the create did not reach the registry"
+    assert second.changed() == {}, str(second)
+    assert restarted == dict.fromkeys(ROLES, 0), restarted
     assert figures["failed"] == 0, d.explain(load)
     assert set(load.result.by_pool) == {"real"}, load.result.by_pool
     hosts = {host for host, version in answers(20)}
@@ -127,17 +158,41 @@ def test_scenario3_image_tag_v1_to_v2_zero_downtime(deployment: Deployment):
 
     assert result.failed == 0, d.explain(load)
     assert report.changed() == {
-        REAL: ("update", (IMAGE,)),
+        REAL: ("update", (POOL_SPEC, IMAGE)),
         GATE: ("update", ("image", "spec_sha256")),
-        BACKUP: ("update", (IMAGE,)),
+        BACKUP: ("update", (POOL_SPEC, IMAGE)),
     }, str(report)
-    assert task_images(d, "real") == {"szd-testapp:v2"}
-    assert task_images(d, "backup") == {"szd-testapp:v2"}
+    assert d.task_images("real") == {"szd-testapp:v2"}
+    assert d.task_images("backup") == {"szd-testapp:v2"}
     assert real["UpdateStatus"]["State"] == backup["UpdateStatus"]["State"] == "completed"
     # The backup pool rolled only after Swarm had finished the real pool (the gate;
     # pulumi-docker alone would have gone on as soon as every real slot ran a task).
     assert parse_time(backup["UpdateStatus"]["StartedAt"]) >= parse_time(real["UpdateStatus"]["CompletedAt"])
     assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
+    assert {version for host, version in answers(10)} == {"v2"}
+
+
+def test_scenario3b_a_tag_moved_in_the_registry_rolls_out(deployment: Deployment):
+    d = deployment
+    # MOVED holds v1's image, then v2's: a release pushed again under the same tag.
+    d.push("szd-testapp:v1", MOVED)
+    d.apply(imageTag=MOVED)
+    d.wait_settled("backup", f"szd-testapp:{MOVED}", 2)
+    assert {version for host, version in answers(10)} == {"v1"}
+    moved_to = d.push("szd-testapp:v2", MOVED)
+
+    run = apply_under_load(d, SETTLE_S, imageTag=MOVED)
+    report, load, result = run.report, run.load, run.result
+    print_figures("3b the same imageTag, moved in the registry to v2's image", result, run.seconds)
+
+    assert result.failed == 0, d.explain(load)
+    # Nothing changed in the stack: the digest did, and the plan shows the rollout.
+    assert report.changed() == {
+        REAL: ("update", (POOL_SPEC, IMAGE)),
+        GATE: ("update", ("image", "spec_sha256")),
+        BACKUP: ("update", (POOL_SPEC, IMAGE)),
+    }, str(report)
+    assert d.existing("real")["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"].endswith(f"@{moved_to}")
     assert {version for host, version in answers(10)} == {"v2"}
 
 
@@ -187,14 +242,16 @@ def test_scenario4_bad_tag_rolls_back_and_never_reaches_the_backup_pool(deployme
     # the real service, and the gate's, naming Swarm's state, when only it ran.
     for failure in (first, again):
         assert "service rollback completed" in str(failure.value), str(failure.value)
-    assert "not the declared szd-testapp:bad: Swarm's update state is rollback_completed" in str(plain_again.value), (
-        str(plain_again.value)
-    )
+    assert f"not the declared {d.pinned('szd-testapp:bad')}: Swarm's update state is rollback_completed" in str(
+        plain_again.value
+    ), str(plain_again.value)
     assert real_after_first["UpdateStatus"]["State"] == "rollback_completed"
-    assert real_after_first["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] == "szd-testapp:v2"
+    assert real_after_first["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"].startswith(
+        f"{d.registry.ref('szd-testapp:v2')}@sha256:"
+    )
     assert first.value.report is not None and plain_again.value.report is not None and again.value.report is not None
     # pulumi-docker saw the rollback itself: the run stopped at the real service.
-    assert first.value.report.changed() == {REAL: ("update", (IMAGE,))}, str(first.value.report)
+    assert first.value.report.changed() == {REAL: ("update", (POOL_SPEC, IMAGE))}, str(first.value.report)
     # No diff for the real pool (its state holds the bad inputs): the gate alone,
     # reading Swarm, fails the run before the backup pool.
     assert plain_again.value.report.changed() == {GATE: ("update", ("image", "spec_sha256"))}, str(
@@ -204,11 +261,11 @@ def test_scenario4_bad_tag_rolls_back_and_never_reaches_the_backup_pool(deployme
     # Three failed runs, and the backup pool never saw the bad image.
     assert backup_after_failures["Version"]["Index"] == backup_before["Version"]["Index"]
     assert good.changed() == {
-        REAL: ("update", (IMAGE,)),
+        REAL: ("update", (POOL_SPEC, IMAGE)),
         GATE: ("update", ("image", "spec_sha256")),
-        BACKUP: ("update", (IMAGE,)),
+        BACKUP: ("update", (POOL_SPEC, IMAGE)),
     }, str(good)
-    assert task_images(d, "real") == task_images(d, "backup") == {"szd-testapp:v1"}
+    assert d.task_images("real") == d.task_images("backup") == {"szd-testapp:v1"}
     assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
 
 
@@ -228,9 +285,9 @@ def test_scenario7_real_replicas_scale_in_place(deployment: Deployment):
     assert result.failed == 0, d.explain(load)
     # pulumi-docker updates the replica count in place (only the number of mode
     # blocks forces a new service); the gate waits for the new task.
-    assert up.changed()[REAL] == ("update", (REPLICAS,)), str(up)
+    assert up.changed()[REAL] == ("update", (POOL_SPEC, REPLICAS)), str(up)
     assert up.changed()[GATE][0] == "update"
-    assert down.changed()[REAL] == ("update", (REPLICAS,)), str(down)
+    assert down.changed()[REAL] == ("update", (POOL_SPEC, REPLICAS)), str(down)
     assert three == 3
     assert len(d.running_tasks("real")) == 2
     assert d.apply(imageTag="v1").changed() == {}, "applying the same config again must change nothing"
@@ -278,7 +335,7 @@ def test_scenario5_nginx_setting_rolls_the_l7_tier_without_a_failed_request(depl
     changed = report.changed()
     assert new_config_id != old_config_id
     assert changed[NGINX][0] == "update"
-    assert all(p.startswith("taskSpec.containerSpec.configs[0].") for p in changed[NGINX][1])
+    assert all(p.startswith("taskSpec.containerSpec.configs[0].") or p == TIER_SPEC for p in changed[NGINX][1])
     assert [action for action, _ in changed.values()].count("create") == 1
     assert [action for action, _ in changed.values()].count("delete") == 1
     assert REAL not in changed and BACKUP not in changed and EDGE not in changed
@@ -299,8 +356,8 @@ def test_scenario8_nginx_image_rolls_the_l7_tier_without_a_failed_request(deploy
     print_figures("8 nginx image changed (L7 tier rolled start-first)", result, rollout_s)
 
     assert result.failed == 0, d.explain(load)
-    assert report.changed()[NGINX] == ("update", (IMAGE,)), str(report)
-    assert task_images(d, "nginx") == {"szd-nginx:next"}
+    assert report.changed()[NGINX] == ("update", (TIER_SPEC, IMAGE)), str(report)
+    assert d.task_images("nginx") == {"szd-nginx:next"}
     assert not d.task_ids("nginx") & l7_tasks
     assert d.task_ids("edge") == edge_tasks
 
@@ -368,6 +425,34 @@ def test_scenario10_tls_then_a_rotated_certificate_fails_no_request(deployment: 
     assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
     assert served_certificate() == rotated.server_der
 
+    # A certificate with another certificate's key: nginx refuses the pair, the new L7
+    # tasks never turn healthy, Swarm rolls the tier back. The image stays the same.
+    mismatched = {"tlsCertificate": issue("localhost", first.ca).chain, "tlsKey": first.key}
+    with Load(ca_file) as load:
+        time.sleep(SETTLE_S)
+        with pytest.raises(ApplyError) as failed:
+            d.apply(secrets=mismatched, imageTag="v1")
+        # The same bad config as a plain `pulumi up`: pulumi-docker kept it as the tier's
+        # state, so only the gate, reading the spec Swarm runs, can stop the run.
+        d.wait_settled("nginx", "szd-nginx:test", 2)
+        with pytest.raises(ApplyError) as plain_again:
+            d.apply(refresh=False, secrets=mismatched, imageTag="v1")
+        time.sleep(SETTLE_S)
+    print_figures(
+        "10c a certificate with the wrong key (L7 tier rolled back by Swarm)",
+        load.result,
+        None,
+        error=str(failed.value),
+        error_plain_again=str(plain_again.value),
+    )
+
+    assert load.result.failed == 0, d.explain(load)
+    assert "rollback" in str(failed.value), str(failed.value)
+    assert failed.value.report is not None and NGINX in failed.value.report.changed(), str(failed.value.report)
+    assert plain_again.value.report is not None and NGINX not in plain_again.value.report.changed()
+    assert "(swarm-zero-downtime.spec-sha256): Swarm's update state is rollback_completed" in str(plain_again.value)
+    assert served_certificate() == rotated.server_der
+
 
 def gap(result: ProbeResult) -> dict[str, float]:
     """When requests failed, and for how long (first to last failure)."""
@@ -386,7 +471,71 @@ def test_scenario11_edge_image_change_is_the_gap_left(deployment: Deployment):
     print_figures("11 edge image changed (host publishing: stop-first)", result, rollout_s, **measured)
 
     # Measured, not promised: the README quotes it. It must be short and heal by itself.
-    assert report.changed()[EDGE] == ("update", (IMAGE,)), str(report)
+    assert report.changed()[EDGE] == ("update", (TIER_SPEC, IMAGE)), str(report)
     assert measured["gap_s"] < 5, d.explain(load)
     assert d.task_ids("nginx") == l7_tasks
     assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
+
+
+def test_scenario12_an_edge_change_swarm_rolls_back_fails_the_run(deployment: Deployment):
+    d = deployment
+    d.apply(imageTag="v1")
+    edge_spec = d.existing("edge")["Spec"]
+    taken = socket.socket()
+    taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    taken.bind(("0.0.0.0", 0))
+    taken.listen()
+    busy_port = taken.getsockname()[1]
+
+    # The edge moved to a port something else holds: its new task cannot bind it, Swarm
+    # rolls the edge back to the old port. Only the gate watches the edge (no converge).
+    with taken, Load() as load:
+        time.sleep(SETTLE_S)
+        started = time.time()
+        with pytest.raises(ApplyError) as failed:
+            d.apply(imageTag="v1", publishedPort=busy_port)
+        failed_s = time.time() - started
+        d.wait_running("edge", 1)
+        time.sleep(SETTLE_S)
+    result = load.result
+    print_figures(
+        "12 edge moved to a port in use (rolled back by Swarm)",
+        result,
+        failed_s,
+        error=str(failed.value),
+        **gap(result),
+    )
+
+    assert failed.value.report is not None and failed.value.report.changed()[EDGE][0] == "update"
+    assert "(swarm-zero-downtime.spec-sha256): Swarm's update state is rollback" in str(failed.value), str(failed.value)
+    rolled_back = d.existing("edge")["Spec"]
+    assert rolled_back["EndpointSpec"] == edge_spec["EndpointSpec"]
+    assert rolled_back["Labels"] == edge_spec["Labels"]
+    # Measured, not promised (stop-first on a host-published port): the old edge stopped
+    # before the new one failed, until Swarm's rollback started it again.
+    assert result.last(SETTLE_S).failed == 0 and only_pool(result.last(SETTLE_S), "real"), d.explain(load)
+
+
+def test_scenario13_destroy_completes_in_one_run_while_a_client_holds_a_tls_stream(deployment: Deployment, tmp_path):
+    d = deployment
+    certificate = issue("localhost")
+    d.apply(secrets=certificate.secrets, imageTag="v1")
+    d.wait_running("edge", 1)
+    context = ssl.create_default_context(cafile=str(certificate.ca_file(tmp_path)))
+    # One handshake through the edge's TLS stream, then idle: a client that keeps its
+    # connection, which nginx's graceful shutdown would wait for.
+    with (
+        socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=5) as sock,
+        context.wrap_socket(sock, server_hostname="localhost"),
+    ):
+        started = time.time()
+        report = d.applier.destroy()  # raises ApplyError when pulumi-docker's delete deadline passes
+        seconds = time.time() - started
+    edge = report.get(EDGE)
+    figures = {"scenario": "13 destroy, a TLS stream held open", "destroy_s": round(seconds, 1)}
+    figures["edge_delete_s"] = round(edge.seconds, 1)
+    print(f"\n=== 13 destroy\nFIGURES {json.dumps(figures)}", flush=True)
+    record_measurement("end-to-end on the swarm: what each scenario measured", f"FIGURES {json.dumps(figures)}")
+
+    assert edge.action == "delete" and edge.error is None, str(report)
+    assert d.applier.state().resources == {}, "one `pulumi destroy` removes the whole stack"
