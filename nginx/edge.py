@@ -24,14 +24,17 @@ NEXT_UPSTREAM_TIMEOUT = Duration(10 * SECOND)
 RESOLVER_VALID = Duration(SECOND)
 # pulumi-docker deletes a service and then waits at most its stop_grace_period
 # for each container to be removed, failing the run on that deadline
-# (kreuzwerker resource_docker_service_funcs.go deleteService). Swarm sends the
-# stop signal only 2 s after the removal (moby daemon/cluster/executor/container
-# controller.go, defaultGossipConvergeDelay), and nginx's graceful shutdown waits
-# for every open connection, a passed-through TLS stream for as long as its
-# client keeps it: so nginx is told to close what is left in time for the
-# deadline, with a second for the container's removal.
-STOP_SIGNAL_DELAY = Duration(2 * SECOND)
-REMOVAL_MARGIN = Duration(SECOND)
+# (kreuzwerker resource_docker_service_funcs.go deleteService). nginx's graceful
+# shutdown waits for every open connection, a passed-through TLS stream for as
+# long as its client keeps it, so nginx is told to close what is left in time.
+# Measured for the edge on this project's test swarm (Docker 20.10, a TLS
+# stream held open): it exited 5.4 s after the delete with a 2 s
+# worker_shutdown_timeout, so its stop signal came about 3.4 s after the delete
+# (Swarm's 2 s gossip delay, moby daemon/cluster/executor/container
+# controller.go, and the endpoint's removal), and it was removed 2.5 s after it
+# exited. Each bound below has about a second to spare.
+STOP_SIGNAL_DELAY = Duration(4 * SECOND)
+REMOVAL_MARGIN = Duration(4 * SECOND)
 MIN_SHUTDOWN = Duration(SECOND)
 
 

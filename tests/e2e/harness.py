@@ -59,7 +59,9 @@ E2E_OVERRIDES: dict[str, object] = {
     # Real peers + 1 for 2 and for 3 real tasks (scenario 7 scales to 3): the
     # nginx config stays the same while the pool scales.
     "nginxNextUpstreamTries": 4,
-    "stopGracePeriod": "5s",
+    # The shortest for which the edge's nginx can close its TLS streams before pulumi-docker's
+    # delete deadline (nginx/edge.py; scenario 13).
+    "stopGracePeriod": "10s",
     "convergeTimeout": "2m",
 }
 

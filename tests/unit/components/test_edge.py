@@ -103,19 +103,19 @@ def test_the_preview_says_what_an_edge_update_does_to_traffic():
     assert "no gap" in describe_edge_rollout("ingress")
 
 
-@pytest.mark.parametrize(("grace", "shutdown"), [("30s", "27s"), ("5s", "2s"), ("4s", "1s"), ("2s", "1s")])
+@pytest.mark.parametrize(("grace", "shutdown"), [("30s", "22s"), ("10s", "2s"), ("9s", "1s"), ("5s", "1s")])
 def test_the_edge_closes_what_is_left_before_pulumi_dockers_delete_deadline(grace, shutdown):
-    # Swarm signals 2 s after the delete; a second is left for the container's removal.
+    # The stop signal about 3.4 s after the delete, the removal 2.5 s after the exit (measured): 4 s each.
     config = edge_config(run_stack("dev", overrides={"stopGracePeriod": grace}))
     assert f"\nworker_shutdown_timeout {shutdown};\n" in config
 
 
 def test_a_grace_period_too_short_for_the_deadline_is_warned_at_preview(caplog):
     with caplog.at_level(logging.WARNING):
-        run_stack("dev", overrides={"stopGracePeriod": "3s"})
+        run_stack("dev", overrides={"stopGracePeriod": "8s"})
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("stopGracePeriod 3s leaves the edge's nginx less than 1s" in m for m in warnings), warnings
+    assert any("stopGracePeriod 8s leaves the edge's nginx less than 1s" in m for m in warnings), warnings
     caplog.clear()
     with caplog.at_level(logging.WARNING):
-        run_stack("dev", overrides={"stopGracePeriod": "4s"})
+        run_stack("dev", overrides={"stopGracePeriod": "9s"})
     assert not [r for r in caplog.records if "stopGracePeriod" in r.getMessage()]
