@@ -88,7 +88,7 @@ def test_applying_twice_changes_nothing_even_right_after_the_create(fake, tmp_pa
     record = state.find(SERVICE, real(programs["v1"]))
     assert record is not None
     assert record.outputs["taskSpec"]["containerSpec"]["image"] == pinned("szd-testapp:v1")
-    assert record.outputs["taskSpec"]["containerSpec"]["stopGracePeriod"] == "5s"
+    assert record.outputs["taskSpec"]["containerSpec"]["stopGracePeriod"] == "10s"
     found = a.find(SERVICE, real(programs["v1"]))
     assert found is not None and found["ID"] == record.id
 

@@ -86,7 +86,7 @@ def test_service_spec_mirrors_pulumi_docker_fields(e2e: DeclaredProgram):
     container = plan.spec["TaskTemplate"]["ContainerSpec"]
     assert container["Image"] == "szd-testapp:v1@" + mock_digest("szd-testapp:v1")  # as the program pinned it
     assert container["Hostname"] == "app-real-{{.Task.Slot}}"
-    assert container["StopGracePeriod"] == 5 * 10**9
+    assert container["StopGracePeriod"] == 10 * 10**9
     assert container["Healthcheck"]["Test"][0] == "CMD-SHELL"
     assert container["Healthcheck"]["Interval"] == 10**9
     assert plan.spec["TaskTemplate"]["Networks"] == [
