@@ -11,13 +11,7 @@ import pulumi_docker as docker
 
 from components.base import child_options, component_type, rollout_gate, spec_label
 from components.nginx_service import EDGE_SYSCTLS, NGINX_HEALTH, nginx_config, nginx_rollout
-from nginx.edge import (
-    MIN_SHUTDOWN,
-    REMOVAL_MARGIN,
-    STOP_SIGNAL_DELAY,
-    EdgeConfigArgs,
-    render_edge_config,
-)
+from nginx.edge import MIN_SHUTDOWN, SHORTEST_GRACE, EdgeConfigArgs, render_edge_config
 from nginx.render import content_hash
 from swarm.service_spec import http_healthcheck, rollback_config, service_options, update_config
 from swarm.values import Duration
@@ -105,12 +99,12 @@ class Edge(pulumi.ComponentResource):
             ),
         )
         pulumi.log.info(describe_edge_rollout(args.publish_mode), resource=service)
-        if args.stop_grace_period < STOP_SIGNAL_DELAY + REMOVAL_MARGIN + MIN_SHUTDOWN:
+        if args.stop_grace_period < SHORTEST_GRACE:
             pulumi.log.warn(
                 f"stopGracePeriod {args.stop_grace_period.text} leaves the edge's nginx less than"
                 f" {MIN_SHUTDOWN.text} to close its connections before pulumi-docker's delete deadline:"
                 " replacing or destroying the edge can fail on `context deadline exceeded`; give it at least"
-                f" {(STOP_SIGNAL_DELAY + REMOVAL_MARGIN + MIN_SHUTDOWN).text}",
+                f" {SHORTEST_GRACE.text}",
                 resource=service,
             )
         rollout_gate(name, service, args, args.image, None, args.converge_timeout, child_options(self, opts, [service]))

@@ -36,6 +36,8 @@ RESOLVER_VALID = Duration(SECOND)
 STOP_SIGNAL_DELAY = Duration(4 * SECOND)
 REMOVAL_MARGIN = Duration(4 * SECOND)
 MIN_SHUTDOWN = Duration(SECOND)
+# The shortest stopGracePeriod that leaves MIN_SHUTDOWN before the deadline.
+SHORTEST_GRACE = STOP_SIGNAL_DELAY + REMOVAL_MARGIN + MIN_SHUTDOWN
 
 
 @dataclass(frozen=True)
