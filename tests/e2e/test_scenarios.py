@@ -48,6 +48,12 @@ MOVED = "e2e-moved"  # a tag scenario 3b pushes twice
 # Logical names of the four services and of the real pool's rollout gate, as the applier's report names them.
 REAL, BACKUP, NGINX, EDGE = (f"{E2E_OVERRIDES['appName']}-{role}" for role in ("real", "backup", "nginx", "edge"))
 GATE = f"{REAL}-rollout"
+# What an app image change updates: both pools, then the real pool's gate in between.
+APP_ROLLOUT = {
+    REAL: ("update", (POOL_SPEC, IMAGE)),
+    GATE: ("update", ("image", "spec_sha256")),
+    BACKUP: ("update", (POOL_SPEC, IMAGE)),
+}
 
 
 def only_pool(result, pool: str) -> bool:
@@ -157,11 +163,7 @@ def test_scenario3_image_tag_v1_to_v2_zero_downtime(deployment: Deployment):
     )
 
     assert result.failed == 0, d.explain(load)
-    assert report.changed() == {
-        REAL: ("update", (POOL_SPEC, IMAGE)),
-        GATE: ("update", ("image", "spec_sha256")),
-        BACKUP: ("update", (POOL_SPEC, IMAGE)),
-    }, str(report)
+    assert report.changed() == APP_ROLLOUT, str(report)
     assert d.task_images("real") == {"szd-testapp:v2"}
     assert d.task_images("backup") == {"szd-testapp:v2"}
     assert real["UpdateStatus"]["State"] == backup["UpdateStatus"]["State"] == "completed"
@@ -187,11 +189,7 @@ def test_scenario3b_a_tag_moved_in_the_registry_rolls_out(deployment: Deployment
 
     assert result.failed == 0, d.explain(load)
     # Nothing changed in the stack: the digest did, and the plan shows the rollout.
-    assert report.changed() == {
-        REAL: ("update", (POOL_SPEC, IMAGE)),
-        GATE: ("update", ("image", "spec_sha256")),
-        BACKUP: ("update", (POOL_SPEC, IMAGE)),
-    }, str(report)
+    assert report.changed() == APP_ROLLOUT, str(report)
     assert d.existing("real")["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"].endswith(f"@{moved_to}")
     assert {version for host, version in answers(10)} == {"v2"}
 
@@ -260,11 +258,7 @@ def test_scenario4_bad_tag_rolls_back_and_never_reaches_the_backup_pool(deployme
     assert again.value.report.changed() == first.value.report.changed(), str(again.value.report)
     # Three failed runs, and the backup pool never saw the bad image.
     assert backup_after_failures["Version"]["Index"] == backup_before["Version"]["Index"]
-    assert good.changed() == {
-        REAL: ("update", (POOL_SPEC, IMAGE)),
-        GATE: ("update", ("image", "spec_sha256")),
-        BACKUP: ("update", (POOL_SPEC, IMAGE)),
-    }, str(good)
+    assert good.changed() == APP_ROLLOUT, str(good)
     assert d.task_images("real") == d.task_images("backup") == {"szd-testapp:v1"}
     assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
 
