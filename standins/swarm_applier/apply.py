@@ -55,6 +55,7 @@ from standins.swarm_applier.state import (
 )
 from standins.swarm_applier.translate import reveal, translate
 from swarm.image_ref import image_with_digest_string
+from swarm.rollout_gate import GATE_TYPE
 
 # resource_docker_network_funcs.go: networkRemoveRefresh* and networkReadRefresh* (Timeout 30s, MinTimeout 5s, Delay 2s).
 NETWORK_WAIT = (30.0, 5.0, 2.0)
@@ -207,24 +208,7 @@ class SwarmApplier:
             change = Change(resource.urn, resource.type, resource.name, "create")
             report.changes.append(change)
             self.log(f"{change} ...")
-            planned = plan(fields, None, config).planned
-            started = time.monotonic()
-            try:
-                id_, outputs = self._create(resource, planned)
-            finally:
-                change.seconds = time.monotonic() - started
-            state.put(
-                ResourceState(
-                    resource.urn,
-                    resource.type,
-                    id_,
-                    seal_inputs(inputs),
-                    seal_outputs(fields, outputs, (inputs,)),
-                    list(resource.dependencies),
-                    resource.parent,
-                )
-            )
-            return id_
+            return self._create_recorded(state, resource, inputs, config, change)
         # The engine decrypts the prior state's secrets for the diff; the applier can only match them.
         prior = open_secrets(old.outputs, config)
         diff = ignore_changes(plan(fields, prior, config), prior, self._ignored(resource, old))
@@ -237,13 +221,10 @@ class SwarmApplier:
                 )
             )
             return old.id
+        if diff.replaces:
+            return self._replace_deleting_first(state, resource, inputs, old, diff.paths, diff.replaces, report)
         change = Change(resource.urn, resource.type, resource.name, "update", diff.paths)
         report.changes.append(change)
-        if diff.replaces:
-            raise ReplacementNotSupported(
-                f"{resource.name}: changing {', '.join(diff.replaces)} replaces the resource in pulumi-docker;"
-                " the test applier does not do replacements"
-            )
         if resource.type != SERVICE:
             raise ApplyError(f"{resource.name}: {resource.type} has no update in pulumi-docker")
         self.log(f"{change} ...")
@@ -273,6 +254,87 @@ class SwarmApplier:
             )
         )
         return old.id
+
+    def _create_recorded(
+        self,
+        state: StackState,
+        resource: DeclaredResource,
+        inputs: dict[str, Any],
+        config: dict[str, Any],
+        change: Change,
+    ) -> str:
+        """The provider's create of ``config``, recorded in the state (a failure records nothing)."""
+        fields = SCHEMAS[resource.type]
+        started = time.monotonic()
+        try:
+            id_, outputs = self._create(resource, plan(fields, None, config).planned)
+        finally:
+            change.seconds = time.monotonic() - started
+        state.put(
+            ResourceState(
+                resource.urn,
+                resource.type,
+                id_,
+                seal_inputs(inputs),
+                seal_outputs(fields, outputs, (inputs,)),
+                list(resource.dependencies),
+                resource.parent,
+            )
+        )
+        return id_
+
+    def _replace_deleting_first(
+        self,
+        state: StackState,
+        resource: DeclaredResource,
+        inputs: dict[str, Any],
+        old: ResourceState,
+        paths: tuple[str, ...],
+        replaces: tuple[str, ...],
+        report: ApplyReport,
+    ) -> str:
+        """A replacement with ``delete_before_replace``, as the engine runs it.
+
+        pulumi pkg/resource/deploy/step_generator.go: a DeleteReplacement step of
+        the old resource, then Replace and CreateReplacement; the inputs are
+        checked again without the old ones first, so auto-naming picks a name
+        afresh (here the same stable one, the old object being gone). A failed
+        delete leaves the old resource in the state; a failed create leaves
+        none. Without the option the bridge answers deleteBeforeReplace=false
+        for an auto-named resource and the engine creates the replacement
+        first, deleting the old one at the end: that is not modelled. The
+        resource option wins over the provider's answer (``continueStepsFromDiff``).
+        Dependents: ``calculateDependentReplacements`` asks each dependent's
+        provider Diff with the inputs that came from the replaced resource
+        unknown; a rollout gate's diff never answers replaces (it updates and
+        waits for the new service), any other dependent is refused.
+        """
+        what = f"{resource.name}: changing {', '.join(replaces)} replaces the resource in pulumi-docker"
+        if not resource.delete_before_replace:
+            raise ReplacementNotSupported(
+                f"{what}, creating the new one first; the test applier models only delete_before_replace"
+            )
+        dependents = [e.name for e in state.resources.values() if old.urn in e.dependencies and e.type != GATE_TYPE]
+        if dependents:
+            raise ReplacementNotSupported(
+                f"{what}; the engine would ask whether {', '.join(dependents)} must be replaced with it,"
+                " which the test applier does not model"
+            )
+        change = Change(resource.urn, resource.type, resource.name, "replace", paths)
+        report.changes.append(change)
+        self.log(f"{change} ({old.id}): delete first ...")
+        started = time.monotonic()
+        try:
+            self._delete_object(old)
+        finally:
+            change.seconds = time.monotonic() - started
+        state.drop(old.urn)
+        self.log(f"{change}: deleted in {change.seconds:.1f}s, creating ...")
+        deleted_s = change.seconds
+        try:
+            return self._create_recorded(state, resource, inputs, self._config(resource, inputs, None), change)
+        finally:
+            change.seconds += deleted_s
 
     @staticmethod
     def _ignored(resource: DeclaredResource, old: ResourceState) -> tuple[str, ...]:
@@ -576,22 +638,26 @@ class SwarmApplier:
         self.log(f"{change} ({e.id}) ...")
         started = time.monotonic()
         try:
-            if is_dynamic(e.type):
-                self.host.delete(e.id, e.urn, e.outputs, e.inputs)
-            elif e.type == SERVICE:
-                self._delete_service(e.id, e.outputs)
-            elif e.type == SERVICE_CONFIG:
-                self.api.remove_config(e.id)  # resourceDockerConfigDelete: Docker refuses while a service uses it
-            elif e.type == SECRET:
-                # resourceDockerSecretDelete: SecretRemove, its error returned as is, no retry. Docker refuses
-                # ("secret ... is in use by the following service") while a service spec references it; the
-                # resource stays in the state and the next apply tries the delete again.
-                self.api.remove_secret(e.id)
-            else:
-                self._delete_network(e.id)
+            self._delete_object(e)
         finally:
             change.seconds = time.monotonic() - started
         state.drop(e.urn)
+
+    def _delete_object(self, e: ResourceState) -> None:
+        """The provider's delete of a resource in the state."""
+        if is_dynamic(e.type):
+            self.host.delete(e.id, e.urn, e.outputs, e.inputs)
+        elif e.type == SERVICE:
+            self._delete_service(e.id, e.outputs)
+        elif e.type == SERVICE_CONFIG:
+            self.api.remove_config(e.id)  # resourceDockerConfigDelete: Docker refuses while a service uses it
+        elif e.type == SECRET:
+            # resourceDockerSecretDelete: SecretRemove, its error returned as is, no retry. Docker refuses
+            # ("secret ... is in use by the following service") while a service spec references it; the
+            # resource stays in the state and the next apply tries the delete again.
+            self.api.remove_secret(e.id)
+        else:
+            self._delete_network(e.id)
 
     def _delete_service(self, service_id: str, state: dict[str, Any]) -> None:
         """deleteService: with a stop_grace_period, wait that long per container for its removal, then force it."""

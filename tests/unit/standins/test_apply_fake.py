@@ -265,6 +265,47 @@ def test_replacements_are_refused_with_the_path(fake, tmp_path, programs):
         a.apply(changed, refresh=False)
 
 
+def with_sysctl(program: DeclaredProgram, logical: str, value: str) -> DeclaredProgram:
+    """``program`` with one sysctl of service ``logical`` changed: a ForceNew field, as a new release might."""
+    changed = copy.deepcopy(program)
+    resource = changed.get(SERVICE, logical)
+    inputs = copy.deepcopy(resource.inputs)
+    inputs["taskSpec"]["containerSpec"].setdefault("sysctl", {})["net.ipv4.tcp_retries2"] = value
+    changed.resources[changed.resources.index(resource)] = dataclasses.replace(resource, inputs=inputs)
+    return changed
+
+
+def test_a_replacement_with_delete_before_replace_deletes_the_old_service_then_creates_the_new(
+    fake, tmp_path, programs
+):
+    a = applier(fake, tmp_path)
+    a.apply(programs["v1"], refresh=False)
+    edge = next(n for n in names(programs["v1"], SERVICE) if n.endswith("-edge"))
+    old = a.find(SERVICE, edge)
+    assert old is not None and programs["v1"].get(SERVICE, edge).delete_before_replace
+    fake.calls.clear()
+
+    report = a.apply(with_sysctl(programs["v1"], edge, "9"), refresh=False)
+
+    assert report.changed() == {edge: ("replace", ("taskSpec.containerSpec.sysctl",))}
+    calls = [call for call, _ in fake.calls]
+    assert calls.index("remove_service") < calls.index("create_service")
+    new = a.find(SERVICE, edge)
+    assert new is not None and new["ID"] != old["ID"] and old["ID"] not in fake.services_by_id
+    assert new["Spec"]["TaskTemplate"]["ContainerSpec"]["Sysctls"]["net.ipv4.tcp_retries2"] == "9"
+    assert a.apply(with_sysctl(programs["v1"], edge, "9"), refresh=False).changed() == {}
+
+
+def test_a_replacement_without_delete_before_replace_is_refused_before_anything_is_touched(fake, tmp_path, programs):
+    a = applier(fake, tmp_path)
+    a.apply(programs["v1"], refresh=False)
+    pool = real(programs["v1"])
+    fake.calls.clear()
+    with pytest.raises(ReplacementNotSupported, match=r"creating the new one first"):
+        a.apply(with_sysctl(programs["v1"], pool, "9"), refresh=False)
+    assert not [call for call, _ in fake.calls if call in ("remove_service", "create_service")]
+
+
 def test_destroy_deletes_dependents_first_and_empties_the_state(fake, tmp_path, programs):
     a = applier(fake, tmp_path)
     a.apply(programs["v1"], refresh=False)
