@@ -24,4 +24,4 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FI
 fi
 
 pulumi stack select --create "$stack"
-pulumi up --yes --stack "$stack"
+bash scripts/pulumi-up.sh "$stack"

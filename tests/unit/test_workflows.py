@@ -153,6 +153,7 @@ def test_branches_of_this_repository_preview_every_stack_with_read_only_credenti
     assert preview["with"]["stack-name"] == "${{ matrix.stack }}"
     assert preview["with"]["comment-on-pr"] is True
     assert preview["with"]["diff"] is True
+    assert preview["with"]["refresh"] is True  # drift shows; a preview writes no state
 
 
 def test_fork_pull_requests_get_a_notice_instead_of_a_failure():
@@ -198,10 +199,13 @@ def test_prod_deploys_only_after_dev_in_a_protected_environment():
     assert jobs["up-prod"]["needs"] == "up-dev"
     assert jobs["up-prod"]["environment"] == "prod"
     for job in jobs.values():
-        (up,) = pulumi_steps(job)
-        assert up["with"]["command"] == "up"
+        # The action only installs the CLI; the up runs as `make deploy` runs it.
+        (cli,) = pulumi_steps(job)
+        assert "command" not in cli["with"]
+        (up,) = [s for s in job["steps"] if "scripts/pulumi-up.sh" in s.get("run", "")]
         # A stack is deployed with its own environment's credentials only.
-        assert up["with"]["stack-name"] == job["environment"]
+        assert up["run"] == f"bash scripts/pulumi-up.sh {job['environment']}"
+        assert set(up["env"]) == {"PULUMI_ACCESS_TOKEN", "DOCKER_HOST"}
 
 
 @pytest.mark.parametrize("path", WORKFLOWS + ACTIONS, ids=lambda p: p.name)
