@@ -230,7 +230,9 @@ class ProjectSetup:
         }
 
     def _apply(self, tag: str) -> None:
-        self.applier.apply(run_program(load_stack_config("dev", overrides={**self.overrides, "imageTag": tag}), PREFIX))
+        self.applier.deploy(
+            run_program(load_stack_config("dev", overrides={**self.overrides, "imageTag": tag}), PREFIX)
+        )
 
     def deploy(self) -> None:
         self._apply("v1")

@@ -96,7 +96,7 @@ class TierCostBench:
         return run_program(self.config, PREFIX)
 
     def deploy(self, program: DeclaredProgram) -> None:
-        self.setup.applier.apply(program)
+        self.setup.applier.deploy(program)
         wait_for_real(self.url)
 
     def tear_down(self) -> None:

@@ -20,11 +20,12 @@ Pulumi.yaml) reads every resource from Docker first.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ from standins.swarm_applier.state import (
 )
 from standins.swarm_applier.translate import reveal, translate
 from swarm.image_ref import image_with_digest_string
+from swarm.refresh import refresh_excludes
 from swarm.rollout_gate import GATE_TYPE
 
 # resource_docker_network_funcs.go: networkRemoveRefresh* and networkReadRefresh* (Timeout 30s, MinTimeout 5s, Delay 2s).
@@ -121,7 +123,6 @@ class SwarmApplier:
         """``pulumi up``; ``refresh=True`` is ``--refresh``, None reads ``options.refresh`` from Pulumi.yaml."""
         if refresh is None:
             refresh = refresh_always(self.project_root)
-        started = time.monotonic()
         report = ApplyReport()
         resources = [r for r in program.resources if r.custom]
         for resource in resources:
@@ -133,7 +134,7 @@ class SwarmApplier:
         state = self.state()
         real_ids: dict[str, str] = {}  # mock id -> physical id
         declared_ids = {mock_id(r.name) for r in resources}
-        try:
+        with self._operation(report):
             if refresh:
                 self._refresh(state, report)
             for resource in _topological(resources, {r.urn: r.dependencies for r in resources}):
@@ -143,6 +144,22 @@ class SwarmApplier:
             orphans = [e for urn, e in state.resources.items() if urn not in declared]
             for orphan in reversed(_topological(orphans, {e.urn: tuple(e.dependencies) for e in orphans})):
                 self._delete(state, orphan, report)
+        return report
+
+    def refresh(self, exclude: Sequence[str] = ()) -> ApplyReport:
+        """``pulumi refresh --yes [--exclude PATTERN...]``: read what the state holds, but the excluded URNs."""
+        report = ApplyReport()
+        with self._operation(report):
+            self._refresh(self.state(), report, exclude)
+        return report
+
+    @contextlib.contextmanager
+    def _operation(self, report: ApplyReport) -> Iterator[None]:
+        """One run of the engine: a failure raised as an ApplyError holding ``report`` (the failed step
+        marked), the dynamic provider host closed, the report timed and logged."""
+        started = time.monotonic()
+        try:
+            yield
         except (ApplyError, APIError, DockerException, requests.RequestException) as error:
             failure = error if isinstance(error, ApplyError) else ApplyError(f"Docker: {_explain(error)}")
             if report.changes and report.changes[-1].action != "unchanged" and report.changes[-1].error is None:
@@ -157,6 +174,13 @@ class SwarmApplier:
                 self._host = None
             report.seconds = time.monotonic() - started
             self.log(str(report))
+
+    def deploy(self, program: DeclaredProgram) -> ApplyReport:
+        """What `make deploy` and the deploy workflow run (scripts/pulumi-up.sh): a refresh that leaves out
+        swarm/refresh.py's types, then `pulumi up --refresh=false`. The report holds both."""
+        refreshed = self.refresh(refresh_excludes())
+        report = self.apply(program, refresh=False)
+        report.refreshed = refreshed.refreshed
         return report
 
     def destroy(self, refresh: bool | None = None) -> ApplyReport:
@@ -544,9 +568,14 @@ class SwarmApplier:
 
     # -- refresh --------------------------------------------------------------------
 
-    def _refresh(self, state: StackState, report: ApplyReport) -> None:
-        """Read every resource in the state (``pulumi up --refresh``): gone -> dropped, drift -> the state takes it."""
+    def _refresh(self, state: StackState, report: ApplyReport, exclude: Sequence[str] = ()) -> None:
+        """Read every resource in the state but the excluded: gone -> dropped, drift -> the state takes it.
+
+        Excluded resources are not read at all (pulumi pkg/resource/deploy/deployment_executor.go
+        ``refresh``: no RefreshStep for a URN that ``opts.Excludes`` contains)."""
         for res in list(state.resources.values()):
+            if any(urn_matches(pattern, res.urn) for pattern in exclude):
+                continue
             started = time.monotonic()
             if is_dynamic(res.type):
                 id_, outputs, inputs = self.host.read(res.id, res.urn, res.outputs, res.inputs)
@@ -731,6 +760,16 @@ class SwarmApplier:
         if type_ == NETWORK:
             return dict(self.api.inspect_network(id_))
         raise NotFound(f"{type_} is not a Docker object")
+
+
+def urn_matches(pattern: str, urn: str) -> bool:
+    """A ``--target``/``--exclude`` pattern as the engine matches it (pulumi pkg/resource/deploy/deployment.go
+    ``NewUrnTargets``, ``UrnTargets.getMatcher``): without ``*`` the URN itself; else ``**`` matches
+    anything and ``*`` anything but ``:``, the whole URN."""
+    if "*" not in pattern:
+        return pattern == urn
+    parts = ["[^:]*".join(re.escape(piece) for piece in part.split("*")) for part in pattern.split("**")]
+    return re.fullmatch(".*".join(parts), urn) is not None
 
 
 def remove_network(api: docker.APIClient, network_id: str) -> None:

@@ -103,8 +103,9 @@ class Deployment:
         return run_program(config, STACK, digest=self.registry.digests)
 
     def apply(self, refresh: bool | None = None, **overrides: object) -> ApplyReport:
-        """`pulumi up` through the current manager (refresh as Pulumi.yaml says: always)."""
-        return self.applier.apply(self.program(**overrides), refresh=refresh)
+        """`make deploy` through the current manager (refresh=None), or `pulumi up` with or without --refresh."""
+        program = self.program(**overrides)
+        return self.applier.deploy(program) if refresh is None else self.applier.apply(program, refresh=refresh)
 
     def service(self, role: str) -> dict[str, Any]:
         found = self.applier.find(SERVICE, f"{APP}-{role}")

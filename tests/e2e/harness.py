@@ -99,10 +99,12 @@ class Deployment:
     def apply(
         self, refresh: bool | None = None, secrets: dict[str, str] | None = None, **overrides: object
     ) -> ApplyReport:
-        """`pulumi up`; refresh=None follows Pulumi.yaml (refresh: always), False is a plain up.
+        """`make deploy` (refresh=None: the refresh swarm/refresh.py allows, then `pulumi up`);
+        False is a plain `pulumi up`, True `pulumi up --refresh`.
 
         ``secrets``: keys set with `pulumi config set --secret` (the TLS certificate and key)."""
-        return self.applier.apply(self.program(secrets, **overrides), refresh=refresh)
+        program = self.program(secrets, **overrides)
+        return self.applier.deploy(program) if refresh is None else self.applier.apply(program, refresh=refresh)
 
     def service(self, role: str) -> dict[str, Any] | None:
         """Inspect output of the "real", "backup", "nginx" (L7 tier) or "edge" service; None when it is gone."""
@@ -229,7 +231,7 @@ def apply_under_load(
     with Load(ca_file) as load:
         time.sleep(settle_s)
         started = time.time()
-        report = d.applier.apply(d.program(secrets, **overrides))
+        report = d.applier.deploy(d.program(secrets, **overrides))
         seconds = time.time() - started
         time.sleep(settle_s)
     return LoadedApply(report, load, seconds)

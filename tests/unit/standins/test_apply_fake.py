@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from docker.errors import APIError
 
 from standins.mock_program import DeclaredProgram, auto_name, mock_digest, run_program
 from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
@@ -304,6 +305,27 @@ def test_a_replacement_without_delete_before_replace_is_refused_before_anything_
     with pytest.raises(ReplacementNotSupported, match=r"creating the new one first"):
         a.apply(with_sysctl(programs["v1"], pool, "9"), refresh=False)
     assert not [call for call, _ in fake.calls if call in ("remove_service", "create_service")]
+
+
+def test_a_failed_network_read_drops_it_on_a_full_refresh_and_never_on_the_deploys(
+    fake, tmp_path, programs, monkeypatch
+):
+    a = applier(fake, tmp_path)
+    a.apply(programs["v1"], refresh=False)
+    (network,) = names(programs["v1"], NETWORK)
+
+    def flaky(_id: str) -> dict[str, Any]:
+        raise APIError("500 Server Error: injected")
+
+    monkeypatch.setattr(fake, "inspect_network", flaky)
+    deployed = a.deploy(programs["v1"])
+    assert deployed.changed() == {} and deployed.refreshed == []
+    assert a.state().find(NETWORK, network) is not None
+
+    # `pulumi refresh` of everything (or `up --refresh`): pulumi-docker reads the failure as "gone".
+    report = a.refresh()
+    assert [(c.name, c.action) for c in report.refreshed] == [(network, "gone")]
+    assert a.state().find(NETWORK, network) is None
 
 
 def test_destroy_deletes_dependents_first_and_empties_the_state(fake, tmp_path, programs):
