@@ -8,7 +8,7 @@ alone (-k). Each prints its figures on a line starting with FIGURES.
 
 The applier stands in for `pulumi up` as pulumi-docker and the engine really
 behave (standins/swarm_applier): state kept after a failure, early "converged",
-refresh only as Pulumi.yaml asks (always). What holds here holds for them.
+refresh as `make deploy` runs it (swarm/refresh.py). What holds here holds for them.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ import socket
 import ssl
 import time
 
+import docker
 import pytest
 import requests
 
 from components import edge as edge_component
 from components.nginx_service import EDGE_SYSCTLS, RETRANSMISSION_LIMIT
-from standins.swarm_applier import ApplyError, parse_time
+from standins.swarm_applier import ApplyError, SwarmApplier, parse_time
 from tests.conftest import record_measurement
 from tests.e2e.harness import (
     E2E_OVERRIDES,
@@ -35,6 +36,7 @@ from tests.e2e.harness import (
     apply_under_load,
     print_figures,
 )
+from tests.support.docker_fault_proxy import FaultProxy
 from tests.support.tls import issue
 from tools.probe import ProbeResult
 
@@ -74,7 +76,7 @@ def test_scenario1_deploy_v1_then_a_second_up_restarts_nothing(deployment: Deplo
     tasks = {role: d.task_ids(role) for role in ROLES}
     specs = {role: d.existing(role)["Spec"] for role in ROLES}
 
-    # The second `pulumi up` of a new stack, refreshed (Pulumi.yaml: refresh: always), nothing changed.
+    # The second `make deploy` of a new stack (a refresh, then `pulumi up`), nothing changed.
     with Load() as load:
         time.sleep(SETTLE_S)
         second = d.apply()
@@ -107,6 +109,40 @@ def test_scenario1_deploy_v1_then_a_second_up_restarts_nothing(deployment: Deplo
     assert hosts == {"app-real-1", "app-real-2"}, hosts
 
 
+def test_scenario1b_a_failed_read_during_the_deploys_refresh_replaces_nothing(deployment: Deployment):
+    d = deployment
+    d.apply(imageTag="v1")
+    state_file = d.applier.state().path
+    saved = state_file.read_bytes()
+    services = {role: d.existing(role)["ID"] for role in ROLES}
+    # Every first GET of a network, config or secret fails, as one dropped request would.
+    with FaultProxy(r"^GET /v[\d.]+/(networks|configs|secrets)/") as proxy:
+        api = docker.APIClient(base_url=proxy.url, version=d.api.api_version, timeout=120)
+        through_proxy = SwarmApplier(api, d.applier.stack, state_dir=d.applier.state_dir)
+        deployed = through_proxy.deploy(d.program(imageTag="v1"))
+        read_by_deploy = list(proxy.failed)
+        # The same fault in a refresh of everything (`pulumi refresh`, `pulumi up --refresh`):
+        # pulumi-docker takes the failed inspect for "gone" and drops the object from the state.
+        full = through_proxy.refresh()
+    dropped = sorted(c.type.split(":")[-1] for c in full.refreshed if c.action == "gone")
+    figures = {
+        "scenario": "1b one failed GET per network, config and secret during the refresh",
+        "deploy_changes": deployed.changed(),
+        "deploy_gone": [c.name for c in deployed.refreshed if c.action == "gone"],
+        "full_refresh_gone": dropped,
+        "faults_injected": len(proxy.failed),
+    }
+    print(f"\n=== 1b\nFIGURES {json.dumps(figures)}", flush=True)
+    record_measurement("end-to-end on the swarm: what each scenario measured", f"FIGURES {json.dumps(figures)}")
+    state_file.write_bytes(saved)  # what the full refresh dropped, put back for the next scenarios
+
+    assert read_by_deploy == [], "the deploy's refresh read an object it must leave out"
+    assert deployed.changed() == {} and figures["deploy_gone"] == [], str(deployed)
+    assert "Network" in dropped and "ServiceConfig" in dropped, str(full)
+    assert {role: d.existing(role)["ID"] for role in ROLES} == services
+    assert d.apply(imageTag="v1").changed() == {}
+
+
 def test_scenario2_real_removed_backup_answers_then_real_again(deployment: Deployment):
     d = deployment
     d.apply()
@@ -126,7 +162,7 @@ def test_scenario2_real_removed_backup_answers_then_real_again(deployment: Deplo
         unrefreshed = d.apply(refresh=False)
         still_gone = d.service("real") is None
         applied_at = time.time()
-        report = d.apply()  # Pulumi.yaml's refresh: always reads Swarm first
+        report = d.apply()  # `make deploy` reads the services from Swarm first
         back_at = time.time()
         time.sleep(SETTLE_S + 2)
     result = load.result
@@ -215,7 +251,7 @@ def test_scenario4_bad_tag_rolls_back_and_never_reaches_the_backup_pool(deployme
         # bad inputs as the real pool's state, so only the gate stops the run.
         with pytest.raises(ApplyError) as plain_again:
             d.apply(refresh=False, imageTag="bad")
-        # Once more with the project's refresh: Swarm's rolled-back spec is read first.
+        # Once more as `make deploy`: Swarm's rolled-back spec is read first.
         again_started = time.time()
         with pytest.raises(ApplyError) as again:
             d.apply(imageTag="bad")
