@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -12,42 +12,33 @@ from components.base import child_options, component_type
 from components.edge import Edge, EdgeArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import OverlayNetwork
-from nginx.config import NginxSite, UpstreamTuning, nginx_config_args
+from nginx.config import NginxSite, nginx_config_args
 from nginx.edge import edge_config_args
-from settings.tls import Certificate
+from settings import AppSettings, NginxSettings, PoolSettings, TlsSettings, project_defaults
 from swarm.image_pin import pin
 from swarm.naming import BACKUP, REAL, edge_name, network_name, nginx_name, pool_alias, pool_name
 from swarm.rollout_plan import followup_policy
-from swarm.values import Duration, HealthCheck, RolloutPolicy
+from swarm.values import HealthCheck, RolloutPolicy
 
 
 @dataclass(frozen=True)
 class ZeroDowntimeDeploymentArgs:
-    app_name: str
-    """Prefix of the pools' network aliases (webapp-real, webapp-backup)."""
-    image: str
-    app_port: int
-    public_host: str
-    real_replicas: int
-    backup_replicas: int | None
-    """None: no backup pool."""
-    health: HealthCheck
-    update: RolloutPolicy
-    rollback: RolloutPolicy
-    stop_grace_period: Duration
-    endpoint_mode: str
-    spread_over: str
-    converge_timeout: Duration
-    nginx_image: str
-    nginx_replicas: int
-    edge_image: str
-    overlay_subnet: str
-    published_port: int
-    publish_mode: str
-    upstream: UpstreamTuning
-    https_port: int
-    certificate: Certificate | None
-    """None: plain HTTP only."""
+    """What the component deploys, grouped as the stack config's keys are (settings/).
+
+    Every group defaults to what a stack that sets no key gets (Pulumi.yaml's
+    defaults, parsed by the same rules), so a program sets only what differs::
+
+        defaults = project_defaults()
+        ZeroDowntimeDeploymentArgs(app=replace(defaults.app, repository="ghcr.io/acme/shop", tag="v3"))
+    """
+
+    app: AppSettings = field(default_factory=lambda: project_defaults().app)
+    pools: PoolSettings = field(default_factory=lambda: project_defaults().pools)
+    health: HealthCheck = field(default_factory=lambda: project_defaults().health)
+    update: RolloutPolicy = field(default_factory=lambda: project_defaults().update)
+    rollback: RolloutPolicy = field(default_factory=lambda: project_defaults().rollback)
+    nginx: NginxSettings = field(default_factory=lambda: project_defaults().nginx)
+    tls: TlsSettings = field(default_factory=lambda: project_defaults().tls)
 
 
 class ZeroDowntimeDeployment(pulumi.ComponentResource):
@@ -65,25 +56,26 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
         super().__init__(component_type("ZeroDowntimeDeployment"), name, None, opts)
         # Pinned here, once: every service is declared as Swarm will store it (see swarm/image_pin.py).
         invoke = pulumi.InvokeOptions(parent=self)
-        app_image, nginx_image, edge_image = (pin(i, invoke) for i in (args.image, args.nginx_image, args.edge_image))
-        network = OverlayNetwork(network_name(name), args.overlay_subnet, opts=child_options(self, opts))
+        app, pools_, nginx, tls = args.app, args.pools, args.nginx, args.tls
+        app_image, nginx_image, edge_image = (pin(i, invoke) for i in (app.image, nginx.image, nginx.edge_image))
+        network = OverlayNetwork(network_name(name), nginx.overlay_subnet, opts=child_options(self, opts))
 
         def pool(role: str, replicas: int, after: list[pulumi.Resource], gated: bool, update: RolloutPolicy) -> AppPool:
             return AppPool(
                 pool_name(name, role),
                 AppPoolArgs(
                     role=role,
-                    alias=pool_alias(args.app_name, role),
+                    alias=pool_alias(app.name, role),
                     image=app_image,
                     replicas=replicas,
-                    port=args.app_port,
+                    port=app.port,
                     health=args.health,
                     update=update,
                     rollback=args.rollback,
-                    stop_grace_period=args.stop_grace_period,
-                    endpoint_mode=args.endpoint_mode,
-                    spread_over=args.spread_over,
-                    converge_timeout=args.converge_timeout,
+                    stop_grace_period=pools_.stop_grace_period,
+                    endpoint_mode=pools_.endpoint_mode,
+                    spread_over=pools_.spread_over,
+                    converge_timeout=pools_.converge_timeout,
                     network_id=network.id,
                     gated=gated,
                 ),
@@ -94,35 +86,35 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
         # until Swarm has finished (or fails the run when Swarm rolled it back):
         # the backup pool is never rolling at the same time, and a bad image
         # never reaches it. (pulumi-docker alone would go on early; see swarm/rollout_gate.py.)
-        real = pool(REAL, args.real_replicas, [], gated=True, update=args.update)
+        real = pool(REAL, pools_.real_replicas, [], gated=True, update=args.update)
         # The real pool was the canary: its whole monitor window has passed
         # before the backup pool gets the image (see followup_policy).
         backup = (
-            pool(BACKUP, args.backup_replicas, [real], gated=False, update=followup_policy(args.update, args.health))
-            if args.backup_replicas is not None
+            pool(BACKUP, pools_.backup_replicas, [real], gated=False, update=followup_policy(args.update, args.health))
+            if pools_.backup_enabled
             else None
         )
         pools = [real] + ([backup] if backup else [])
-        https_port = args.https_port if args.certificate is not None else None
-        l7_alias = nginx_name(args.app_name)
+        https_port = tls.https_port if tls.certificate is not None else None
+        l7_alias = nginx_name(app.name)
         load_balancer = LoadBalancer(
             nginx_name(name),
             LoadBalancerArgs(
                 image=nginx_image,
-                replicas=args.nginx_replicas,
+                replicas=nginx.replicas,
                 alias=l7_alias,
                 config=nginx_config_args(
-                    args.app_name,
-                    args.app_port,
-                    args.endpoint_mode,
+                    app.name,
+                    app.port,
+                    pools_.endpoint_mode,
                     backup is not None,
-                    args.upstream,
-                    NginxSite(args.public_host, args.overlay_subnet, https_port),
+                    nginx.upstream,
+                    NginxSite(app.public_host, nginx.overlay_subnet, https_port),
                 ),
-                certificate=args.certificate,
-                stop_grace_period=args.stop_grace_period,
-                spread_over=args.spread_over,
-                converge_timeout=args.converge_timeout,
+                certificate=tls.certificate,
+                stop_grace_period=pools_.stop_grace_period,
+                spread_over=pools_.spread_over,
+                converge_timeout=pools_.converge_timeout,
                 network_id=network.id,
             ),
             opts=child_options(self, opts, pools),
@@ -132,20 +124,22 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
             edge_name(name),
             EdgeArgs(
                 image=edge_image,
-                published_port=args.published_port,
+                published_port=nginx.published_port,
                 published_https_port=https_port,
-                publish_mode=args.publish_mode,
-                config=edge_config_args(l7_alias, tls=https_port is not None, stop_grace_period=args.stop_grace_period),
-                stop_grace_period=args.stop_grace_period,
-                converge_timeout=args.converge_timeout,
+                publish_mode=nginx.publish_mode,
+                config=edge_config_args(
+                    l7_alias, tls=https_port is not None, stop_grace_period=pools_.stop_grace_period
+                ),
+                stop_grace_period=pools_.stop_grace_period,
+                converge_timeout=pools_.converge_timeout,
                 network_id=network.id,
             ),
             opts=child_options(self, opts, [load_balancer]),
         )
         self.url = (
-            f"https://{args.public_host}:{https_port}/"
+            f"https://{app.public_host}:{https_port}/"
             if https_port is not None
-            else f"http://{args.public_host}:{args.published_port}/"
+            else f"http://{app.public_host}:{nginx.published_port}/"
         )
         self.network_name = network.name
         self.real_service_name = real.service_name

@@ -10,6 +10,7 @@ in one preview.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pulumi
@@ -20,7 +21,8 @@ from settings.health import read_health
 from settings.nginx import NginxSettings, check_nginx, read_nginx
 from settings.parsers import Rule
 from settings.pools import PoolSettings, read_pools
-from settings.reader import ConfigReader, SettingsError, complete
+from settings.project_file import project
+from settings.reader import ConfigReader, ConfigSource, SettingsError, complete
 from settings.rollout import check_rollout, read_rollout
 from settings.tls import TlsSettings, check_tls, read_tls
 from swarm.values import HealthCheck, RolloutPolicy
@@ -34,6 +36,7 @@ __all__ = [
     "StackSettings",
     "TlsSettings",
     "load_settings",
+    "project_defaults",
 ]
 
 
@@ -59,7 +62,7 @@ class StackSettings:
     tls: TlsSettings
 
 
-def load_settings(config: pulumi.Config | None = None) -> StackSettings:
+def load_settings(config: ConfigSource | None = None) -> StackSettings:
     """Read and validate every key; raise SettingsError listing all problems."""
     r = ConfigReader(config or pulumi.Config())
     settings = complete(
@@ -80,3 +83,22 @@ def load_settings(config: pulumi.Config | None = None) -> StackSettings:
     if settings is None or r.problems:
         raise SettingsError(r.problems)
     return settings
+
+
+class _ProjectDefaults:
+    """Pulumi.yaml's defaults, read as a stack that sets nothing."""
+
+    def __init__(self) -> None:
+        self.project, self.values = project()
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def full_key(self, key: str) -> str:
+        return f"{self.project}:{key}"
+
+
+@functools.cache
+def project_defaults() -> StackSettings:
+    """The settings of a stack that sets no key: what every key defaults to, parsed by its rule."""
+    return load_settings(_ProjectDefaults())

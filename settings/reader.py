@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pulumi
 
@@ -20,8 +20,16 @@ class SettingsError(pulumi.RunError):
         super().__init__(f"{len(problems)} invalid stack config value(s):\n" + "\n".join(f"  - {p}" for p in problems))
 
 
+class ConfigSource(Protocol):
+    """What is read of a ``pulumi.Config``."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def full_key(self, key: str) -> str: ...
+
+
 class ConfigReader:
-    def __init__(self, config: pulumi.Config):
+    def __init__(self, config: ConfigSource):
         self._config = config
         self.problems: list[str] = []
         # Every key that parsed, by short name: rules that span keys look here,

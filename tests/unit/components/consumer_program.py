@@ -1,0 +1,12 @@
+"""Another team's program: the component with only its own app set, everything else defaulted."""
+
+from dataclasses import replace
+
+import pulumi
+
+from components.deployment import ZeroDowntimeDeployment, ZeroDowntimeDeploymentArgs
+from settings import project_defaults
+
+app = replace(project_defaults().app, name="shop", repository="ghcr.io/acme/shop", tag="v3", port=3000)
+shop = ZeroDowntimeDeployment("shop", ZeroDowntimeDeploymentArgs(app=app))
+pulumi.export("url", shop.url)
