@@ -12,7 +12,7 @@ help:
 	@echo "make test                      lint, provision docker, swarm, images and nginx, then run every test"
 	@echo "make lint                      ruff (lint and format check) and mypy"
 	@echo "make clean-machine             undo make test's provisioning (test services, images, swarm, dockerd, caches)"
-	@echo "make docs                      rewrite the README's config table from Pulumi.yaml"
+	@echo "make docs                      rewrite the config table in docs/configuration.md from Pulumi.yaml"
 	@echo "make test-unit                 unit tests (Pulumi mock runtime, no Docker)"
 	@echo "make test-nginx                generated configs against a real nginx 1.30"
 	@echo "make test-e2e                  end-to-end on a real single-node swarm"

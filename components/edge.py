@@ -31,7 +31,7 @@ def describe_edge_rollout(publish_mode: str) -> str:
         return "rollout of the edge: one task per node, start-first behind the routing mesh; no gap"
     return (
         "rollout of the edge: one task per node, stop-first (a host-published port is bound by one task):"
-        " each node refuses connections while its edge restarts, about a second (see the README);"
+        " each node refuses connections while its edge restarts, about a second (see docs/rollouts.md);"
         " it restarts only when edgeImage, a published port, publishMode or TLS on/off change"
     )
 

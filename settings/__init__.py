@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 
-# Every key's rule, by key: what the README's table says each key accepts.
+# Every key's rule, by key: what the table in docs/configuration.md says each key accepts.
 RULES: dict[str, Rule[object]] = {
     **app.RULES,
     **pools.RULES,

@@ -2,8 +2,8 @@
 
 Every rule takes the raw string Pulumi hands the program and either returns a
 typed value or raises ``InvalidValue`` saying what is allowed; ``allowed`` is
-the same text, shown in the README's table of keys. Only ASCII is accepted
-where a digit or a letter is meant (Python's ``\\d`` and ``\\w`` take any
+the same text, shown in the table of keys in docs/configuration.md. Only
+ASCII is accepted where a digit or a letter is meant (Python's ``\\d`` and ``\\w`` take any
 script's), and every number is bounded before it is converted, so no value
 can overflow, lose precision or reach the nginx config or a Swarm spec
 unchecked.
@@ -30,7 +30,7 @@ class InvalidValue(ValueError):
 class Rule(Protocol[T_co]):
     @property
     def allowed(self) -> str:
-        """What the key accepts, as the README and the error messages say it."""
+        """What the key accepts, as docs/configuration.md and the error messages say it."""
         ...
 
     def parse(self, raw: str) -> T_co: ...

@@ -2,8 +2,8 @@
 
 pulumi-docker calls a service update done as soon as every replica slot has a
 running task, even between update steps or inside Swarm's monitor window, and
-records the new inputs even when Swarm rolled the update back (see the README's
-Known limits). So the program puts this gate after the real pool: a Pulumi
+records the new inputs even when Swarm rolled the update back (see
+docs/known-limits.md). So the program puts this gate after the real pool: a Pulumi
 dynamic resource whose create and update look at the service in Swarm itself
 and return only when its rollout is complete on the declared image, or fail
 with Swarm's own message when Swarm rolled it back or paused it. Because it

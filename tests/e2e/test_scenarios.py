@@ -502,7 +502,7 @@ def test_scenario11_edge_image_change_is_the_gap_left(deployment: Deployment):
     measured = gap(result)
     print_figures("11 edge image changed (host publishing: stop-first)", result, rollout_s, **measured)
 
-    # Measured, not promised: the README quotes it. It must be short and heal by itself.
+    # Measured, not promised: docs/testing.md quotes it. It must be short and heal by itself.
     assert report.changed()[EDGE] == ("update", (TIER_SPEC, IMAGE)), str(report)
     assert measured["gap_s"] < 5, d.explain(load)
     assert d.task_ids("nginx") == l7_tasks
@@ -577,7 +577,7 @@ def test_scenario12b_a_replaced_edge_comes_back_within_the_same_up(deployment: D
     assert report.changed()[EDGE] == ("replace", ("taskSpec.containerSpec.sysctl",)), str(report)
     assert report.changed()[f"{EDGE}-rollout"] == ("update", ("service_id",)), str(report)
     assert d.existing("edge")["ID"] != old_edge and running_after == 1
-    # Measured, not promised (the README quotes the gap): the old edge is gone before the
+    # Measured, not promised (docs/testing.md quotes the gap): the old edge is gone before the
     # new one binds the ports. Once the run is over, nothing fails and the real pool answers.
     for load in (plain, tls):
         assert load.result.last(SETTLE_S).sent > 0 and load.result.last(SETTLE_S).failed == 0, d.explain(load)

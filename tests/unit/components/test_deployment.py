@@ -79,7 +79,7 @@ def test_the_gate_watches_the_real_service_for_its_declared_image(dev):
 
 
 def test_every_service_but_the_backup_pool_is_gated(dev):
-    # The backup pool comes last: nothing waits for it (see the README's known limits).
+    # The backup pool comes last: nothing waits for it (see docs/known-limits.md).
     assert sorted(r.name for r in dev.of_type(GATE_TYPE)) == [
         "webapp-edge-rollout",
         "webapp-nginx-rollout",

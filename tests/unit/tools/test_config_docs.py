@@ -1,4 +1,4 @@
-"""The README's config table is generated from Pulumi.yaml and kept in step (CI runs this)."""
+"""The config table in docs/configuration.md is generated from Pulumi.yaml and kept in step (CI runs this)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import yaml
 
 from settings import RULES
 from standins.stack_config import REPO_ROOT
-from tools.config_docs import README, config_table, main, with_table
+from tools.config_docs import CONFIG_PAGE, config_table, main, with_table
 
 
-def test_readme_table_is_what_make_docs_writes():
-    assert main(["--check"]) == 0, "README.md's config table is stale: run `make docs`"
+def test_config_page_table_is_what_make_docs_writes():
+    assert main(["--check"]) == 0, "docs/configuration.md's config table is stale: run `make docs`"
 
 
 def test_every_declared_key_has_a_row_with_its_default_and_bounds():
@@ -28,13 +28,13 @@ def test_every_declared_key_has_exactly_one_rule():
 
 
 def test_check_fails_on_a_stale_table(tmp_path, monkeypatch):
-    stale = with_table(README.read_text(), "| key | default | allowed | what it does |")
-    copy = tmp_path / "README.md"
+    stale = with_table(CONFIG_PAGE.read_text(), "| key | default | allowed | what it does |")
+    copy = tmp_path / "configuration.md"
     copy.write_text(stale)
-    monkeypatch.setattr("tools.config_docs.README", copy)
+    monkeypatch.setattr("tools.config_docs.CONFIG_PAGE", copy)
     assert main(["--check"]) == 1
     assert main([]) == 0
-    assert copy.read_text() == README.read_text()
+    assert copy.read_text() == CONFIG_PAGE.read_text()
 
 
 def test_missing_markers_are_an_error():
