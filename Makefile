@@ -8,7 +8,7 @@ PYTEST := $(PY) -m pytest
 .PHONY: help venv provision clean-machine lint docs test test-unit test-nginx test-e2e test-cluster validate render-nginx deploy bench
 
 help:
-	@echo "make deploy [STACK=dev]        deploy a stack on the local swarm with the Pulumi CLI (local state)"
+	@echo "make deploy [STACK=dev]        deploy a stack on the local swarm (local state); installs the SDK's Pulumi CLI, and Docker as root on Debian/Ubuntu"
 	@echo "make test                      lint, provision docker, swarm, images and nginx, then run every test"
 	@echo "make lint                      ruff (lint and format check) and mypy"
 	@echo "make clean-machine             undo make test's provisioning (test services, images, swarm, dockerd, caches)"
@@ -65,7 +65,7 @@ validate: venv
 render-nginx: venv
 	@$(PY) -m tools.render_nginx $(STACK)
 
-deploy:
+deploy: venv
 	bash scripts/deploy-local.sh $(STACK)
 
 bench: venv provision

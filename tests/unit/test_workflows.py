@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from standins.stack_config import REPO_ROOT, available_stacks
+from tools.pulumi_cli import pinned_version
 
 GITHUB_DIR = REPO_ROOT / ".github"
 WORKFLOWS = sorted((GITHUB_DIR / "workflows").glob("*.yml"))
@@ -68,12 +69,6 @@ def reads_secrets(definition: object) -> bool:
 
 def pulumi_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
-
-
-def pulumi_version_pin() -> str:
-    match = re.search(r"^pulumi==(\S+)$", (REPO_ROOT / "requirements.txt").read_text(), re.MULTILINE)
-    assert match, "requirements.txt pins no pulumi version"
-    return match.group(1)
 
 
 def triggered_by_pull_requests(path: Path) -> bool:
@@ -231,7 +226,7 @@ def test_the_pulumi_cli_matches_the_sdk_pin():
     for workflow in (PREVIEW, DEPLOY):
         for job in load(workflow)["jobs"].values():
             for step in pulumi_steps(job) if "steps" in job else []:
-                assert step["with"]["pulumi-version"] == pulumi_version_pin(), workflow.name
+                assert step["with"]["pulumi-version"] == pinned_version(), workflow.name
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
