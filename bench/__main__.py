@@ -19,7 +19,7 @@ from bench.measure import LoadPlan, RunFigures, run_once
 from bench.report import Report, describe_machine
 from bench.setups import SETUP_KEYS, build_setups
 from bench.tier_cost import TOOLS, remove_loadgen, run_tier_cost
-from standins.swarm_env import PROVISION, docker_ready, port_in_use, swarm_lock
+from engine_standin.swarm_env import PROVISION, docker_ready, port_in_use, swarm_lock
 from tools.probe import OptionError
 
 PORT = 18090  # clear of the e2e stack's 18080

@@ -227,7 +227,7 @@ SETUP_NOTES = [
     " 64k;`, `resolve` on both servers.",
     "- (c) this project: the `dev` stack (`Pulumi.dev.yaml` + `Pulumi.yaml` defaults) with only appImage"
     " szd-testapp, imageTag v1, nginxImage szd-nginx:test, publishedPort and appName szdbench overridden,"
-    " applied by the test applier (`standins/swarm_applier`, which models pulumi-docker's and the engine's"
+    " applied by the test applier (`engine_standin/swarm_applier`, which models pulumi-docker's and the engine's"
     " real behaviour) in place of `pulumi up`. Rollout: the same program with imageTag v2 (the real pool,"
     " its rollout gate until Swarm has finished it, then the backup pool), until Swarm reports both pools"
     " completed; the deploy command is the applier's run (`pulumi up`), which returns while Swarm still"

@@ -22,10 +22,10 @@ import docker
 from docker.errors import NotFound
 from docker.types import ContainerSpec, EndpointSpec, Mount, NetworkAttachmentConfig, ServiceMode, TaskTemplate
 
-from standins.mock_program import run_program
-from standins.stack_config import load_stack_config
-from standins.swarm_applier import SERVICE, SwarmApplier, remove_network
-from standins.swarm_env import destroy_stack
+from engine_standin.swarm_applier import SERVICE, SwarmApplier, remove_network
+from engine_standin.swarm_env import destroy_stack
+from offline_runner.mock_program import run_program
+from offline_runner.stack_config import load_stack_config
 from swarm.naming import BACKUP as BACKUP_ROLE
 from swarm.naming import REAL as REAL_ROLE
 from swarm.naming import pool_name

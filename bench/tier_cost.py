@@ -43,11 +43,11 @@ from bench.report import Machine
 from bench.setups import PREFIX, TIMEOUT_S, ProjectSetup
 from bench.tier_figures import Route, measure
 from bench.tier_report import TierCostReport
+from engine_standin.swarm_env import overlay_addresses
 from nginx.config import HTTP_PORT
-from standins.mock_program import DeclaredProgram, run_program
-from standins.resource_types import NETWORK, SERVICE
-from standins.stack_config import load_stack_config, project_name
-from standins.swarm_env import overlay_addresses
+from offline_runner.mock_program import DeclaredProgram, run_program
+from offline_runner.resource_types import NETWORK, SERVICE
+from offline_runner.stack_config import load_stack_config, project_name
 from swarm.naming import REAL, edge_name, network_name, nginx_name, pool_name
 from tools.render_nginx import edge_config, nginx_config
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import base64
 
-from standins.mock_program import DeclaredProgram
-from standins.resource_types import SERVICE_CONFIG
+from offline_runner.mock_program import DeclaredProgram
+from offline_runner.resource_types import SERVICE_CONFIG
 from swarm.naming import config_owner, edge_name, nginx_name
 from tools.validate import declare_or_exit
 

@@ -12,9 +12,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from offline_runner.mock_program import DeclaredProgram, run_program
+from offline_runner.stack_config import REPO_ROOT, StackConfigError, read_stack_config
 from settings import SettingsError
-from standins.mock_program import DeclaredProgram, run_program
-from standins.stack_config import REPO_ROOT, StackConfigError, read_stack_config
 
 
 def summarize(stack: str, program: DeclaredProgram) -> str:

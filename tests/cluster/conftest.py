@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from standins.swarm_applier import StackState
-from standins.swarm_env import local_registry, swarm_lock
+from engine_standin.swarm_applier import StackState
+from engine_standin.swarm_env import local_registry, swarm_lock
 from tests.cluster.nodes import NODES, PROVISION, Cluster, cluster_ready, host_api, leftovers, teardown
 from tests.cluster.stack import SECTION, STACK, Deployment
 from tests.conftest import record_measurement, require

@@ -31,7 +31,7 @@ import docker
 from docker.errors import APIError, DockerException, NotFound
 from docker.types import IPAMConfig, IPAMPool, Mount
 
-from standins.swarm_env import LocalRegistry, docker_ready
+from engine_standin.swarm_env import LocalRegistry, docker_ready
 
 NETWORK = "szd-cluster"
 # A subnet nothing here uses: not Docker's default bridge pools (172.17-31/16,

@@ -21,11 +21,11 @@ from typing import Any
 import docker
 import requests
 
+from engine_standin.swarm_applier import SERVICE, ApplyReport, SwarmApplier
+from engine_standin.swarm_env import LocalRegistry, overlay_addresses
 from nginx.edge import NEXT_UPSTREAM_TIMEOUT
-from standins.mock_program import DeclaredProgram, run_program
-from standins.stack_config import load_stack_config
-from standins.swarm_applier import SERVICE, ApplyReport, SwarmApplier
-from standins.swarm_env import LocalRegistry, overlay_addresses
+from offline_runner.mock_program import DeclaredProgram, run_program
+from offline_runner.stack_config import load_stack_config
 from swarm.naming import POOL_ROLES, TASK_PATTERN, nginx_name, role_of_hostname
 from swarm.rollout_gate import wait_for_rollout
 from tests.cluster.nodes import Cluster, Node, host_api, wait_until

@@ -13,7 +13,7 @@ file's order: each starts from the state the previous one left. Each prints
 its figures on a line starting with FIGURES.
 
 The applier stands in for `pulumi up` as pulumi-docker and the engine really
-behave (standins/swarm_applier), through one manager's API, with the stack
+behave (engine_standin/swarm_applier), through one manager's API, with the stack
 config's docker:host naming the same manager (the rollout gates use it).
 """
 

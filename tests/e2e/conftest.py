@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from standins.swarm_applier import SwarmApplier
-from standins.swarm_env import PROVISION, destroy_stack, docker_ready, local_registry, port_in_use, swarm_lock
+from engine_standin.swarm_applier import SwarmApplier
+from engine_standin.swarm_env import PROVISION, destroy_stack, docker_ready, local_registry, port_in_use, swarm_lock
 from tests.conftest import require
 from tests.e2e.harness import E2E_OVERRIDES, HTTPS_PORT, PORT, STACK, Deployment
 

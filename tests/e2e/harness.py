@@ -4,7 +4,7 @@ The stack is ``dev`` plus ``E2E_OVERRIDES`` (test images, a free port, short
 timings), applied by ``swarm_applier`` in place of `pulumi up`. Every image is
 pulled from the test registry, as production pulls from one: the program pins
 each tag to its digest there (pulumi-docker's getRegistryImage, modelled by
-``standins.swarm_applier.registry``), and the swarm pulls it.
+``engine_standin.swarm_applier.registry``), and the swarm pulls it.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Any
 import docker
 import requests
 
-from standins.mock_program import DeclaredProgram, run_program
-from standins.stack_config import load_stack_config, project_name
-from standins.swarm_applier import SERVICE, SERVICE_CONFIG, ApplyReport, SwarmApplier
-from standins.swarm_env import LocalRegistry
+from engine_standin.swarm_applier import SERVICE, SERVICE_CONFIG, ApplyReport, SwarmApplier
+from engine_standin.swarm_env import LocalRegistry
+from offline_runner.mock_program import DeclaredProgram, run_program
+from offline_runner.stack_config import load_stack_config, project_name
 from swarm.rollout_gate import wait_for_rollout
 from tests.conftest import record_measurement
 from tests.support.probe_load import Load as ProbeLoad

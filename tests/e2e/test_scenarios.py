@@ -7,7 +7,7 @@ file's order; each first applies the baseline it needs, so one can also be run
 alone (-k). Each prints its figures on a line starting with FIGURES.
 
 The applier stands in for `pulumi up` as pulumi-docker and the engine really
-behave (standins/swarm_applier): state kept after a failure, early "converged",
+behave (engine_standin/swarm_applier): state kept after a failure, early "converged",
 refresh as `make deploy` runs it (swarm/refresh.py). What holds here holds for them.
 """
 
@@ -24,7 +24,7 @@ import requests
 
 from components import edge as edge_component
 from components.nginx_service import EDGE_SYSCTLS, RETRANSMISSION_LIMIT
-from standins.swarm_applier import ApplyError, SwarmApplier, parse_time
+from engine_standin.swarm_applier import ApplyError, SwarmApplier, parse_time
 from tests.conftest import record_measurement
 from tests.e2e.harness import (
     E2E_OVERRIDES,

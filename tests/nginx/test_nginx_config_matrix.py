@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from nginx.config import TLS_PEM_PATH
-from standins.mock_program import run_stack
+from offline_runner.mock_program import run_stack
 from tests.support.nginx_chroot import NginxInstall, NginxSandbox
 from tests.support.nginx_configs import program_config
 from tests.support.tls import IssuedCertificate, issue

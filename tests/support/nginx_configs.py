@@ -20,9 +20,9 @@ import pulumi
 
 from nginx.config import NginxConfigArgs, NginxSite, nginx_config_args, render_nginx_config
 from nginx.edge import EdgeConfigArgs, edge_config_args, render_edge_config
+from offline_runner.mock_program import run_stack
+from offline_runner.stack_config import load_stack_config, project_name
 from settings import StackSettings, load_settings
-from standins.mock_program import run_stack
-from standins.stack_config import load_stack_config, project_name
 from swarm.naming import nginx_name
 from tools.render_nginx import edge_config, nginx_config
 

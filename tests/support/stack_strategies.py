@@ -15,9 +15,9 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
+from offline_runner.stack_config import REPO_ROOT, project_name
 from settings import RULES
 from settings.parsers import Boolean, Choice, DurationRule, Integer, Pattern, PemBlocks, PrivateSubnet, Repository
-from standins.stack_config import REPO_ROOT, project_name
 from swarm.values import go_duration
 
 PROJECT = project_name()

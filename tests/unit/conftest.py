@@ -9,8 +9,8 @@ import pytest
 from components.app_pool import AppPool
 from components.edge import Edge
 from components.load_balancer import LoadBalancer
-from standins.mock_program import DeclaredProgram, DeclaredResource, run_stack
-from standins.resource_types import SERVICE
+from offline_runner.mock_program import DeclaredProgram, DeclaredResource, run_stack
+from offline_runner.resource_types import SERVICE
 
 
 def service(program: DeclaredProgram, logical_name: str) -> DeclaredResource:

@@ -7,9 +7,20 @@ import importlib.metadata
 import re
 import sys
 
-from standins.stack_config import REPO_ROOT
+from offline_runner.stack_config import REPO_ROOT
 
-LOCAL = {"__main__", "bench", "components", "nginx", "settings", "standins", "swarm", "tests", "tools"}
+LOCAL = {
+    "__main__",
+    "bench",
+    "components",
+    "nginx",
+    "settings",
+    "offline_runner",
+    "engine_standin",
+    "swarm",
+    "tests",
+    "tools",
+}
 SKIPPED_DIRS = {"venv", ".cache", ".git", ".hypothesis"}
 # Runs inside the test images on Debian's python3, standard library only.
 SELF_CONTAINED = REPO_ROOT / "tests" / "fixtures" / "testapp"
@@ -63,3 +74,23 @@ def test_nothing_outside_tests_imports_from_tests():
     # Product, tools, stand-ins and the benchmark must run without the test tree.
     outside = sorted(f for f in imported_top_level_names().get("tests", set()) if not f.startswith("tests/"))
     assert outside == []
+
+
+PRODUCT = {"__main__.py", "components", "nginx", "settings", "swarm"}
+# Who may not import whom: the product stands alone; the user tools and the offline runner never
+# reach the engine stand-in or the tests (test-only code).
+FORBIDDEN = {
+    **dict.fromkeys(PRODUCT, frozenset({"offline_runner", "engine_standin", "tools", "bench", "tests"})),
+    "tools": frozenset({"engine_standin", "bench", "tests"}),
+    "offline_runner": frozenset({"engine_standin", "tools", "bench", "tests"}),
+}
+
+
+def test_the_product_the_user_tools_and_the_offline_runner_import_no_test_only_code():
+    wrong = {
+        f"{path} imports {module}"
+        for module, files in imported_top_level_names().items()
+        for path in files
+        if module in FORBIDDEN.get(path.split("/")[0], frozenset())
+    }
+    assert not wrong, sorted(wrong)

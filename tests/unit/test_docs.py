@@ -13,8 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from standins.mock_program import DeclaredProgram
-from standins.stack_config import REPO_ROOT
+from offline_runner.mock_program import DeclaredProgram
+from offline_runner.stack_config import REPO_ROOT
 
 README = REPO_ROOT / "README.md"
 DOCS = sorted((REPO_ROOT / "docs").glob("*.md"))

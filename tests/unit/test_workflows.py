@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from standins.stack_config import REPO_ROOT, available_stacks
+from offline_runner.stack_config import REPO_ROOT, available_stacks
 from tools.pulumi_cli import pinned_version
 
 GITHUB_DIR = REPO_ROOT / ".github"

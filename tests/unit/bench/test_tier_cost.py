@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.tier_cost import is_docker_proxy, upstream_keepalive
-from standins.mock_program import DeclaredProgram
+from offline_runner.mock_program import DeclaredProgram
 from tools.render_nginx import edge_config, nginx_config
 
 # --- the configs and the host ---------------------------------------------------------------

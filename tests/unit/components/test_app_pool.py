@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from components.base import spec_fingerprint
-from standins.mock_program import mock_digest
-from standins.resource_types import NETWORK, SERVICE
+from offline_runner.mock_program import mock_digest
+from offline_runner.resource_types import NETWORK, SERVICE
 from swarm.naming import SPEC_LABEL
 from tests.unit.conftest import run_stack_with_args, service
 
@@ -78,7 +78,7 @@ def test_prod_replicas_endpoint_mode_and_rollout(prod):
 
 
 def test_backup_pool_can_be_left_out():
-    from standins.mock_program import run_stack
+    from offline_runner.mock_program import run_stack
 
     program = run_stack("dev", overrides={"backupEnabled": False})
     names = {r.name for r in program.of_type(SERVICE)}
@@ -92,7 +92,7 @@ def test_without_spread_over_swarm_spreads_tasks_itself(dev):
 
 
 def test_spread_over_a_node_label_reaches_the_pools_and_the_l7_tier():
-    from standins.mock_program import run_stack
+    from offline_runner.mock_program import run_stack
 
     program = run_stack("dev", overrides={"spreadOver": "zone"})
     for name in ("webapp-real", "webapp-backup", "webapp-nginx"):

@@ -16,8 +16,8 @@ from components.app_pool import AppPoolArgs
 from components.base import _plain, spec_fingerprint, spec_label
 from components.edge import EdgeArgs
 from components.load_balancer import LoadBalancerArgs
+from offline_runner.mock_program import DeclaredProgram, DeclaredResource, run_stack
 from settings.tls import Certificate
-from standins.mock_program import DeclaredProgram, DeclaredResource, run_stack
 from swarm.naming import SPEC_LABEL
 from swarm.rollout_gate import GATE_TYPE
 from swarm.values import SECOND, Duration

@@ -6,8 +6,8 @@ import base64
 from collections import Counter
 
 from components.base import TYPE_PREFIX
-from standins.mock_program import DeclaredProgram, DeclaredResource
-from standins.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
+from offline_runner.mock_program import DeclaredProgram, DeclaredResource
+from offline_runner.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
 from swarm.naming import config_owner
 from swarm.rollout_gate import GATE_TYPE
 from tests.unit.conftest import service

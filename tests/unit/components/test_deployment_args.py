@@ -7,9 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 from components.deployment import ZeroDowntimeDeploymentArgs
+from offline_runner.mock_program import mock_digest, run_program
+from offline_runner.resource_types import SERVICE
 from settings import StackSettings, project_defaults
-from standins.mock_program import mock_digest, run_program
-from standins.resource_types import SERVICE
 from tests.unit.conftest import service
 
 CONSUMER = Path(__file__).with_name("consumer_program.py")

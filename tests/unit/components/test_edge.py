@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from standins.mock_program import mock_digest, run_stack
-from standins.resource_types import SERVICE_CONFIG
+from offline_runner.mock_program import mock_digest, run_stack
+from offline_runner.resource_types import SERVICE_CONFIG
 from swarm.naming import config_owner
 from tests.support.tls import issue
 from tests.unit.conftest import service

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from standins.mock_program import mock_digest, run_stack
-from standins.resource_types import SERVICE
+from offline_runner.mock_program import mock_digest, run_stack
+from offline_runner.resource_types import SERVICE
 
 # Where a service's inputs hold its spec label (swarm.naming.SPEC_LABEL): a pool's comes after its
 # pool label, the L7 tier and the edge carry only it.

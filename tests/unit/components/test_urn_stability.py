@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from standins.mock_program import run_stack
+from offline_runner.mock_program import run_stack
 from tests.support.tls import issue
 
 RECORDED = Path(__file__).with_name("dev_urns.txt")

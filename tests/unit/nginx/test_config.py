@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nginx.config import render_nginx_config
-from standins.mock_program import run_stack
+from offline_runner.mock_program import run_stack
 from tests.support.nginx_configs import settings_config_args, stack_settings
 from tests.support.tls import issue
 from tools.render_nginx import nginx_config

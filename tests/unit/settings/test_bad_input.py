@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
+from offline_runner.mock_program import run_stack
+from offline_runner.stack_config import REPO_ROOT, StackConfigError
 from settings import SettingsError
-from standins.mock_program import run_stack
-from standins.stack_config import REPO_ROOT, StackConfigError
 
 KEY = "swarm-zero-downtime:"
 

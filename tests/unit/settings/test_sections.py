@@ -5,13 +5,13 @@ from __future__ import annotations
 import pulumi
 import pytest
 
+from offline_runner.stack_config import load_stack_config, project_name
 from settings.app import AppSettings, read_app
 from settings.health import read_health
 from settings.nginx import check_nginx, read_nginx
 from settings.pools import PoolSettings, read_pools
 from settings.reader import ConfigReader
 from settings.rollout import check_rollout, read_rollout
-from standins.stack_config import load_stack_config, project_name
 
 
 def reader(**overrides: object) -> ConfigReader:

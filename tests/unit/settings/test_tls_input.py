@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from offline_runner.mock_program import run_stack
 from settings import SettingsError
-from standins.mock_program import run_stack
 from tests.support.tls import issue
 
 KEY = "swarm-zero-downtime:"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import grpc  # type: ignore[import-untyped]
 import pytest
 
-from standins.mock_program import REGISTRY_IMAGE, DeclaredProgram, Digest, mock_digest, run_program
-from standins.resource_types import SERVICE
-from standins.stack_config import load_stack_config
+from offline_runner.mock_program import REGISTRY_IMAGE, DeclaredProgram, Digest, mock_digest, run_program
+from offline_runner.resource_types import SERVICE
+from offline_runner.stack_config import load_stack_config
 from swarm.image_pin import ImageNotResolved, pin
 from tests.unit.components.test_image_tag_change import POOL_SPEC_LABEL, SPEC_LABEL_PATH, changed_inputs
 

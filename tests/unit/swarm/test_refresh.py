@@ -5,10 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from standins.mock_program import run_stack
-from standins.resource_types import NETWORK, SECRET, SERVICE_CONFIG
-from standins.stack_config import REPO_ROOT
-from standins.swarm_applier.apply import urn_matches
+from engine_standin.swarm_applier.apply import urn_matches
+from offline_runner.mock_program import run_stack
+from offline_runner.resource_types import NETWORK, SECRET, SERVICE_CONFIG
+from offline_runner.stack_config import REPO_ROOT
 from swarm.refresh import NOT_REFRESHED, refresh_excludes
 from tests.support.tls import issue
 

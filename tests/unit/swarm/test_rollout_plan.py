@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from standins.mock_program import run_stack
+from offline_runner.mock_program import run_stack
 from swarm.rollout_plan import followup_policy, plan_rollout
 from swarm.values import SECOND, Duration, HealthCheck, RolloutPolicy
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from standins.mock_program import DeclaredProgram, run_stack
-from standins.resource_types import SERVICE
+from offline_runner.mock_program import DeclaredProgram, run_stack
+from offline_runner.resource_types import SERVICE
 from swarm.service_spec import RECORDED_AT_CREATE, service_options
 
 PLATFORMS = ("taskSpec.placement.platforms",)

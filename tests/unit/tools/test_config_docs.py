@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from offline_runner.stack_config import REPO_ROOT
 from settings import RULES
-from standins.stack_config import REPO_ROOT
 from tools.config_docs import CONFIG_PAGE, config_table, main, with_table
 
 

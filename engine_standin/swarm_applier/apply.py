@@ -35,18 +35,15 @@ import requests
 from docker.errors import APIError, DockerException, NotFound
 from pulumi.dynamic.dynamic import PROVIDER_KEY
 
-from standins.mock_program import DeclaredProgram, DeclaredResource, auto_name, mock_id
-from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
-from standins.stack_config import REPO_ROOT, refresh_always
-from standins.swarm_applier import converge as cv
-from standins.swarm_applier.dynamic import DynamicHost, input_changes, is_dynamic
-from standins.swarm_applier.gotime import parse_duration_or_zero
-from standins.swarm_applier.plan import ignore_changes, plan
-from standins.swarm_applier.provider_spec import config_data, network_create_args, secret_data, service_spec
-from standins.swarm_applier.readback import merge_read, read_config, read_network, read_secret, read_service
-from standins.swarm_applier.report import ApplyError, ApplyReport, Change
-from standins.swarm_applier.schema import SCHEMAS
-from standins.swarm_applier.state import (
+from engine_standin.swarm_applier import converge as cv
+from engine_standin.swarm_applier.dynamic import DynamicHost, input_changes, is_dynamic
+from engine_standin.swarm_applier.gotime import parse_duration_or_zero
+from engine_standin.swarm_applier.plan import ignore_changes, plan
+from engine_standin.swarm_applier.provider_spec import config_data, network_create_args, secret_data, service_spec
+from engine_standin.swarm_applier.readback import merge_read, read_config, read_network, read_secret, read_service
+from engine_standin.swarm_applier.report import ApplyError, ApplyReport, Change
+from engine_standin.swarm_applier.schema import SCHEMAS
+from engine_standin.swarm_applier.state import (
     STATE_DIR,
     ResourceState,
     StackState,
@@ -54,7 +51,10 @@ from standins.swarm_applier.state import (
     seal_inputs,
     seal_outputs,
 )
-from standins.swarm_applier.translate import reveal, translate
+from engine_standin.swarm_applier.translate import reveal, translate
+from offline_runner.mock_program import DeclaredProgram, DeclaredResource, auto_name, mock_id
+from offline_runner.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
+from offline_runner.stack_config import REPO_ROOT, refresh_always
 from swarm.image_ref import image_with_digest_string
 from swarm.refresh import refresh_excludes
 from swarm.rollout_gate import GATE_TYPE

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from standins.swarm_applier import converge as cv
-from tests.unit.standins.fake_docker import FakeClock
+from engine_standin.swarm_applier import converge as cv
+from tests.unit.engine_standin.fake_docker import FakeClock
 
 
 def service(replicas: int = 2, status: dict[str, str] | None = None) -> dict[str, Any]:

@@ -45,8 +45,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from standins.swarm_applier.schema import Field
-from standins.swarm_applier.translate import is_secret
+from engine_standin.swarm_applier.schema import Field
+from engine_standin.swarm_applier.translate import is_secret
 
 _ZERO: dict[str, Any] = {"string": "", "int": 0, "bool": False, "list": [], "set": [], "map": {}}
 

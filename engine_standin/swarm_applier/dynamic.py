@@ -64,8 +64,8 @@ import grpc  # type: ignore[import-untyped]
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from standins.stack_config import REPO_ROOT, project_name, runtime_options
-from standins.swarm_applier.report import ApplyError
+from engine_standin.swarm_applier.report import ApplyError
+from offline_runner.stack_config import REPO_ROOT, project_name, runtime_options
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from standins.mock_program import REGISTRY_IMAGE, DeclaredProgram, Digest, UnmodelledInvoke, mock_digest, run_program
+from offline_runner.mock_program import (
+    REGISTRY_IMAGE,
+    DeclaredProgram,
+    Digest,
+    UnmodelledInvoke,
+    mock_digest,
+    run_program,
+)
 
 REGISTRY_PROGRAM = """
 import pulumi

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import trustme
 
-from standins.swarm_applier import ApplyError
-from standins.swarm_applier.registry import RegistryAuthNotModelled, RegistryDigests, parse_image_options
+from engine_standin.swarm_applier import ApplyError
+from engine_standin.swarm_applier.registry import RegistryAuthNotModelled, RegistryDigests, parse_image_options
 
 DIGEST = "sha256:" + "d" * 64
 # data_source_docker_registry_image.go setupHTTPHeadersForRegistryRequests: four Accept values, or this one alone.

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from standins.resource_types import SECRET, SERVICE
-from standins.swarm_applier.schema import SCHEMAS
-from standins.swarm_applier.state import (
+from engine_standin.swarm_applier.schema import SCHEMAS
+from engine_standin.swarm_applier.state import (
     ResourceState,
     StackState,
     is_sealed,
@@ -16,7 +15,8 @@ from standins.swarm_applier.state import (
     seal_outputs,
     sealed_matches,
 )
-from standins.swarm_applier.translate import SECRET_SIG, SIG_KEY, is_secret, reveal
+from engine_standin.swarm_applier.translate import SECRET_SIG, SIG_KEY, is_secret, reveal
+from offline_runner.resource_types import SECRET, SERVICE
 
 
 def secret(value: Any) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import requests
 
-from standins.swarm_applier.report import ApplyError
+from engine_standin.swarm_applier.report import ApplyError
 
 DOCKER_HUB = "registry-1.docker.io"
 ACCEPT = (

@@ -17,9 +17,9 @@ from typing import Any
 import docker
 from docker.errors import APIError
 
-from standins.stack_config import REPO_ROOT
-from standins.swarm_applier import ApplyError, SwarmApplier, remove_network
-from standins.swarm_applier.registry import RegistryDigests
+from engine_standin.swarm_applier import ApplyError, SwarmApplier, remove_network
+from engine_standin.swarm_applier.registry import RegistryDigests
+from offline_runner.stack_config import REPO_ROOT
 
 IMAGES = ("szd-testapp:v1", "szd-testapp:v2", "szd-testapp:bad", "szd-nginx:test", "szd-nginx:next")
 PROVISION = "bash scripts/provision.sh all  (or: make provision)"

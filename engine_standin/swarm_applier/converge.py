@@ -36,8 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from standins.swarm_applier.gotime import go_string, parse_duration_or_zero
-from standins.swarm_applier.report import ApplyError
+from engine_standin.swarm_applier.gotime import go_string, parse_duration_or_zero
+from engine_standin.swarm_applier.report import ApplyError
 
 # resource_docker_service_funcs.go numberedStates (swarm.TaskState -> order).
 NUMBERED_STATES = {

@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from standins.swarm_applier.gotime import parse_duration_or_zero
+from engine_standin.swarm_applier.gotime import parse_duration_or_zero
 from swarm.image_ref import tagged
 
 

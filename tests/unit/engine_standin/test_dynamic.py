@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from standins.mock_program import DeclaredProgram, DeclaredResource
-from standins.stack_config import REPO_ROOT
-from standins.swarm_applier import ApplyError, DynamicProviderError, ReplacementNotSupported, SwarmApplier
-from standins.swarm_applier.dynamic import DynamicHost, host_launch, is_dynamic
-from tests.unit.standins.dynamic_fixture import WithDiff, WithoutDiff
-from tests.unit.standins.fake_docker import FakeClock, FakeDocker
+from engine_standin.swarm_applier import ApplyError, DynamicProviderError, ReplacementNotSupported, SwarmApplier
+from engine_standin.swarm_applier.dynamic import DynamicHost, host_launch, is_dynamic
+from offline_runner.mock_program import DeclaredProgram, DeclaredResource
+from offline_runner.stack_config import REPO_ROOT
+from tests.unit.engine_standin.dynamic_fixture import WithDiff, WithoutDiff
+from tests.unit.engine_standin.fake_docker import FakeClock, FakeDocker
 
 TYPE = "pulumi-python:dynamic:Resource"
 

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from docker.errors import APIError
 
-from standins.mock_program import DeclaredProgram, auto_name, mock_digest, run_program
-from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
-from standins.stack_config import REPO_ROOT, load_stack_config, project_name
-from standins.swarm_applier import ApplyError, ReplacementNotSupported, SwarmApplier
-from standins.swarm_applier.dynamic import is_dynamic
-from standins.swarm_applier.state import is_sealed
+from engine_standin.swarm_applier import ApplyError, ReplacementNotSupported, SwarmApplier
+from engine_standin.swarm_applier.dynamic import is_dynamic
+from engine_standin.swarm_applier.state import is_sealed
+from offline_runner.mock_program import DeclaredProgram, auto_name, mock_digest, run_program
+from offline_runner.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
+from offline_runner.stack_config import REPO_ROOT, load_stack_config, project_name
 from tests.e2e.harness import E2E_OVERRIDES
-from tests.unit.standins.fake_docker import FakeClock, FakeDocker
+from tests.unit.engine_standin.fake_docker import FakeClock, FakeDocker
 
 DIGEST = "sha256:" + "e" * 64  # what the daemon's registry query (QueryRegistry on create) answers
 # What an image tag change updates on a pool: its image, and its spec label (after the pool label).

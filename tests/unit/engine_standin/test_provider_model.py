@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
-from standins.swarm_applier.gotime import go_string, parse_duration, short_dur
-from standins.swarm_applier.plan import ignore_changes, plan
-from standins.swarm_applier.provider_spec import network_create_args, secret_data, service_spec
-from standins.swarm_applier.readback import (
+from engine_standin.swarm_applier.gotime import go_string, parse_duration, short_dur
+from engine_standin.swarm_applier.plan import ignore_changes, plan
+from engine_standin.swarm_applier.provider_spec import network_create_args, secret_data, service_spec
+from engine_standin.swarm_applier.readback import (
     UnmodelledOutput,
     merge_read,
     read_config,
@@ -20,8 +19,9 @@ from standins.swarm_applier.readback import (
     read_secret,
     read_service,
 )
-from standins.swarm_applier.schema import SCHEMAS, field_at
-from standins.swarm_applier.state import open_secrets, seal_outputs
+from engine_standin.swarm_applier.schema import SCHEMAS, field_at
+from engine_standin.swarm_applier.state import open_secrets, seal_outputs
+from offline_runner.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 from swarm.image_ref import image_with_digest_string, image_with_tag_string, tagged
 
 S = SCHEMAS[SERVICE]

@@ -9,12 +9,9 @@ from typing import Any
 
 import pytest
 
-from standins.mock_program import DeclaredProgram, DeclaredResource, auto_name, mock_digest, run_program
-from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
-from standins.stack_config import load_stack_config
-from standins.swarm_applier import ApplyError, UntranslatedInput, changed_paths, physical_name, translate
-from standins.swarm_applier.dynamic import is_dynamic
-from standins.swarm_applier.translate import (
+from engine_standin.swarm_applier import ApplyError, UntranslatedInput, changed_paths, physical_name, translate
+from engine_standin.swarm_applier.dynamic import is_dynamic
+from engine_standin.swarm_applier.translate import (
     SECRET_SIG,
     SIG_KEY,
     Converge,
@@ -40,6 +37,9 @@ from standins.swarm_applier.translate import (
     _string_map,
     _task_spec,
 )
+from offline_runner.mock_program import DeclaredProgram, DeclaredResource, auto_name, mock_digest, run_program
+from offline_runner.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
+from offline_runner.stack_config import load_stack_config
 
 # The e2e overrides have no home outside the e2e harness; only the constant is
 # imported, so these tests need neither Docker nor the harness's fixtures.

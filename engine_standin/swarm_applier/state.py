@@ -38,9 +38,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from standins.stack_config import REPO_ROOT
-from standins.swarm_applier.schema import Field
-from standins.swarm_applier.translate import SECRET_SIG, SIG_KEY, is_secret, reveal
+from engine_standin.swarm_applier.schema import Field
+from engine_standin.swarm_applier.translate import SECRET_SIG, SIG_KEY, is_secret, reveal
+from offline_runner.stack_config import REPO_ROOT
 
 STATE_DIR = REPO_ROOT / ".cache" / "applier-state"
 FORMAT_VERSION = 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from standins.swarm_env import overlay_addresses
+from engine_standin.swarm_env import overlay_addresses
 
 # The shape of `GET /tasks` (moby api/types/swarm Task.NetworksAttachments), trimmed.
 TASK = {

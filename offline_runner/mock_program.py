@@ -6,7 +6,7 @@ pulumi-docker would (inputs echoed back, an auto-generated physical name).
 The one invoke the program makes, pulumi-docker's ``getRegistryImage``, is
 answered by a ``digest`` function: ``mock_digest`` offline (a stable stand-in
 per reference, never a registry's), or the applier's model of the provider
-asking a real registry (``standins.swarm_applier.registry``). Any other
+asking a real registry (``engine_standin.swarm_applier.registry``). Any other
 invoke is refused.
 """
 
@@ -21,8 +21,8 @@ from typing import Any
 
 import pulumi
 
-from standins.pulumi_internals import Registration, run_with_mocks
-from standins.stack_config import REPO_ROOT, load_stack_config, project_name
+from offline_runner.pulumi_internals import Registration, run_with_mocks
+from offline_runner.stack_config import REPO_ROOT, load_stack_config, project_name
 
 PROGRAM = REPO_ROOT / "__main__.py"
 REGISTRY_IMAGE = "docker:index/getRegistryImage:getRegistryImage"

@@ -27,8 +27,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from standins.swarm_applier.gotime import short_dur
-from standins.swarm_applier.report import ApplyError
+from engine_standin.swarm_applier.gotime import short_dur
+from engine_standin.swarm_applier.report import ApplyError
 
 
 class UnmodelledOutput(ApplyError):

@@ -28,9 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from standins.mock_program import DeclaredResource, auto_name
-from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
-from standins.swarm_applier.report import ApplyError
+from engine_standin.swarm_applier.report import ApplyError
+from offline_runner.mock_program import DeclaredResource, auto_name
+from offline_runner.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 
 
 class UntranslatedInput(ApplyError):

@@ -2,7 +2,7 @@
 
 There is no Pulumi engine or docker provider plugin on the CI machines, so the
 end-to-end tests run the real program under Pulumi's mock runtime
-(``standins.mock_program``), take every resource it declares with its inputs, and
+(``offline_runner.mock_program``), take every resource it declares with its inputs, and
 apply them here with the Docker SDK the way the engine and pulumi-docker 5.x
 (kreuzwerker/terraform-provider-docker v4.5.0 bridged by
 pulumi-terraform-bridge) do, weaknesses included. Each modelled behaviour
@@ -34,19 +34,19 @@ setting whose read-back is not modelled raises ``UnmodelledOutput``.
 This is not a deployment tool: use the Pulumi CLI for that.
 """
 
-from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
-from standins.swarm_applier.apply import (
+from engine_standin.swarm_applier.apply import (
     ReplacementNotSupported,
     SwarmApplier,
     parse_time,
     remove_network,
 )
-from standins.swarm_applier.converge import ProviderError
-from standins.swarm_applier.dynamic import DynamicProviderError
-from standins.swarm_applier.readback import UnmodelledOutput
-from standins.swarm_applier.report import ApplyError, ApplyReport, Change
-from standins.swarm_applier.state import STATE_DIR, ResourceState, StackState
-from standins.swarm_applier.translate import Converge, UntranslatedInput, changed_paths, physical_name, translate
+from engine_standin.swarm_applier.converge import ProviderError
+from engine_standin.swarm_applier.dynamic import DynamicProviderError
+from engine_standin.swarm_applier.readback import UnmodelledOutput
+from engine_standin.swarm_applier.report import ApplyError, ApplyReport, Change
+from engine_standin.swarm_applier.state import STATE_DIR, ResourceState, StackState
+from engine_standin.swarm_applier.translate import Converge, UntranslatedInput, changed_paths, physical_name, translate
+from offline_runner.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 
 __all__ = [
     "NETWORK",

@@ -10,7 +10,7 @@ import pulumi
 
 # Private APIs of the `pulumi` Python SDK: not in its documented surface, so any
 # release may rename or reshape them. Written for pulumi==3.272.0, the version
-# pinned in requirements.txt; tests/unit/standins/test_pulumi_internals.py fails,
+# pinned in requirements.txt; tests/unit/engine_standin/test_pulumi_internals.py fails,
 # naming what changed, when the installed SDK differs from what this relies on.
 # The public mock API (pulumi.runtime.set_mocks) cannot record what a program
 # declares or run it to completion outside the engine, hence these.

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from standins.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
+from offline_runner.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from standins.stack_config import REPO_ROOT, StackConfigError, load_stack_config
+from offline_runner.stack_config import REPO_ROOT, StackConfigError, load_stack_config
 from tools.validate import main as validate
 
 KEY = "swarm-zero-downtime:"

@@ -1,4 +1,4 @@
-"""The private pulumi SDK APIs behind standins/pulumi_internals.py are still there and shaped as used.
+"""The private pulumi SDK APIs behind offline_runner/pulumi_internals.py are still there and shaped as used.
 
 They can change in any pulumi release without notice; these tests say which one
 changed instead of letting the mock runtime fail somewhere deep in a test run.
@@ -16,15 +16,15 @@ from typing import Any
 import pulumi
 import pytest
 
-from standins import pulumi_internals
-from standins.stack_config import REPO_ROOT, project_name
+from offline_runner import pulumi_internals
+from offline_runner.stack_config import REPO_ROOT, project_name
 
 # The runtime's settings are global: running under this project's own name leaves
 # nothing behind that would surprise a later test reading pulumi.Config().
 PROJECT = project_name()
 
 RECHECK = (
-    "re-check every private API listed in standins/pulumi_internals.py against the installed SDK,"
+    "re-check every private API listed in offline_runner/pulumi_internals.py against the installed SDK,"
     " then update WRITTEN_FOR_PULUMI there (and the version in its comment)"
 )
 
@@ -38,7 +38,7 @@ def _pinned_pulumi() -> str:
 def test_installed_pulumi_is_the_version_the_internals_were_written_for():
     installed = importlib.metadata.version("pulumi")
     assert installed == pulumi_internals.WRITTEN_FOR_PULUMI, (
-        f"pulumi {installed} is installed, but standins/pulumi_internals.py was written for"
+        f"pulumi {installed} is installed, but offline_runner/pulumi_internals.py was written for"
         f" pulumi {pulumi_internals.WRITTEN_FOR_PULUMI}: {RECHECK}"
     )
 
@@ -46,7 +46,7 @@ def test_installed_pulumi_is_the_version_the_internals_were_written_for():
 def test_requirements_pin_the_version_the_internals_were_written_for():
     pinned = _pinned_pulumi()
     assert pinned == pulumi_internals.WRITTEN_FOR_PULUMI, (
-        f"requirements.txt pins pulumi=={pinned}, but standins/pulumi_internals.py was written for"
+        f"requirements.txt pins pulumi=={pinned}, but offline_runner/pulumi_internals.py was written for"
         f" pulumi {pulumi_internals.WRITTEN_FOR_PULUMI}: {RECHECK}"
     )
 
@@ -54,7 +54,7 @@ def test_requirements_pin_the_version_the_internals_were_written_for():
 def test_the_comment_names_the_version_written_for():
     named = f"pulumi=={pulumi_internals.WRITTEN_FOR_PULUMI}" in inspect.getsource(pulumi_internals)
     assert named, (
-        f"the comment in standins/pulumi_internals.py does not name pulumi=={pulumi_internals.WRITTEN_FOR_PULUMI}"
+        f"the comment in offline_runner/pulumi_internals.py does not name pulumi=={pulumi_internals.WRITTEN_FOR_PULUMI}"
     )
 
 
