@@ -44,11 +44,11 @@ from bench.setups import PREFIX, TIMEOUT_S, ProjectSetup
 from bench.tier_figures import Route, measure
 from bench.tier_report import TierCostReport
 from engine_standin.swarm_env import overlay_addresses
-from nginx.config import HTTP_PORT
+from nginx.l7_tier import HTTP_PORT
 from offline_runner.mock_program import DeclaredProgram, run_program
 from offline_runner.resource_types import NETWORK, SERVICE
 from offline_runner.stack_config import load_stack_config, project_name
-from swarm.naming import REAL, edge_name, network_name, nginx_name, pool_name
+from swarm.naming import REAL, edge_name, l7_tier_name, network_name, pool_name
 from tools.render_nginx import edge_config, nginx_config
 
 LOADGEN_NAME = f"{PREFIX}-loadgen"
@@ -155,7 +155,7 @@ class TierCostBench:
     def routes(self) -> list[Route]:
         network = self._find(NETWORK, network_name(PREFIX))["Id"]
         edge = self._addresses(edge_name(PREFIX), network)
-        l7 = self._addresses(nginx_name(PREFIX), network)
+        l7 = self._addresses(l7_tier_name(PREFIX), network)
         real = self._addresses(pool_name(PREFIX, REAL), network)
         app_port = int(self.config[f"{project_name()}:appPort"])
         return [

@@ -10,13 +10,13 @@ import pulumi
 from components.app_pool import AppPool, AppPoolArgs
 from components.base import child_options, component_type
 from components.edge import Edge, EdgeArgs
-from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.l7_tier import L7Tier, L7TierArgs
 from components.network import OverlayNetwork
-from nginx.config import NginxSite, nginx_config_args
 from nginx.edge import edge_config_args
+from nginx.l7_tier import NginxSite, l7_tier_config_args
 from settings import AppSettings, NginxSettings, PoolSettings, TlsSettings, project_defaults
 from swarm.image_pin import pin
-from swarm.naming import BACKUP, REAL, edge_name, network_name, nginx_name, pool_alias, pool_name
+from swarm.naming import BACKUP, REAL, edge_name, l7_tier_name, network_name, pool_alias, pool_name
 from swarm.rollout_plan import followup_policy
 from swarm.values import HealthCheck, RolloutPolicy
 
@@ -46,8 +46,8 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
     network_name: pulumi.Output[str]
     real_service_name: pulumi.Output[str]
     backup_service_name: pulumi.Output[str] | None
-    nginx_service_name: pulumi.Output[str]
-    nginx_config_sha256: str
+    l7_tier_service_name: pulumi.Output[str]
+    l7_tier_config_sha256: str
     edge_service_name: pulumi.Output[str]
     edge_config_sha256: str
     rollout_plan: dict[str, dict[str, Any]]
@@ -96,14 +96,14 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
         )
         pools = [real] + ([backup] if backup else [])
         https_port = tls.https_port if tls.certificate is not None else None
-        l7_alias = nginx_name(app.name)
-        load_balancer = LoadBalancer(
-            nginx_name(name),
-            LoadBalancerArgs(
+        l7_alias = l7_tier_name(app.name)
+        l7_tier = L7Tier(
+            l7_tier_name(name),
+            L7TierArgs(
                 image=nginx_image,
                 replicas=nginx.replicas,
                 alias=l7_alias,
-                config=nginx_config_args(
+                config=l7_tier_config_args(
                     app.name,
                     app.port,
                     pools_.endpoint_mode,
@@ -134,7 +134,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                 converge_timeout=pools_.converge_timeout,
                 network_id=network.id,
             ),
-            opts=child_options(self, opts, [load_balancer]),
+            opts=child_options(self, opts, [l7_tier]),
         )
         self.url = (
             f"https://{app.public_host}:{https_port}/"
@@ -144,8 +144,8 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
         self.network_name = network.name
         self.real_service_name = real.service_name
         self.backup_service_name = backup.service_name if backup else None
-        self.nginx_service_name = load_balancer.service_name
-        self.nginx_config_sha256 = load_balancer.config_sha256
+        self.l7_tier_service_name = l7_tier.service_name
+        self.l7_tier_config_sha256 = l7_tier.config_sha256
         self.edge_service_name = edge.service_name
         self.edge_config_sha256 = edge.config_sha256
         self.rollout_plan = {p.rollout_plan["pool"]: p.rollout_plan for p in pools}
@@ -159,8 +159,8 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
             "network_name": self.network_name,
             "real_service_name": self.real_service_name,
             "backup_service_name": self.backup_service_name,
-            "nginx_service_name": self.nginx_service_name,
-            "nginx_config_sha256": self.nginx_config_sha256,
+            "l7_tier_service_name": self.l7_tier_service_name,
+            "l7_tier_config_sha256": self.l7_tier_config_sha256,
             "edge_service_name": self.edge_service_name,
             "edge_config_sha256": self.edge_config_sha256,
             "rollout_plan": self.rollout_plan,

@@ -7,7 +7,7 @@ import base64
 import pulumi
 import pulumi_docker as docker
 
-from nginx.config import HEALTH_PATH
+from nginx.l7_tier import HEALTH_PATH
 from nginx.render import content_hash
 from swarm.naming import nginx_config_name
 from swarm.values import SECOND, Duration, HealthCheck, RolloutPolicy

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nginx.config import DOCKER_DNS, HEALTH_PATH, HEALTH_PORT, HTTP_PORT, HTTPS_PORT, upstream_host
+from nginx.l7_tier import DOCKER_DNS, HEALTH_PATH, HEALTH_PORT, HTTP_PORT, HTTPS_PORT, upstream_host
 from nginx.render import render
 from swarm.values import MILLISECOND, SECOND, Duration
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nginx.config import UpstreamTuning
+from nginx.l7_tier import UpstreamTuning
 from settings.parsers import (
     IMAGE_REFERENCE,
     NGINX_SECOND_UNITS,

@@ -33,8 +33,11 @@ def pool_name(app_name: str, role: str) -> str:
     return f"{app_name}-{role}"
 
 
-def nginx_name(app_name: str) -> str:
-    """Logical name of the L7 nginx tier, and its network alias: the edge resolves tasks.<this>."""
+def l7_tier_name(app_name: str) -> str:
+    """Logical name of the L7 tier, and its network alias: the edge resolves tasks.<this>.
+
+    "-nginx", the name stacks were first deployed with: it is in URNs, Swarm
+    service names and the edge's config, so a new one would replace the tier."""
     return f"{app_name}-nginx"
 
 
@@ -70,9 +73,9 @@ def tls_secret_name(nginx: str, certificate_sha256: str) -> str:
 
 # The longest appName whose derived physical names Swarm still accepts.
 APP_NAME_MAX = min(
-    CONFIG_NAME_MAX - len(nginx_config_name(nginx_name(""), "0" * CONFIG_HASH_CHARS)) - AUTONAME_SUFFIX,
+    CONFIG_NAME_MAX - len(nginx_config_name(l7_tier_name(""), "0" * CONFIG_HASH_CHARS)) - AUTONAME_SUFFIX,
     SERVICE_NAME_MAX - max(len(pool_name("", role)) for role in (REAL, BACKUP)) - AUTONAME_SUFFIX,
-    SERVICE_NAME_MAX - max(len(nginx_name("")), len(edge_name(""))) - AUTONAME_SUFFIX,
+    SERVICE_NAME_MAX - max(len(l7_tier_name("")), len(edge_name(""))) - AUTONAME_SUFFIX,
 )
 
 

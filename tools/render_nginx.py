@@ -8,7 +8,7 @@ import base64
 
 from offline_runner.mock_program import DeclaredProgram
 from offline_runner.resource_types import SERVICE_CONFIG
-from swarm.naming import config_owner, edge_name, nginx_name
+from swarm.naming import config_owner, edge_name, l7_tier_name
 from tools.validate import declare_or_exit
 
 
@@ -19,7 +19,7 @@ def _mounted(program: DeclaredProgram, tier: str) -> str:
 
 def nginx_config(program: DeclaredProgram) -> str:
     """The L7 tier's config."""
-    return _mounted(program, nginx_name(""))
+    return _mounted(program, l7_tier_name(""))
 
 
 def edge_config(program: DeclaredProgram) -> str:

@@ -26,7 +26,7 @@ from engine_standin.swarm_env import LocalRegistry, overlay_addresses
 from nginx.edge import NEXT_UPSTREAM_TIMEOUT
 from offline_runner.mock_program import DeclaredProgram, run_program
 from offline_runner.stack_config import load_stack_config
-from swarm.naming import POOL_ROLES, TASK_PATTERN, nginx_name, role_of_hostname
+from swarm.naming import POOL_ROLES, TASK_PATTERN, l7_tier_name, role_of_hostname
 from swarm.rollout_gate import wait_for_rollout
 from tests.cluster.nodes import Cluster, Node, host_api, wait_until
 from tests.conftest import record_measurement
@@ -137,7 +137,7 @@ class Deployment:
         that knew only one L7 task answered 504 when that task's node died."""
         started = time.monotonic()
         names = self.node_names()
-        query = ["getent", "ahostsv4", f"tasks.{nginx_name(APP)}"]
+        query = ["getent", "ahostsv4", f"tasks.{l7_tier_name(APP)}"]
 
         def settled() -> bool | None:
             edges = [t for t in self.tasks("edge") if names[t["NodeID"]] == entry.name]
@@ -286,7 +286,7 @@ def slowest_answer_s(load: Load) -> float:
     return round(slowest_ms / 1000, 1)
 
 
-# An L7 access-log line (nginx/default.conf.j2's upstream_log) worth showing next to a failure.
+# An L7 access-log line (nginx/l7_tier.conf.j2's upstream_log) worth showing next to a failure.
 UNUSUAL_ACCESS = re.compile(r'" (?!200 )\d{3} |request_time=(?:[2-9]|\d{2,})\.')
 
 

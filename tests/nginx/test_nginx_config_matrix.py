@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from nginx.config import TLS_PEM_PATH
+from nginx.l7_tier import TLS_PEM_PATH
 from offline_runner.mock_program import run_stack
 from tests.support.nginx_chroot import NginxInstall, NginxSandbox
 from tests.support.nginx_configs import program_config
@@ -173,7 +173,7 @@ def test_gixy_finds_nothing_of_medium_or_high_severity(case, rendered, sandbox: 
     findings = gixy_findings(gixy, sandbox, rendered[case_id(case)])
     serious = [f for f in findings if str(f.get("severity", "")).upper() in ("MEDIUM", "HIGH")]
     unexplained = [f for f in serious if f.get("plugin") not in EXPLAINED_GIXY_FINDINGS]
-    assert not unexplained, "gixy findings to fix in nginx/default.conf.j2:\n" + "\n".join(map(describe, unexplained))
+    assert not unexplained, "gixy findings to fix in nginx/l7_tier.conf.j2:\n" + "\n".join(map(describe, unexplained))
 
 
 def test_gixy_does_report_a_known_bad_config(sandbox: NginxSandbox, gixy: str):

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
-from nginx.config import HEALTH_PATH
+from nginx.l7_tier import HEALTH_PATH
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROVISION = REPO_ROOT / "scripts" / "provision.sh"

@@ -18,12 +18,12 @@ from typing import Any
 
 import pulumi
 
-from nginx.config import NginxConfigArgs, NginxSite, nginx_config_args, render_nginx_config
 from nginx.edge import EdgeConfigArgs, edge_config_args, render_edge_config
+from nginx.l7_tier import L7TierConfigArgs, NginxSite, l7_tier_config_args, render_l7_tier_config
 from offline_runner.mock_program import run_stack
 from offline_runner.stack_config import load_stack_config, project_name
 from settings import StackSettings, load_settings
-from swarm.naming import nginx_name
+from swarm.naming import l7_tier_name
 from tools.render_nginx import edge_config, nginx_config
 
 
@@ -43,9 +43,9 @@ def stack_settings(
     return load_settings(pulumi.Config(project_name()))
 
 
-def settings_config_args(settings: StackSettings) -> NginxConfigArgs:
+def settings_config_args(settings: StackSettings) -> L7TierConfigArgs:
     """The template's args for a stack, from its settings rather than from the program."""
-    return nginx_config_args(
+    return l7_tier_config_args(
         settings.app.name,
         settings.app.port,
         settings.pools.endpoint_mode,
@@ -79,11 +79,11 @@ PLACED = ("resolver ", "listen ", "set_real_ip_from ", "ssl_certificate ", "ssl_
 
 def loopback_config(
     stack: str, overrides: dict[str, Any] | None, places: LoopbackPlaces, secrets: dict[str, str] | None = None
-) -> tuple[str, NginxConfigArgs]:
+) -> tuple[str, L7TierConfigArgs]:
     """(config text, its args): the program's config with only the loopback places changed."""
     mounted = program_config(stack, overrides, secrets)
     args = settings_config_args(stack_settings(stack, overrides, secrets))
-    rendered = render_nginx_config(args)
+    rendered = render_l7_tier_config(args)
     if rendered != mounted:
         diff = "\n".join(
             difflib.unified_diff(mounted.splitlines(), rendered.splitlines(), "program", "settings", lineterm="")
@@ -101,7 +101,7 @@ def loopback_config(
         trusted_proxies=places.trusted_proxies or args.trusted_proxies,
         tls=tls,
     )
-    text = render_nginx_config(test_args)
+    text = render_l7_tier_config(test_args)
     check_only_placed(mounted, text, PLACED)
     return text, test_args
 
@@ -139,7 +139,7 @@ def edge_loopback_config(
     mounted = edge_config(program)
     settings = stack_settings(stack, overrides, secrets)
     args = edge_config_args(
-        nginx_name(settings.app.name),
+        l7_tier_name(settings.app.name),
         tls=settings.tls.certificate is not None,
         stop_grace_period=settings.pools.stop_grace_period,
     )

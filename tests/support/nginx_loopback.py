@@ -25,7 +25,7 @@ from typing import Any, Self
 
 import requests
 
-from nginx.config import NginxConfigArgs
+from nginx.l7_tier import L7TierConfigArgs
 from swarm.naming import TASK_PATTERN, role_of_hostname
 from tests.support.dns_stub import DnsStub
 from tests.support.nginx_chroot import NginxInstall, NginxSandbox
@@ -136,12 +136,12 @@ class LoopbackSite:
         self.dns = DnsStub()
         self.apps: dict[str, AppProcess] = {}
         self.nginx = NginxSandbox(install)
-        self._args: NginxConfigArgs | None = None
+        self._args: L7TierConfigArgs | None = None
         self.config = ""
         self.blackholes: list[Blackhole] = []
 
     @property
-    def args(self) -> NginxConfigArgs:
+    def args(self) -> L7TierConfigArgs:
         """The template's args of the running config (set by start())."""
         assert self._args is not None, "site not started"
         return self._args

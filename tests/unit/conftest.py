@@ -8,7 +8,7 @@ import pytest
 
 from components.app_pool import AppPool
 from components.edge import Edge
-from components.load_balancer import LoadBalancer
+from components.l7_tier import L7Tier
 from offline_runner.mock_program import DeclaredProgram, DeclaredResource, run_stack
 from offline_runner.resource_types import SERVICE
 
@@ -29,7 +29,7 @@ def run_stack_with_args(stack: str, **run_stack_kwargs: Any) -> tuple[DeclaredPr
         return record
 
     with pytest.MonkeyPatch.context() as patch:
-        for component in (AppPool, LoadBalancer, Edge):
+        for component in (AppPool, L7Tier, Edge):
             patch.setattr(component, "__init__", recording(component.__init__))
         program = run_stack(stack, **run_stack_kwargs)
     return program, built

@@ -15,7 +15,7 @@ import pytest
 from components.app_pool import AppPoolArgs
 from components.base import _plain, spec_fingerprint, spec_label
 from components.edge import EdgeArgs
-from components.load_balancer import LoadBalancerArgs
+from components.l7_tier import L7TierArgs
 from offline_runner.mock_program import DeclaredProgram, DeclaredResource, run_stack
 from settings.tls import Certificate
 from swarm.naming import SPEC_LABEL
@@ -101,7 +101,7 @@ def gate(program: DeclaredProgram, service_name: str) -> DeclaredResource:
 def test_the_args_under_test_are_the_components(full):
     assert sorted(full.args) == sorted(COMPONENTS)
     assert isinstance(full.args["webapp-real"], AppPoolArgs)
-    assert isinstance(full.args["webapp-nginx"], LoadBalancerArgs)
+    assert isinstance(full.args["webapp-nginx"], L7TierArgs)
     assert isinstance(full.args["webapp-edge"], EdgeArgs)
     assert full.args["webapp-nginx"].certificate is not None
 

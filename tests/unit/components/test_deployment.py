@@ -120,9 +120,9 @@ def test_exports(dev):
     assert dev.outputs["url"] == "http://localhost:80/"
     assert dev.outputs["real_service_name"].startswith("webapp-real-")
     assert dev.outputs["backup_service_name"].startswith("webapp-backup-")
-    assert dev.outputs["nginx_service_name"].startswith("webapp-nginx-")
+    assert dev.outputs["l7_tier_service_name"].startswith("webapp-nginx-")
     assert dev.outputs["edge_service_name"].startswith("webapp-edge-")
-    assert configs(dev)["webapp-nginx"].name == f"webapp-nginx-conf-{dev.outputs['nginx_config_sha256'][:12]}"
+    assert configs(dev)["webapp-nginx"].name == f"webapp-nginx-conf-{dev.outputs['l7_tier_config_sha256'][:12]}"
     assert configs(dev)["webapp-edge"].name == f"webapp-edge-conf-{dev.outputs['edge_config_sha256'][:12]}"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nginx.config import render_nginx_config
+from nginx.l7_tier import render_l7_tier_config
 from offline_runner.mock_program import run_stack
 from tests.support.nginx_configs import settings_config_args, stack_settings
 from tests.support.tls import issue
@@ -163,7 +163,7 @@ def test_post_is_never_retried_once_sent(stack_program):
 
 def test_rendering_from_settings_matches_what_the_program_mounts(dev):
     # Tests that render configs straight from settings see the same file.
-    assert render_nginx_config(settings_config_args(stack_settings("dev"))) == nginx_config(dev)
+    assert render_l7_tier_config(settings_config_args(stack_settings("dev"))) == nginx_config(dev)
 
 
 def test_render_nginx_prints_the_l7_config_then_the_edge_config(capsys):

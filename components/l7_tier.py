@@ -10,7 +10,7 @@ import pulumi_docker as docker
 
 from components.base import child_options, component_type, rollout_gate, spec_label
 from components.nginx_service import L7_SYSCTLS, NGINX_HEALTH, nginx_config, nginx_rollout
-from nginx.config import HEALTH_PORT, TLS_SECRET_FILE, NginxConfigArgs, render_nginx_config
+from nginx.l7_tier import HEALTH_PORT, TLS_SECRET_FILE, L7TierConfigArgs, render_l7_tier_config
 from nginx.render import content_hash
 from settings.tls import Certificate
 from swarm.naming import tls_secret_name
@@ -36,12 +36,12 @@ ORDER = "start-first"
 
 
 @dataclass(frozen=True)
-class LoadBalancerArgs:
+class L7TierArgs:
     image: str
     replicas: int
     alias: str
     """Network alias the edge resolves (tasks.<alias>)."""
-    config: NginxConfigArgs
+    config: L7TierConfigArgs
     certificate: Certificate | None
     stop_grace_period: Duration
     """How long a draining task may finish in-flight requests: as long as the app gets."""
@@ -50,14 +50,19 @@ class LoadBalancerArgs:
     network_id: pulumi.Input[str]
 
 
-class LoadBalancer(pulumi.ComponentResource):
+# The token stacks were first deployed with: every child's URN carries it, so a new
+# token would replace the tier and its config and secret (tests/unit/components/test_urn_stability.py).
+TYPE_TOKEN = component_type("LoadBalancer")
+
+
+class L7Tier(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     config_sha256: str
 
-    def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(component_type("LoadBalancer"), name, None, opts)
+    def __init__(self, name: str, args: L7TierArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
         child = child_options(self, opts)
-        rendered = render_nginx_config(args.config)
+        rendered = render_l7_tier_config(args.config)
         self.config_sha256 = content_hash(rendered)
         secrets = []
         if args.certificate is not None:

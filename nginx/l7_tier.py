@@ -1,4 +1,4 @@
-"""The L7 tier's config (default.conf.j2) from validated values.
+"""The L7 tier's config (l7_tier.conf.j2) from validated values.
 
 All decisions (which names to resolve, which timings, which hosts) are made
 here in Python; the template only places values, so it stays readable as nginx
@@ -14,7 +14,7 @@ from nginx.render import render
 from swarm.naming import BACKUP, REAL, pool_alias
 from swarm.values import Duration
 
-TEMPLATE_NAME = "default.conf.j2"
+TEMPLATE_NAME = "l7_tier.conf.j2"
 
 # Docker's embedded DNS server, present in every container on a user network.
 DOCKER_DNS = "127.0.0.11"
@@ -84,7 +84,7 @@ class TlsListener:
 
 
 @dataclass(frozen=True)
-class NginxConfigArgs:
+class L7TierConfigArgs:
     """Everything the template needs, already in nginx's syntax."""
 
     listen_port: int
@@ -142,13 +142,13 @@ class NginxSite:
     """None: no TLS."""
 
 
-def nginx_config_args(
+def l7_tier_config_args(
     app_name: str, app_port: int, endpoint_mode: str, backup_enabled: bool, upstream: UpstreamTuning, site: NginxSite
-) -> NginxConfigArgs:
+) -> L7TierConfigArgs:
     def server(role: str) -> UpstreamServer:
         return UpstreamServer(upstream_host(pool_alias(app_name, role), endpoint_mode), app_port)
 
-    return NginxConfigArgs(
+    return L7TierConfigArgs(
         listen_port=HTTP_PORT,
         health_port=HEALTH_PORT,
         trusted_proxies=site.trusted_proxies,
@@ -166,5 +166,5 @@ def nginx_config_args(
     )
 
 
-def render_nginx_config(args: NginxConfigArgs) -> str:
+def render_l7_tier_config(args: L7TierConfigArgs) -> str:
     return render(TEMPLATE_NAME, args)
