@@ -373,8 +373,12 @@ def _request_while_real_pool_dies(site: LoopbackSite, method: str) -> tuple[Any,
         app.kill()
     client.join(CLIENT_TIMEOUT + 2)
     assert not client.is_alive(), f"{method} did not finish"
-    time.sleep(0.2)  # nginx writes the access log line after the response
-    lines = [line for line in site.nginx.access_log() if marker in line.request]
+    # nginx writes the access log line after the response.
+    deadline = time.monotonic() + 5
+    while not (lines := [line for line in site.nginx.access_log() if marker in line.request]):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     return outcome["response"], outcome["elapsed"], lines
 
 

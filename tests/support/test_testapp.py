@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -127,21 +128,37 @@ def test_keep_alive_reuses_the_connection(app: AppProcess) -> None:
         conn.close()
 
 
+def unread_bytes(local_port: int, remote_port: int) -> int | None:
+    """The receive queue of the IPv4 socket local_port <-> remote_port (/proc/net/tcp), None when absent."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == local_port and int(fields[2].split(":")[1], 16) == remote_port:
+            return int(fields[4].split(":")[1], 16)
+    return None
+
+
 def test_sigterm_finishes_in_flight_request_and_refuses_new_ones(app: AppProcess) -> None:
     result: dict[str, object] = {}
+    conn = http.client.HTTPConnection(app.host, app.port, timeout=10)
+    conn.request("GET", "/1000")
+    client_port = conn.sock.getsockname()[1]
+    # In flight once the app has read the request off its socket (it then sleeps 1 s in the handler).
+    deadline = time.monotonic() + 5
+    while unread_bytes(app.port, client_port) != 0:
+        assert time.monotonic() < deadline, "the app did not read the request within 5 s"
+        time.sleep(0.01)
 
     def slow_request() -> None:
         try:
-            response = requests.get(f"{app.url}/1000", timeout=10)
-            result["status"] = response.status_code
-            result["version"] = body(response.text)["version"]
-            result["connection"] = response.headers.get("Connection")
-        except requests.RequestException as exc:
+            response = conn.getresponse()
+            result["status"] = response.status
+            result["version"] = body(response.read().decode())["version"]
+            result["connection"] = response.getheader("Connection")
+        except (OSError, http.client.HTTPException) as exc:
             result["error"] = exc
 
     client = threading.Thread(target=slow_request)
     client.start()
-    time.sleep(0.3)  # the request is now sleeping inside the app
 
     app.terminate(wait=False)
     deadline = time.monotonic() + 0.5
@@ -158,6 +175,7 @@ def test_sigterm_finishes_in_flight_request_and_refuses_new_ones(app: AppProcess
     assert app.running(), "the app exited before its in-flight request finished"
 
     client.join(5)
+    conn.close()
     assert "error" not in result, result
     assert result == {"status": 200, "version": "v2", "connection": "close"}
     assert app.wait(5) == 0
