@@ -109,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m bench",
         description="Failed requests, latency and pools during a v1 -> v2 rollout under the same load:"
         " (a) the tutorial's setup, (b) the tutorial plus nginx's resolve fix, (c) this project's dev stack;"
-        " then what the dev stack's proxy tier costs: latency added and most requests/s before errors, through"
+        " then what the dev stack's edge and L7 tier cost: latency added and most requests/s before errors, through"
         " the tier against straight to one app task. Needs the provisioned swarm and images, and hey and wrk"
         " (scripts/provision.sh load-tools); waits for any e2e run to finish first.",
     )
@@ -126,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         default=list(PARTS),
         metavar=",".join(PARTS),
         help=f"what to measure (default {','.join(PARTS)}): {ROLLOUT}, the setups through a v1 -> v2 rollout;"
-        f" {TIER_COST}, what the proxy tier costs (latency added, most requests/s before errors) with hey and wrk."
+        f" {TIER_COST}, what the edge and the L7 tier cost (latency added, most requests/s before errors) with hey and wrk."
         " The report has a section for each part that ran",
     )
     parser.add_argument(

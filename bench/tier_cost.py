@@ -1,4 +1,4 @@
-"""What the proxy tier costs: the latency the edge and the L7 tier add, and the most
+"""What the edge and the L7 tier cost: the latency the edge and the L7 tier add, and the most
 requests/s each path sustains on this machine before errors.
 
 The `dev` stack is deployed once (as in setup (c)); then every path gets the same

@@ -32,7 +32,7 @@ class TierCostReport:
     def markdown(self) -> str:
         return "\n".join(
             [
-                "# What the proxy tier costs: added latency and most requests/s before errors",
+                "# What the edge and the L7 tier cost: added latency and most requests/s before errors",
                 "",
                 f"- Machine: {self.machine}",
                 f"- Date: {self.date}",
