@@ -44,7 +44,7 @@ docs: venv
 	$(PY) -m tools.config_docs
 
 test: venv lint provision
-	$(PYTEST) tests
+	$(PYTEST) --durations=15 tests  # the slowest tests, for where the time goes
 
 test-unit: venv
 	$(PYTEST) tests/unit tests/support
