@@ -4,7 +4,8 @@ State is a JSON file per stack (``state.StackState``), not Docker labels. For
 each declared custom resource, in dependency order:
 
 - bridged docker resources: the provider's diff of the new inputs against the
-  stored OUTPUTS (``plan``), refusing replacements; create/update through what
+  stored OUTPUTS (``plan``), replacing only with ``delete_before_replace``
+  (any other replacement is refused); create/update through what
   the provider sends (``provider_spec``), its convergence waits
   (``converge``) and its read-back (``readback``);
 - Pulumi dynamic resources: the SDK's own dynamic provider host (``dynamic``);
@@ -15,7 +16,8 @@ way the engine records it (partial state after a failed bridged update), its
 secrets sealed (``state``): the provider gets them in plain text, the state
 file, the log and the errors never do.
 ``refresh=True`` (``pulumi up --refresh``, or ``options: refresh: always`` in
-Pulumi.yaml) reads every resource from Docker first.
+Pulumi.yaml) reads every resource from Docker first; ``refresh`` alone is
+``pulumi refresh``, and ``deploy`` what ``make deploy`` runs.
 """
 
 from __future__ import annotations
@@ -293,7 +295,7 @@ class SwarmApplier:
         try:
             id_, outputs = self._create(resource, plan(fields, None, config).planned)
         finally:
-            change.seconds = time.monotonic() - started
+            change.seconds += time.monotonic() - started
         state.put(
             ResourceState(
                 resource.urn,
@@ -347,18 +349,9 @@ class SwarmApplier:
         change = Change(resource.urn, resource.type, resource.name, "replace", paths)
         report.changes.append(change)
         self.log(f"{change} ({old.id}): delete first ...")
-        started = time.monotonic()
-        try:
-            self._delete_object(old)
-        finally:
-            change.seconds = time.monotonic() - started
-        state.drop(old.urn)
+        self._delete_recorded(state, old, change)
         self.log(f"{change}: deleted in {change.seconds:.1f}s, creating ...")
-        deleted_s = change.seconds
-        try:
-            return self._create_recorded(state, resource, inputs, self._config(resource, inputs, None), change)
-        finally:
-            change.seconds += deleted_s
+        return self._create_recorded(state, resource, inputs, self._config(resource, inputs, None), change)
 
     @staticmethod
     def _ignored(resource: DeclaredResource, old: ResourceState) -> tuple[str, ...]:
@@ -665,28 +658,28 @@ class SwarmApplier:
         change = Change(e.urn, e.type, e.name, "delete")
         report.changes.append(change)
         self.log(f"{change} ({e.id}) ...")
+        self._delete_recorded(state, e, change)
+
+    def _delete_recorded(self, state: StackState, e: ResourceState, change: Change) -> None:
+        """The provider's delete of ``e``, timed into ``change``; dropped from the state once it succeeded."""
         started = time.monotonic()
         try:
-            self._delete_object(e)
+            if is_dynamic(e.type):
+                self.host.delete(e.id, e.urn, e.outputs, e.inputs)
+            elif e.type == SERVICE:
+                self._delete_service(e.id, e.outputs)
+            elif e.type == SERVICE_CONFIG:
+                self.api.remove_config(e.id)  # resourceDockerConfigDelete: Docker refuses while a service uses it
+            elif e.type == SECRET:
+                # resourceDockerSecretDelete: SecretRemove, its error returned as is, no retry. Docker refuses
+                # ("secret ... is in use by the following service") while a service spec references it; the
+                # resource stays in the state and the next apply tries the delete again.
+                self.api.remove_secret(e.id)
+            else:
+                self._delete_network(e.id)
         finally:
-            change.seconds = time.monotonic() - started
+            change.seconds += time.monotonic() - started
         state.drop(e.urn)
-
-    def _delete_object(self, e: ResourceState) -> None:
-        """The provider's delete of a resource in the state."""
-        if is_dynamic(e.type):
-            self.host.delete(e.id, e.urn, e.outputs, e.inputs)
-        elif e.type == SERVICE:
-            self._delete_service(e.id, e.outputs)
-        elif e.type == SERVICE_CONFIG:
-            self.api.remove_config(e.id)  # resourceDockerConfigDelete: Docker refuses while a service uses it
-        elif e.type == SECRET:
-            # resourceDockerSecretDelete: SecretRemove, its error returned as is, no retry. Docker refuses
-            # ("secret ... is in use by the following service") while a service spec references it; the
-            # resource stays in the state and the next apply tries the delete again.
-            self.api.remove_secret(e.id)
-        else:
-            self._delete_network(e.id)
 
     def _delete_service(self, service_id: str, state: dict[str, Any]) -> None:
         """deleteService: with a stop_grace_period, wait that long per container for its removal, then force it."""
