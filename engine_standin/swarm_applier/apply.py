@@ -25,9 +25,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -63,6 +66,8 @@ from swarm.rollout_gate import GATE_TYPE
 
 # resource_docker_network_funcs.go: networkRemoveRefresh* and networkReadRefresh* (Timeout 30s, MinTimeout 5s, Delay 2s).
 NETWORK_WAIT = (30.0, 5.0, 2.0)
+# The engine's default --parallel (pkg/cmd/pulumi/operations/up.go defaultParallel: 4 x GOMAXPROCS).
+ENGINE_PARALLEL = 4 * len(os.sched_getaffinity(0))
 POLL_S = 0.5  # remove_network's own retry, for the benchmark's tutorial setups
 
 
@@ -115,6 +120,7 @@ class SwarmApplier:
         self.project_root = project_root
         self._new_host = dynamic_host or (lambda: DynamicHost(self.project_root, self.log))
         self._host: Any = None
+        self._host_lock = threading.Lock()  # the refresh's reads share one host
 
     # -- public --------------------------------------------------------------------
 
@@ -203,9 +209,10 @@ class SwarmApplier:
 
     @property
     def host(self) -> Any:
-        if self._host is None:
-            self._host = self._new_host()
-        return self._host
+        with self._host_lock:
+            if self._host is None:
+                self._host = self._new_host()
+            return self._host
 
     # -- one resource ---------------------------------------------------------------
 
@@ -565,43 +572,65 @@ class SwarmApplier:
         """Read every resource in the state but the excluded: gone -> dropped, drift -> the state takes it.
 
         Excluded resources are not read at all (pulumi pkg/resource/deploy/deployment_executor.go
-        ``refresh``: no RefreshStep for a URN that ``opts.Excludes`` contains)."""
-        for res in list(state.resources.values()):
-            if any(urn_matches(pattern, res.urn) for pattern in exclude):
-                continue
-            started = time.monotonic()
-            if is_dynamic(res.type):
-                id_, outputs, inputs = self.host.read(res.id, res.urn, res.outputs, res.inputs)
-                read: dict[str, Any] | None = outputs if id_ else None
-                new_inputs = inputs if inputs is not None else res.inputs
-            elif res.type == SERVICE:
-                read, new_inputs = self._read_service(res.id, res.outputs), res.inputs
-            elif res.type == NETWORK:
-                read, new_inputs = self._read_network(res.id, res.outputs), res.inputs
-            elif res.type == SECRET:
-                try:
-                    read = read_secret(self.api.inspect_secret(res.id), res.outputs)
-                except APIError:  # resourceDockerSecretRead: any inspect error removes it from the state
-                    read = None
-                new_inputs = res.inputs
-            else:
-                try:
-                    read = read_config(self.api.inspect_config(res.id), res.outputs)
-                except APIError:  # resourceDockerConfigRead: any inspect error removes it from the state
-                    read = None
-                new_inputs = res.inputs
-            if read is not None and not is_dynamic(res.type):
-                # Read gets no secrets: the engine marks again what the prior state had secret (annotateSecrets).
-                read = seal_outputs(SCHEMAS[res.type], read, (res.outputs,), res.outputs)
-            seconds = time.monotonic() - started
-            if read is None:
-                state.drop(res.urn)
-                report.refreshed.append(Change(res.urn, res.type, res.name, "gone", (), seconds))
-                continue
-            drift = tuple(_changed_keys(res.outputs, read))
-            if drift:
-                report.refreshed.append(Change(res.urn, res.type, res.name, "drifted", drift, seconds))
-            state.put(dataclasses.replace(res, outputs=read, inputs=new_inputs))
+        ``refresh``: no RefreshStep for a URN that ``opts.Excludes`` contains). The reads run side by
+        side, as the engine runs its refresh steps (``stepExec.ExecuteParallel``, ``--parallel``
+        workers, by default 4 x GOMAXPROCS: pkg/cmd/pulumi/operations/up.go ``defaultParallel``); each
+        finished read is kept, and the first failure, in state order, fails the refresh."""
+        resources = [r for r in state.resources.values() if not any(urn_matches(p, r.urn) for p in exclude)]
+        with ThreadPoolExecutor(max_workers=ENGINE_PARALLEL) as pool:
+            reads = [(res, pool.submit(self._read, res)) for res in resources]
+        failures = [error for _, read in reads if (error := read.exception()) is not None]
+        for res, read in reads:
+            if read.exception() is None:
+                self._take_read(state, report, res, *read.result())
+        if failures:
+            raise failures[0]
+
+    def _read(self, res: ResourceState) -> tuple[dict[str, Any] | None, dict[str, Any], float]:
+        """One refresh step: the provider's Read of ``res`` (None: gone), its inputs after it, and its seconds."""
+        started = time.monotonic()
+        if is_dynamic(res.type):
+            id_, outputs, inputs = self.host.read(res.id, res.urn, res.outputs, res.inputs)
+            read: dict[str, Any] | None = outputs if id_ else None
+            new_inputs = inputs if inputs is not None else res.inputs
+        elif res.type == SERVICE:
+            read, new_inputs = self._read_service(res.id, res.outputs), res.inputs
+        elif res.type == NETWORK:
+            read, new_inputs = self._read_network(res.id, res.outputs), res.inputs
+        elif res.type == SECRET:
+            try:
+                read = read_secret(self.api.inspect_secret(res.id), res.outputs)
+            except APIError:  # resourceDockerSecretRead: any inspect error removes it from the state
+                read = None
+            new_inputs = res.inputs
+        else:
+            try:
+                read = read_config(self.api.inspect_config(res.id), res.outputs)
+            except APIError:  # resourceDockerConfigRead: any inspect error removes it from the state
+                read = None
+            new_inputs = res.inputs
+        if read is not None and not is_dynamic(res.type):
+            # Read gets no secrets: the engine marks again what the prior state had secret (annotateSecrets).
+            read = seal_outputs(SCHEMAS[res.type], read, (res.outputs,), res.outputs)
+        return read, new_inputs, time.monotonic() - started
+
+    @staticmethod
+    def _take_read(
+        state: StackState,
+        report: ApplyReport,
+        res: ResourceState,
+        read: dict[str, Any] | None,
+        new_inputs: dict[str, Any],
+        seconds: float,
+    ) -> None:
+        if read is None:
+            state.drop(res.urn)
+            report.refreshed.append(Change(res.urn, res.type, res.name, "gone", (), seconds))
+            return
+        drift = tuple(_changed_keys(res.outputs, read))
+        if drift:
+            report.refreshed.append(Change(res.urn, res.type, res.name, "drifted", drift, seconds))
+        state.put(dataclasses.replace(res, outputs=read, inputs=new_inputs))
 
     # -- dynamic resources -------------------------------------------------------------
 

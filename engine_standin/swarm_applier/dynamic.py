@@ -153,6 +153,8 @@ class DynamicHost:
         self._proc: subprocess.Popen[bytes] | None = None
         self._channel: grpc.Channel | None = None
         self._stub: Any = None
+        # A refresh reads side by side (apply.py _refresh): one host for all, configured before its first call.
+        self._starting = threading.RLock()
 
     def _start(self) -> Any:
         if self._stub is not None:
@@ -179,7 +181,8 @@ class DynamicHost:
             self.log(f"dynamic provider host: {raw.decode(errors='replace').rstrip()}")
 
     def _call(self, method: str, request: Any) -> Any:
-        stub = self._stub if self._stub is not None else self._start()
+        with self._starting:
+            stub = self._stub if self._stub is not None else self._start()
         try:
             return getattr(stub, method)(request)
         except grpc.RpcError as error:

@@ -6,10 +6,12 @@ import base64
 import copy
 import dataclasses
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from docker.errors import APIError
 
 from engine_standin.swarm_applier import ApplyError, ReplacementNotSupported, SwarmApplier
@@ -235,6 +237,36 @@ def test_refresh_takes_what_docker_has(fake, tmp_path, programs):
         (backup(programs["v1"]), "drifted", ("taskSpec.containerSpec.image",))
     ]
     assert report.changed() == {backup(programs["v1"]): ("update", ("taskSpec.containerSpec.image",))}
+
+
+def test_refresh_reads_side_by_side_and_keeps_what_it_read_when_another_read_fails(
+    fake, tmp_path, programs, monkeypatch
+):
+    a = applier(fake, tmp_path)
+    a.apply(programs["v1"], refresh=False)
+    services = names(programs["v1"], SERVICE)
+    # Every service read waits for all the others: one at a time, the first would time out.
+    meet = threading.Barrier(len(services), timeout=10)
+    inspect = fake.inspect_service
+
+    def inspect_together(id_or_name: str) -> dict[str, Any]:
+        meet.wait()
+        return inspect(id_or_name)
+
+    edited = a.find(SERVICE, backup(programs["v1"]))
+    assert edited is not None
+    fake._service(edited["ID"])["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] = "szd-testapp:v0"
+    monkeypatch.setattr(fake, "inspect_service", inspect_together)
+
+    def dropped(id_: str) -> dict[str, Any]:
+        raise requests.ConnectionError("Connection aborted")
+
+    monkeypatch.setattr(fake, "inspect_network", dropped)
+    with pytest.raises(ApplyError, match="Connection aborted"):
+        a.refresh()
+    # The services were read all the same: the drift is in the state.
+    kept = a.state().find(SERVICE, backup(programs["v1"]))
+    assert kept is not None and kept.outputs["taskSpec"]["containerSpec"]["image"] == "szd-testapp:v0"
 
 
 def test_pulumi_yaml_refresh_always_makes_apply_refresh(fake, tmp_path, programs):
