@@ -17,6 +17,7 @@ import json
 import socket
 import ssl
 import time
+from typing import NamedTuple, TypedDict
 
 import docker
 import pytest
@@ -37,7 +38,7 @@ from tests.e2e.harness import (
     print_figures,
 )
 from tests.support.docker_fault_proxy import FaultProxy
-from tests.support.tls import issue
+from tests.support.tls import IssuedCertificate, issue
 from tools.probe import ProbeResult
 
 IMAGE = "taskSpec.containerSpec.image"
@@ -49,6 +50,21 @@ SETTLE_S = 3.0  # load before and after each change, so both steady states are m
 MOVED = "e2e-moved"  # a tag scenario 3b pushes twice
 
 
+# From scenario 8 on, each scenario's baseline is the release the one before it
+# leaves, so none starts by rolling a tier back (about 30 s each). Run alone, each
+# still applies its baseline first.
+class Release(TypedDict, total=False):
+    imageTag: str
+    nginxImage: str
+    nginxFailTimeout: str
+    edgeImage: str
+
+
+L7_NEXT: Release = {"imageTag": "v1", "nginxImage": "szd-nginx:next"}
+L7_TUNED: Release = {**L7_NEXT, "nginxFailTimeout": "3s"}
+EDGE_NEXT: Release = {**L7_TUNED, "edgeImage": "szd-nginx:next"}
+
+
 # Logical names of the four services and of the real pool's rollout gate, as the applier's report names them.
 REAL, BACKUP, NGINX, EDGE = (f"{E2E_OVERRIDES['appName']}-{role}" for role in ("real", "backup", "nginx", "edge"))
 GATE = f"{REAL}-rollout"
@@ -58,6 +74,21 @@ APP_ROLLOUT = {
     GATE: ("update", ("image", "spec_sha256")),
     BACKUP: ("update", (POOL_SPEC, IMAGE)),
 }
+
+
+class Certificates(NamedTuple):
+    """What the TLS scenarios share: 10 turns TLS on with ``first`` and rotates to ``rotated``,
+    which 12b and 13 keep; both from one CA, in ``ca_file``."""
+
+    first: IssuedCertificate
+    rotated: IssuedCertificate
+    ca_file: str
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    first = issue("localhost")
+    return Certificates(first, issue("localhost", first.ca), str(first.ca_file(tmp_path_factory.mktemp("ca"))))
 
 
 def only_pool(result, pool: str) -> bool:
@@ -352,13 +383,49 @@ def test_scenario6_killed_real_tasks_backup_covers(deployment: Deployment):
     assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
 
 
-def test_scenario5_nginx_setting_rolls_the_l7_tier_without_a_failed_request(deployment: Deployment):
+def test_scenario8_nginx_image_rolls_the_l7_tier_without_a_failed_request(deployment: Deployment):
     d = deployment
     d.apply(imageTag="v1")
+    edge_tasks, l7_tasks = d.task_ids("edge"), d.task_ids("nginx")
+
+    run = apply_under_load(d, SETTLE_S, **L7_NEXT)
+    report, load, result, rollout_s = run.report, run.load, run.result, run.seconds
+    print_figures("8 nginx image changed (L7 tier rolled start-first)", result, rollout_s)
+
+    assert result.failed == 0, d.explain(load)
+    assert report.changed()[NGINX] == ("update", (TIER_SPEC, IMAGE)), str(report)
+    assert d.task_images("nginx") == {"szd-nginx:next"}
+    assert not d.task_ids("nginx") & l7_tasks
+    assert d.task_ids("edge") == edge_tasks
+
+
+def test_scenario9_killed_l7_task_fails_no_request(deployment: Deployment):
+    d = deployment
+    d.apply(**L7_NEXT)
+    d.wait_settled("nginx", L7_NEXT["nginxImage"], 2)
+    victim, *_ = d.running_tasks("nginx")
+
+    with Load() as load:
+        time.sleep(SETTLE_S)
+        d.api.kill(victim["Status"]["ContainerStatus"]["ContainerID"])  # `docker kill`: SIGKILL
+        # Until Swarm has noticed the dead task and replaced it.
+        back_s = d.wait_running("nginx", 2, gone={victim["ID"]})
+        time.sleep(SETTLE_S)
+    result = load.result
+    print_figures("9 one L7 nginx task killed (SIGKILL)", result, None, l7_tasks_running_again_after_s=round(back_s, 1))
+
+    assert result.failed == 0, d.explain(load)
+    assert victim["ID"] not in d.task_ids("nginx"), "Swarm must have started a new task"
+    assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
+
+
+def test_scenario5_nginx_setting_rolls_the_l7_tier_without_a_failed_request(deployment: Deployment):
+    d = deployment
+    d.apply(**L7_NEXT)
     old_config_id, old_config_name = d.nginx_config()
     edge_tasks = d.task_ids("edge")
 
-    run = apply_under_load(d, SETTLE_S, imageTag="v1", nginxFailTimeout="3s")
+    run = apply_under_load(d, SETTLE_S, **L7_TUNED)
     report, load, result, rollout_s = run.report, run.load, run.result, run.seconds
     print_figures("5 nginx setting changed (L7 tier rolled start-first)", result, rollout_s)
 
@@ -378,114 +445,6 @@ def test_scenario5_nginx_setting_rolls_the_l7_tier_without_a_failed_request(depl
     assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
 
 
-def test_scenario8_nginx_image_rolls_the_l7_tier_without_a_failed_request(deployment: Deployment):
-    d = deployment
-    d.apply(imageTag="v1")
-    edge_tasks, l7_tasks = d.task_ids("edge"), d.task_ids("nginx")
-
-    run = apply_under_load(d, SETTLE_S, imageTag="v1", nginxImage="szd-nginx:next")
-    report, load, result, rollout_s = run.report, run.load, run.result, run.seconds
-    print_figures("8 nginx image changed (L7 tier rolled start-first)", result, rollout_s)
-
-    assert result.failed == 0, d.explain(load)
-    assert report.changed()[NGINX] == ("update", (TIER_SPEC, IMAGE)), str(report)
-    assert d.task_images("nginx") == {"szd-nginx:next"}
-    assert not d.task_ids("nginx") & l7_tasks
-    assert d.task_ids("edge") == edge_tasks
-
-
-def test_scenario9_killed_l7_task_fails_no_request(deployment: Deployment):
-    d = deployment
-    d.apply(imageTag="v1", nginxImage="szd-nginx:next")
-    d.wait_settled("nginx", "szd-nginx:next", 2)
-    victim, *_ = d.running_tasks("nginx")
-
-    with Load() as load:
-        time.sleep(SETTLE_S)
-        d.api.kill(victim["Status"]["ContainerStatus"]["ContainerID"])  # `docker kill`: SIGKILL
-        # Until Swarm has noticed the dead task and replaced it.
-        back_s = d.wait_running("nginx", 2, gone={victim["ID"]})
-        time.sleep(SETTLE_S)
-    result = load.result
-    print_figures("9 one L7 nginx task killed (SIGKILL)", result, None, l7_tasks_running_again_after_s=round(back_s, 1))
-
-    assert result.failed == 0, d.explain(load)
-    assert victim["ID"] not in d.task_ids("nginx"), "Swarm must have started a new task"
-    assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
-
-
-def served_certificate() -> bytes:
-    """The DER certificate the stack serves on its HTTPS port."""
-    with socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=5) as sock:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE  # only reads which certificate is served
-        with context.wrap_socket(sock, server_hostname="localhost") as tls:
-            certificate = tls.getpeercert(binary_form=True)
-    assert certificate is not None
-    return certificate
-
-
-def test_scenario10_tls_then_a_rotated_certificate_fails_no_request(deployment: Deployment, tmp_path):
-    d = deployment
-    first = issue("localhost")
-    rotated = issue("localhost", first.ca)
-    ca_file = str(first.ca_file(tmp_path))
-    d.apply(imageTag="v1")
-
-    # Turning TLS on adds the edge's HTTPS port: the edge restarts (the one gap left, measured).
-    plain = apply_under_load(d, SETTLE_S, secrets=first.secrets, imageTag="v1")
-    enabled, plain_result, enable_s = plain.report, plain.result, plain.seconds
-    print_figures("10a TLS turned on (edge restarted for its new port)", plain_result, enable_s, **gap(plain_result))
-
-    assert EDGE in enabled.changed() and NGINX in enabled.changed(), str(enabled)
-    assert plain_result.last(SETTLE_S).sent > 0 and plain_result.last(SETTLE_S).failed == 0
-    # Plain HTTP now only redirects: the probe counts a 301 as answered by no pool.
-    assert requests.get(URL, allow_redirects=False, timeout=5).status_code == 301
-
-    run = apply_under_load(d, SETTLE_S, ca_file=ca_file, secrets=rotated.secrets, imageTag="v1")
-    report, load, result, rollout_s = run.report, run.load, run.result, run.seconds
-    print_figures("10b certificate rotated (HTTPS load)", result, rollout_s)
-
-    # The clients' keep-alive connections end at the draining L7 tasks
-    # (keepalive_min_timeout: their next request is answered, not reset).
-    assert result.failed == 0, d.explain(load)
-    changed = report.changed()
-    assert changed[NGINX][0] == "update" and EDGE not in changed, str(report)
-    assert [action for action, _ in changed.values()].count("create") == 1  # the new secret
-    assert [action for action, _ in changed.values()].count("delete") == 1  # the old one, once unused
-    assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
-    assert served_certificate() == rotated.server_der
-
-    # A certificate with another certificate's key: nginx refuses the pair, the new L7
-    # tasks never turn healthy, Swarm rolls the tier back. The image stays the same.
-    mismatched = {"tlsCertificate": issue("localhost", first.ca).chain, "tlsKey": first.key}
-    with Load(ca_file) as load:
-        time.sleep(SETTLE_S)
-        with pytest.raises(ApplyError) as failed:
-            d.apply(secrets=mismatched, imageTag="v1")
-        # The same bad config as a plain `pulumi up`: pulumi-docker kept it as the tier's
-        # state, so only the gate, reading the spec Swarm runs, can stop the run.
-        d.wait_settled("nginx", "szd-nginx:test", 2)
-        with pytest.raises(ApplyError) as plain_again:
-            d.apply(refresh=False, secrets=mismatched, imageTag="v1")
-        time.sleep(SETTLE_S)
-    print_figures(
-        "10c a certificate with the wrong key (L7 tier rolled back by Swarm)",
-        load.result,
-        None,
-        error=str(failed.value),
-        error_plain_again=str(plain_again.value),
-    )
-
-    assert load.result.failed == 0, d.explain(load)
-    assert "rollback" in str(failed.value), str(failed.value)
-    assert failed.value.report is not None and NGINX in failed.value.report.changed(), str(failed.value.report)
-    assert plain_again.value.report is not None and NGINX not in plain_again.value.report.changed()
-    assert "(swarm-zero-downtime.spec-sha256): Swarm's update state is rollback_completed" in str(plain_again.value)
-    assert served_certificate() == rotated.server_der
-
-
 def gap(result: ProbeResult) -> dict[str, float]:
     """When requests failed, and for how long (first to last failure)."""
     failures = result.failures
@@ -494,10 +453,10 @@ def gap(result: ProbeResult) -> dict[str, float]:
 
 def test_scenario11_edge_image_change_is_the_gap_left(deployment: Deployment):
     d = deployment
-    d.apply(imageTag="v1")
+    d.apply(**L7_TUNED)
     l7_tasks = d.task_ids("nginx")
 
-    run = apply_under_load(d, SETTLE_S, imageTag="v1", edgeImage="szd-nginx:next")
+    run = apply_under_load(d, SETTLE_S, **EDGE_NEXT)
     report, load, result, rollout_s = run.report, run.load, run.result, run.seconds
     measured = gap(result)
     print_figures("11 edge image changed (host publishing: stop-first)", result, rollout_s, **measured)
@@ -511,7 +470,7 @@ def test_scenario11_edge_image_change_is_the_gap_left(deployment: Deployment):
 
 def test_scenario12_an_edge_change_swarm_rolls_back_fails_the_run(deployment: Deployment):
     d = deployment
-    d.apply(imageTag="v1")
+    d.apply(**EDGE_NEXT)
     edge_spec = d.existing("edge")["Spec"]
     taken = socket.socket()
     taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -525,7 +484,7 @@ def test_scenario12_an_edge_change_swarm_rolls_back_fails_the_run(deployment: De
         time.sleep(SETTLE_S)
         started = time.time()
         with pytest.raises(ApplyError) as failed:
-            d.apply(imageTag="v1", publishedPort=busy_port)
+            d.apply(**EDGE_NEXT, publishedPort=busy_port)
         failed_s = time.time() - started
         d.wait_running("edge", 1)
         time.sleep(SETTLE_S)
@@ -548,20 +507,92 @@ def test_scenario12_an_edge_change_swarm_rolls_back_fails_the_run(deployment: De
     assert result.last(SETTLE_S).failed == 0 and only_pool(result.last(SETTLE_S), "real"), d.explain(load)
 
 
-def test_scenario12b_a_replaced_edge_comes_back_within_the_same_up(deployment: Deployment, tmp_path, monkeypatch):
+def served_certificate() -> bytes:
+    """The DER certificate the stack serves on its HTTPS port."""
+    with socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=5) as sock:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # only reads which certificate is served
+        with context.wrap_socket(sock, server_hostname="localhost") as tls:
+            certificate = tls.getpeercert(binary_form=True)
+    assert certificate is not None
+    return certificate
+
+
+def test_scenario10_tls_then_a_rotated_certificate_fails_no_request(deployment: Deployment, certificates: Certificates):
     d = deployment
-    certificate = issue("localhost")
-    d.apply(secrets=certificate.secrets, imageTag="v1")
+    first, rotated, ca_file = certificates
+    d.apply(**EDGE_NEXT)
+
+    # Turning TLS on adds the edge's HTTPS port: the edge restarts (the one gap left, measured).
+    plain = apply_under_load(d, SETTLE_S, secrets=first.secrets, **EDGE_NEXT)
+    enabled, plain_result, enable_s = plain.report, plain.result, plain.seconds
+    print_figures("10a TLS turned on (edge restarted for its new port)", plain_result, enable_s, **gap(plain_result))
+
+    assert EDGE in enabled.changed() and NGINX in enabled.changed(), str(enabled)
+    assert plain_result.last(SETTLE_S).sent > 0 and plain_result.last(SETTLE_S).failed == 0
+    # Plain HTTP now only redirects: the probe counts a 301 as answered by no pool.
+    assert requests.get(URL, allow_redirects=False, timeout=5).status_code == 301
+
+    run = apply_under_load(d, SETTLE_S, ca_file=ca_file, secrets=rotated.secrets, **EDGE_NEXT)
+    report, load, result, rollout_s = run.report, run.load, run.result, run.seconds
+    print_figures("10b certificate rotated (HTTPS load)", result, rollout_s)
+
+    # The clients' keep-alive connections end at the draining L7 tasks
+    # (keepalive_min_timeout: their next request is answered, not reset).
+    assert result.failed == 0, d.explain(load)
+    changed = report.changed()
+    assert changed[NGINX][0] == "update" and EDGE not in changed, str(report)
+    assert [action for action, _ in changed.values()].count("create") == 1  # the new secret
+    assert [action for action, _ in changed.values()].count("delete") == 1  # the old one, once unused
+    assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
+    assert served_certificate() == rotated.server_der
+
+    # A certificate with another certificate's key: nginx refuses the pair, the new L7
+    # tasks never turn healthy, Swarm rolls the tier back. The image stays the same.
+    mismatched = {"tlsCertificate": issue("localhost", first.ca).chain, "tlsKey": first.key}
+    with Load(ca_file) as load:
+        time.sleep(SETTLE_S)
+        with pytest.raises(ApplyError) as failed:
+            d.apply(secrets=mismatched, **EDGE_NEXT)
+        # The same bad config as a plain `pulumi up`: pulumi-docker kept it as the tier's
+        # state, so only the gate, reading the spec Swarm runs, can stop the run.
+        d.wait_settled("nginx", EDGE_NEXT["nginxImage"], 2)
+        with pytest.raises(ApplyError) as plain_again:
+            d.apply(refresh=False, secrets=mismatched, **EDGE_NEXT)
+        time.sleep(SETTLE_S)
+    print_figures(
+        "10c a certificate with the wrong key (L7 tier rolled back by Swarm)",
+        load.result,
+        None,
+        error=str(failed.value),
+        error_plain_again=str(plain_again.value),
+    )
+
+    assert load.result.failed == 0, d.explain(load)
+    assert "rollback" in str(failed.value), str(failed.value)
+    assert failed.value.report is not None and NGINX in failed.value.report.changed(), str(failed.value.report)
+    assert plain_again.value.report is not None and NGINX not in plain_again.value.report.changed()
+    assert "(swarm-zero-downtime.spec-sha256): Swarm's update state is rollback_completed" in str(plain_again.value)
+    assert served_certificate() == rotated.server_der
+
+
+def test_scenario12b_a_replaced_edge_comes_back_within_the_same_up(
+    deployment: Deployment, certificates: Certificates, monkeypatch
+):
+    d = deployment
+    secrets = certificates.rotated.secrets
+    d.apply(secrets=secrets, **EDGE_NEXT)
     old_edge = d.existing("edge")["ID"]
     # A release of the program that changes a ForceNew field of the edge (a sysctl):
     # pulumi-docker replaces the service, and the edge's delete_before_replace deletes
     # the old one first, since both cannot hold the host-published ports.
     monkeypatch.setattr(edge_component, "EDGE_SYSCTLS", {**EDGE_SYSCTLS, RETRANSMISSION_LIMIT: "4"})
 
-    with Load() as plain, Load(str(certificate.ca_file(tmp_path))) as tls:
+    with Load() as plain, Load(certificates.ca_file) as tls:
         time.sleep(SETTLE_S)
         started = time.time()
-        report = d.apply(secrets=certificate.secrets, imageTag="v1")
+        report = d.apply(secrets=secrets, **EDGE_NEXT)
         replace_s = time.time() - started
         running_after = len(d.running_tasks("edge"))
         time.sleep(SETTLE_S)
@@ -584,12 +615,13 @@ def test_scenario12b_a_replaced_edge_comes_back_within_the_same_up(deployment: D
     assert only_pool(tls.result.last(SETTLE_S), "real"), tls.result.last(SETTLE_S).by_pool
 
 
-def test_scenario13_destroy_completes_in_one_run_while_a_client_holds_a_tls_stream(deployment: Deployment, tmp_path):
+def test_scenario13_destroy_completes_in_one_run_while_a_client_holds_a_tls_stream(
+    deployment: Deployment, certificates: Certificates
+):
     d = deployment
-    certificate = issue("localhost")
-    d.apply(secrets=certificate.secrets, imageTag="v1")
+    d.apply(secrets=certificates.rotated.secrets, **EDGE_NEXT)
     d.wait_running("edge", 1)
-    context = ssl.create_default_context(cafile=str(certificate.ca_file(tmp_path)))
+    context = ssl.create_default_context(cafile=certificates.ca_file)
     # One handshake through the edge's TLS stream, then idle: a client that keeps its
     # connection, which nginx's graceful shutdown would wait for.
     with (
