@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from settings.parsers import shown
 from settings.project_file import (
     PROJECT_ROOT,
     STR_TAG,
@@ -99,9 +100,9 @@ def read_stack_config(stack: str, root: Path = REPO_ROOT, overrides: dict[str, o
     values: list[tuple[str, str | None, str | None]] = []
     for key_node, value_node in entries:
         if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != STR_TAG or not key_node.value:
-            shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a list or map"
+            key = shown(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "'a list or map'"
             problems.append(
-                f"{stack_file.name}: key {shown!r} at line {key_node.start_mark.line + 1} must be a name"
+                f"{stack_file.name}: key {key} at line {key_node.start_mark.line + 1} must be a name"
                 f" such as {name}:imageTag"
             )
             continue

@@ -36,6 +36,16 @@ class Rule(Protocol[T_co]):
     def parse(self, raw: str) -> T_co: ...
 
 
+# An echoed value longer than this is cut: a problem stays one readable line.
+SHOWN_MAX = 80
+
+
+def shown(value: str) -> str:
+    """``value`` quoted for a problem line, cut to about SHOWN_MAX characters."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_MAX else f"{text[: SHOWN_MAX - 3]}... ({len(value)} characters)"
+
+
 def _reject(rule: Rule[object]) -> InvalidValue:
     return InvalidValue(f"must be {rule.allowed}")
 

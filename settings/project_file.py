@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from settings.parsers import SHOWN_MAX, shown
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 STR_TAG = "tag:yaml.org,2002:str"
@@ -25,13 +27,60 @@ _NULL = re.compile(r"~|null|Null|NULL|")
 _BOOL = {"true": "true", "True": "true", "TRUE": "true", "false": "false", "False": "false", "FALSE": "false"}
 
 
+# Deeper than any stack file needs, and far below where the recursive composer
+# (and Python's recursion limit) would fail with a traceback.
+MAX_DEPTH = 32
+
+
 class StackConfigError(Exception):
     """The stack's files cannot be read as the CLI reads them; one problem per line."""
 
 
+class _Refused(yaml.MarkedYAMLError):
+    pass
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Composes nodes, refusing what the CLI refuses or what would cost without bound.
+
+    Duplicate keys: go-yaml v3 (which the CLI reads with) fails on them, where
+    PyYAML keeps the last. Aliases: each one repeats its anchor's whole tree, so
+    a few lines can expand to gigabytes; no stack file needs them.
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        mark: yaml.Mark = event.start_mark
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(problem="aliases (*name) are not supported", problem_mark=mark)
+        if self._depth >= MAX_DEPTH:
+            raise _Refused(problem=f"nested more than {MAX_DEPTH} levels deep", problem_mark=mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def compose_mapping_node(self, anchor: dict[Any, yaml.Node]) -> yaml.MappingNode:
+        node = super().compose_mapping_node(anchor)
+        seen: dict[object, yaml.Node] = {}
+        for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                continue
+            first = seen.setdefault(key.value, key)
+            if first is not key:
+                raise _Refused(
+                    problem=f"mapping key {shown(key.value)} already defined at line {first.start_mark.line + 1}",
+                    problem_mark=key.start_mark,
+                )
+        return node
+
+
 def compose(path: Path) -> yaml.Node | None:
     try:
-        return yaml.compose(path.read_text(encoding="utf-8"))
+        return yaml.compose(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
     except OSError as error:
         raise StackConfigError(f"{path.name}: cannot be read ({error.strerror})") from None
     except UnicodeDecodeError:
@@ -40,7 +89,7 @@ def compose(path: Path) -> yaml.Node | None:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise StackConfigError(f"{path.name}: not valid YAML{where}: {problem}") from None
+        raise StackConfigError(f"{path.name}: not valid YAML{where}: {problem[: 2 * SHOWN_MAX]}") from None
 
 
 def plain(node: yaml.Node) -> Any:

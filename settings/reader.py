@@ -7,7 +7,7 @@ from typing import Any, Protocol, TypeVar
 
 import pulumi
 
-from settings.parsers import InvalidValue, Rule
+from settings.parsers import InvalidValue, Rule, shown
 
 T = TypeVar("T")
 
@@ -48,7 +48,7 @@ class ConfigReader:
         try:
             value = rule.parse(raw)
         except InvalidValue as error:
-            self.problems.append(f"{self._config.full_key(key)}: {raw!r} {error}")
+            self.problems.append(f"{self._config.full_key(key)}: {shown(raw)} {error}")
             return None
         self.parsed[key] = value
         return value

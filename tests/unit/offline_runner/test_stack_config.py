@@ -127,3 +127,56 @@ def test_every_problem_of_a_file_at_once(root, capsys):
     code, lines = run_validate(root, stack, capsys)
     assert code == 1
     assert len(lines) == 4, lines
+
+
+LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n" for i in range(8)
+)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # go-yaml v3, which the CLI reads with, fails on a key given twice; PyYAML would keep the last.
+        (
+            f"config:\n  {KEY}imageTag: v1\n  {KEY}realReplicas: 2\n  {KEY}imageTag: v2\n",
+            rf"Pulumi.t.yaml: not valid YAML at line 4, column 3: mapping key '{KEY}imageTag' already defined at line 2$",
+        ),
+        ("config: {}\nconfig: {}\n", "Pulumi.t.yaml: .*mapping key 'config' already defined at line 1$"),
+        (f"config:\n  {KEY}publicHost: &h a\n  {KEY}imageTag: *h\n", r".*line 3, column \d+: aliases \(\*name\)"),
+        ("a: &a [*a]\n", r".*aliases \(\*name\) are not supported"),
+        (f"config:\n  {KEY}publicHost:\n{LAUGHS}", r".*aliases \(\*name\) are not supported"),
+        (f"config:\n  {KEY}publicHost: " + "[" * 3000 + "]" * 3000 + "\n", r".*nested more than 32 levels deep"),
+        ("config:\n" + "".join(f"{'  ' * (i + 1)}k{i}:\n" for i in range(3000)), r".*nested more than 32 levels"),
+        # YAML allows a plain key up to 1024 characters.
+        (f"config:\n  {KEY}{'x' * 1000}: 1\n  {KEY}{'x' * 1000}: 2\n", r".*mapping key .*\.\.\. \(1020 characters\)"),
+    ],
+    ids=[
+        "duplicate-key",
+        "duplicate-top-level",
+        "alias",
+        "self-alias",
+        "laughs",
+        "flow-depth",
+        "block-depth",
+        "long-key",
+    ],
+)
+def test_files_the_cli_refuses_or_that_expand_without_bound_are_one_short_line(root, capsys, text, expected):
+    code, lines = run_validate(root, write(root, text), capsys)
+    assert code == 1
+    assert len(lines) == 2, lines
+    assert re.match(expected, lines[1]), lines[1]
+    assert len(lines[1]) < 300
+
+
+@pytest.mark.parametrize(
+    "key, written",
+    [("publicHost", "x" * 100_000), ("publicHost", "[" + ", ".join(["abcdef"] * 20_000) + "]")],
+    ids=["string", "list"],
+)
+def test_a_long_value_is_cut_where_a_problem_echoes_it(root, capsys, key, written):
+    code, lines = run_validate(root, write(root, stack_file({key: written})), capsys)
+    assert code == 1
+    assert len(lines) == 2 and lines[1].startswith(f"{KEY}{key}: "), lines
+    assert len(lines[1]) < 300
