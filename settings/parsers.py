@@ -15,7 +15,7 @@ import base64
 import binascii
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from swarm.values import HOUR, MILLISECOND, MINUTE, SECOND, Duration, go_duration
@@ -248,9 +248,11 @@ _PEM_BLOCK = re.compile(
 
 @dataclass(frozen=True)
 class Pem:
-    text: str
+    """Parsed secret text: kept out of the repr, as a problem or a traceback may show one."""
+
+    text: str = field(repr=False)
     """The blocks as given, without surrounding whitespace."""
-    ders: tuple[bytes, ...]
+    ders: tuple[bytes, ...] = field(repr=False)
     """Each block's decoded bytes, in order."""
 
 

@@ -11,6 +11,8 @@ from settings.parsers import InvalidValue, Rule, shown
 
 T = TypeVar("T")
 
+SECRET_NOT_SHOWN = "(secret value not shown)"
+
 
 class SettingsError(pulumi.RunError):
     """Invalid stack config; RunError makes Pulumi print it without a traceback."""
@@ -38,17 +40,19 @@ class ConfigReader:
 
     def read(self, key: str, rule: Rule[T]) -> T | None:
         """The parsed value of ``key``, or None (and a problem noted) when it does not parse."""
+        full_key = self._config.full_key(key)
         raw = self._config.get(key)
         if raw is None:
             self.problems.append(
-                f"{self._config.full_key(key)}: missing (declare it with a default in Pulumi.yaml"
-                f" or run `pulumi config set {key} VALUE`)"
+                f"{full_key}: missing (declare it with a default in Pulumi.yaml or run `pulumi config set {key} VALUE`)"
             )
             return None
         try:
             value = rule.parse(raw)
         except InvalidValue as error:
-            self.problems.append(f"{self._config.full_key(key)}: {shown(raw)} {error}")
+            # Any key may be set with --secret; its value then stays out of the problem too.
+            value_shown = SECRET_NOT_SHOWN if pulumi.runtime.is_config_secret(full_key) else shown(raw)
+            self.problems.append(f"{full_key}: {value_shown} {error}")
             return None
         self.parsed[key] = value
         return value
@@ -68,7 +72,7 @@ class ConfigReader:
         try:
             value = rule.parse(raw)
         except InvalidValue as error:
-            self.problems.append(f"{full_key}: (secret value not shown) {error}")
+            self.problems.append(f"{full_key}: {SECRET_NOT_SHOWN} {error}")
             return None
         if raw.strip() and not pulumi.runtime.is_config_secret(full_key):
             self.problems.append(

@@ -7,7 +7,7 @@ default, means no TLS.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from settings.parsers import CERTIFICATE_CHAIN, PORT, PRIVATE_KEY, Rule
 from settings.reader import ConfigReader
@@ -22,7 +22,8 @@ SECRET_KEYS = ("tlsCertificate", "tlsKey")
 
 @dataclass(frozen=True)
 class Certificate:
-    pem: str
+    # Out of the repr, so no log line or traceback that shows the settings shows the key.
+    pem: str = field(repr=False)
     """The chain, then the key: the one file nginx reads both from. A secret."""
     sha256: str
     """The server certificate's fingerprint: public, it names the Swarm secret."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pulumi
 import pytest
 
 from offline_runner.mock_program import run_stack
-from settings import SettingsError
+from offline_runner.stack_config import load_stack_config, project_name
+from settings import SettingsError, load_settings
 from tests.support.tls import issue
 
 KEY = "swarm-zero-downtime:"
@@ -69,3 +71,26 @@ def test_https_and_http_cannot_share_a_port(certificate):
 
 def test_a_valid_pair_passes(certificate):
     run_stack("dev", secrets=certificate.secrets)
+
+
+def base64_pieces(pem: str, size: int = 16) -> list[str]:
+    body = "".join(line for line in pem.splitlines() if not line.startswith("-----"))
+    return [body[i : i + size] for i in range(0, len(body) - size + 1, size)]
+
+
+def test_no_repr_or_str_of_the_settings_shows_a_secret(certificate):
+    pulumi.runtime.set_all_config(
+        load_stack_config("dev", overrides=certificate.secrets), [f"{KEY}tlsCertificate", f"{KEY}tlsKey"]
+    )
+    settings = load_settings(pulumi.Config(project_name()))
+    assert settings.tls.certificate is not None
+    for text in (repr(settings), str(settings)):
+        assert settings.tls.certificate.sha256 in text
+        assert "BEGIN" not in text and "\\x" not in text
+        assert not [piece for piece in base64_pieces(certificate.chain + certificate.key) if piece in text]
+
+
+def test_a_secret_of_any_key_is_not_shown_in_its_problem():
+    (problem,) = problems(secrets={"imageTag": "v1 ; hunter2"})
+    assert problem.startswith(f"{KEY}imageTag: (secret value not shown) must be an image tag")
+    assert "hunter2" not in problem
