@@ -7,10 +7,12 @@ default, means no TLS.
 from __future__ import annotations
 
 import hashlib
+import ssl
+import tempfile
 from dataclasses import dataclass, field
 
 from settings.parsers import CERTIFICATE_CHAIN, PORT, PRIVATE_KEY, Rule
-from settings.reader import ConfigReader
+from settings.reader import SECRET_NOT_SHOWN, ConfigReader
 
 RULES: dict[str, Rule[object]] = {
     "httpsPort": PORT,
@@ -49,10 +51,42 @@ def read_tls(r: ConfigReader) -> TlsSettings | None:
         missing, given = ("tlsKey", "tlsCertificate") if key is None else ("tlsCertificate", "tlsKey")
         r.require(False, missing, f"is empty while {given} is set; set both (TLS) or neither (plain HTTP)")
         return None
-    return TlsSettings(
-        https_port,
-        Certificate(pem=f"{chain.text}\n{key.text}\n", sha256=hashlib.sha256(chain.ders[0]).hexdigest()),
-    )
+    pem = f"{chain.text}\n{key.text}\n"
+    refused = _refused_by_openssl(chain.text, pem)
+    if refused is not None:
+        r.require(False, *refused)
+        return None
+    return TlsSettings(https_port, Certificate(pem=pem, sha256=hashlib.sha256(chain.ders[0]).hexdigest()))
+
+
+def _refused_by_openssl(chain: str, pem: str) -> tuple[str, str] | None:
+    """(key, problem) when OpenSSL refuses the chain or the key in ``pem``, the file nginx loads both from.
+
+    Well-formed PEM can still hold a certificate that does not parse, a key that
+    does not, or a key of another certificate: nginx -t is the first to say so
+    otherwise, or, with a key of another type, only every handshake.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_verify_locations(cadata=chain)
+    except ssl.SSLError:
+        return "tlsCertificate", f"{SECRET_NOT_SHOWN} must be {CERTIFICATE_CHAIN.allowed}; a certificate does not parse"
+    # OpenSSL reads a key from a file only: this one is created readable by
+    # this user alone (mkstemp) and removed when the block ends, however it ends.
+    with tempfile.NamedTemporaryFile("w", suffix=".pem", encoding="utf-8") as file:
+        file.write(pem)
+        file.flush()
+        try:
+            # A password callback, so an encrypted key fails here instead of prompting.
+            context.load_cert_chain(file.name, password=lambda: b"")
+        except ssl.SSLError as error:
+            if error.reason == "KEY_VALUES_MISMATCH":
+                return "tlsKey", (
+                    "is not the private key of the first certificate in tlsCertificate: give the key that"
+                    " certificate was issued for, and put the server's certificate first, then its intermediates"
+                )
+            return "tlsKey", f"{SECRET_NOT_SHOWN} must be {PRIVATE_KEY.allowed}; the key does not parse"
+    return None
 
 
 def check_tls(r: ConfigReader) -> None:

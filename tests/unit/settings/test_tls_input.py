@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import ssl
+from pathlib import Path
+
 import pulumi
 import pytest
+import trustme
+from cryptography.hazmat.primitives import serialization
 
 from offline_runner.mock_program import run_stack
 from offline_runner.stack_config import load_stack_config, project_name
 from settings import SettingsError, load_settings
-from tests.support.tls import issue
+from settings.reader import SECRET_NOT_SHOWN
+from tests.support.tls import IssuedCertificate, issue
 
 KEY = "swarm-zero-downtime:"
 
@@ -94,3 +101,104 @@ def test_a_secret_of_any_key_is_not_shown_in_its_problem():
     (problem,) = problems(secrets={"imageTag": "v1 ; hunter2"})
     assert problem.startswith(f"{KEY}imageTag: (secret value not shown) must be an image tag")
     assert "hunter2" not in problem
+
+
+def issued(key_type: trustme.KeyType) -> IssuedCertificate:
+    return issue("app.example.com", trustme.CA(key_type=key_type))
+
+
+RSA = trustme.KeyType.RSA
+EC = trustme.KeyType.ECDSA
+NOT_A_KEY = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"
+NOT_A_CERTIFICATE = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"
+
+
+def encrypted(key: str, form: serialization.PrivateFormat) -> str:
+    loaded = serialization.load_pem_private_key(key.encode(), password=None)
+    algorithm = serialization.BestAvailableEncryption(b"passphrase")
+    return loaded.private_bytes(serialization.Encoding.PEM, form, algorithm).decode()
+
+
+@pytest.mark.parametrize("key_type", [RSA, EC], ids=["rsa", "ec"])
+def test_a_matching_pair_passes(key_type):
+    run_stack("dev", secrets=issued(key_type).secrets)
+
+
+def test_a_chain_with_an_intermediate_passes():
+    run_stack("dev", secrets=issue("app.example.com", trustme.CA().create_child_ca()).secrets)
+
+
+MISMATCH = "is not the private key of the first certificate in tlsCertificate"
+
+
+@pytest.mark.parametrize(
+    "pair, field, fragment",
+    [
+        (lambda: {**issued(RSA).secrets, "tlsKey": issued(EC).key}, "tlsKey", MISMATCH),
+        (lambda: {**issued(EC).secrets, "tlsKey": issued(EC).key}, "tlsKey", MISMATCH),
+        (lambda: {**issued(RSA).secrets, "tlsKey": issued(RSA).key}, "tlsKey", MISMATCH),
+        (lambda: {**issued(EC).secrets, "tlsKey": NOT_A_KEY}, "tlsKey", "the key does not parse"),
+        (
+            lambda: {**issued(EC).secrets, "tlsCertificate": NOT_A_CERTIFICATE},
+            "tlsCertificate",
+            "a certificate does not parse",
+        ),
+        (
+            lambda: {**issued(EC).secrets, "tlsCertificate": issued(EC).chain + NOT_A_CERTIFICATE},
+            "tlsCertificate",
+            "a certificate does not parse",
+        ),
+        (lambda: wrong_order(issue("app.example.com", trustme.CA().create_child_ca())), "tlsKey", MISMATCH),
+    ],
+    ids=[
+        "rsa-certificate-ec-key",
+        "another-certificates-ec-key",
+        "another-certificates-rsa-key",
+        "not-a-key",
+        "not-a-certificate",
+        "not-an-intermediate",
+        "chain-in-the-wrong-order",
+    ],
+)
+def test_a_pair_openssl_refuses_is_named_without_echoing_it(pair, field, fragment):
+    secrets = pair()
+    (problem,) = problems(secrets=secrets)
+    assert problem.startswith(f"{KEY}{field}: ")
+    assert fragment in problem
+    assert "BEGIN" not in problem
+    assert not [piece for value in secrets.values() for piece in base64_pieces(value, 8) if piece in problem]
+
+
+def wrong_order(certificate: IssuedCertificate) -> dict[str, str]:
+    end = "-----END CERTIFICATE-----"
+    server, intermediate, *_ = certificate.chain.split(end)
+    return {"tlsCertificate": f"{intermediate.strip()}\n{end}\n{server.strip()}\n{end}\n", "tlsKey": certificate.key}
+
+
+@pytest.mark.parametrize(
+    "form",
+    [serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL],
+    ids=["pkcs8", "traditional"],
+)
+def test_an_encrypted_key_is_refused(certificate, form):
+    (problem,) = problems(secrets={**certificate.secrets, "tlsKey": encrypted(certificate.key, form)})
+    assert problem.startswith(f"{KEY}tlsKey: {SECRET_NOT_SHOWN} must be empty (no TLS), or one unencrypted PEM")
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["loads", "fails"])
+def test_the_pair_is_checked_from_a_private_file_removed_after(certificate, monkeypatch, fails):
+    seen: list[tuple[Path, int]] = []
+    load = ssl.SSLContext.load_cert_chain
+
+    def recording(self, certfile, *args, **kwargs):
+        seen.append((Path(certfile), os.stat(certfile).st_mode & 0o777))
+        return load(self, os.devnull if fails else certfile, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_cert_chain", recording)
+    if fails:
+        assert [p.split(": ")[0] for p in problems(secrets=certificate.secrets)] == [f"{KEY}tlsKey"]
+    else:
+        run_stack("dev", secrets=certificate.secrets)
+    ((path, mode),) = seen
+    assert mode == 0o600
+    assert not path.exists()
