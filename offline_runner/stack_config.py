@@ -11,7 +11,7 @@ here raises anything but StackConfigError.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,13 @@ import yaml
 
 from settings.parsers import shown
 from settings.project_file import (
+    ENCRYPTED_PROBLEM,
     PROJECT_ROOT,
     STR_TAG,
     StackConfigError,
     compose,
     declared_keys,
+    encrypted,
     field_node,
     mapping,
     plain,
@@ -64,13 +66,17 @@ class StackConfig:
     """Fully qualified keys ("project:key") to string values, defaults included."""
     problems: list[str]
     """Keys that could not be read (left at their default in ``values``), one line each."""
+    secrets: list[str] = field(default_factory=list)
+    """Fully qualified keys the file holds encrypted (left at their default in ``values``):
+    set, and secret, but only the Pulumi CLI can decrypt them."""
 
 
 def load_stack_config(stack: str, root: Path = REPO_ROOT, overrides: dict[str, object] | None = None) -> dict[str, str]:
-    """The stack's config values; StackConfigError with every problem when a key cannot be read."""
+    """The stack's config values; StackConfigError with every problem when a key cannot be read, encrypted ones too."""
     config = read_stack_config(stack, root, overrides)
-    if config.problems:
-        raise StackConfigError("\n".join(config.problems))
+    unreadable = [f"Pulumi.{stack}.yaml: {key}: {ENCRYPTED_PROBLEM}" for key in config.secrets]
+    if config.problems or unreadable:
+        raise StackConfigError("\n".join(config.problems + unreadable))
     return config.values
 
 
@@ -106,18 +112,23 @@ def read_stack_config(stack: str, root: Path = REPO_ROOT, overrides: dict[str, o
                 f" such as {name}:imageTag"
             )
             continue
-        values.append((key_node.value, *scalar(value_node)))
+        # Neither a value nor a problem: encrypted.
+        values.append((key_node.value, None, None) if encrypted(value_node) else (key_node.value, *scalar(value_node)))
     values += [(f"{name}:{k}", _override(v), None) for k, v in (overrides or {}).items()]
+    secrets: dict[str, None] = {}  # ordered; an override given later replaces an encrypted value
     for key, value, problem in values:
         full_key = key if ":" in key else f"{name}:{key}"
         namespace, short = full_key.split(":", 1)
         if namespace == name and short not in declared:
             problems.append(f"{stack_file.name}: {full_key}: not a key of this project (see Pulumi.yaml)")
-        elif problem is not None or value is None:
+        elif problem is not None:
             problems.append(f"{stack_file.name}: {full_key}: {problem}")
+        elif value is None:
+            secrets[full_key] = None
         else:
             config[full_key] = value
-    return StackConfig(config, problems)
+            secrets.pop(full_key, None)
+    return StackConfig(config, problems, list(secrets))
 
 
 def project_settings(root: Path = REPO_ROOT) -> dict[str, Any]:

@@ -101,10 +101,18 @@ def plain(node: yaml.Node) -> Any:
     return node.value
 
 
+ENCRYPTED_PROBLEM = "a secret (secure:) that cannot be read without the Pulumi CLI"
+
+
+def encrypted(node: yaml.Node) -> bool:
+    """A value `pulumi config set --secret` wrote: ``secure: v1:...``, readable only with the stack's secrets provider."""
+    return isinstance(node, yaml.MappingNode) and [k.value for k, _ in node.value] == ["secure"]
+
+
 def scalar(node: yaml.Node) -> tuple[str | None, str | None]:
     """(value as the CLI hands it over, problem): plain scalars resolved as YAML 1.2 does."""
-    if isinstance(node, yaml.MappingNode) and [k.value for k, _ in node.value] == ["secure"]:
-        return None, "a secret (secure:) that cannot be read without the Pulumi CLI"
+    if encrypted(node):
+        return None, ENCRYPTED_PROBLEM
     if not isinstance(node, yaml.ScalarNode):
         return json.dumps(plain(node)), None
     if node.style is not None:  # quoted: a string, whatever it looks like

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from offline_runner.mock_program import DeclaredProgram, run_program
-from offline_runner.stack_config import REPO_ROOT, StackConfigError, read_stack_config
+from offline_runner.stack_config import REPO_ROOT, StackConfig, StackConfigError, read_stack_config
 from settings import SettingsError
 
 
@@ -24,23 +24,46 @@ def summarize(stack: str, program: DeclaredProgram) -> str:
     return f"stack {stack}: valid; would declare {sum(custom.values())} resources ({parts}) in {components} components"
 
 
+# An encrypted TLS key is given the program as a throw-away self-signed pair
+# (a certificate for stand-in.invalid and its key, public, in stand_in_tls/), so
+# the program declares what it would with TLS on; any other encrypted key runs
+# with its default.
+STAND_INS = {path.stem: path.read_text() for path in (Path(__file__).parent / "stand_in_tls").glob("*.pem")}
+
+
 def check_stack(stack: str, root: Path = REPO_ROOT) -> tuple[DeclaredProgram | None, list[str]]:
     """(what the program declares, or None; every problem of the stack, stack file and program alike)."""
-    config = read_stack_config(stack, root)
+    return check_config(stack, read_stack_config(stack, root))
+
+
+def check_config(stack: str, config: StackConfig) -> tuple[DeclaredProgram | None, list[str]]:
+    """``check_stack`` for a stack file already read. Encrypted keys are known to be
+    set and secret, not their values: the checks of those values are left to `pulumi preview`."""
+    values = dict(config.values)
+    for key in config.secrets:
+        short = key.split(":", 1)[1]
+        if short in STAND_INS:
+            values[key] = STAND_INS[short]
     try:
-        program = run_program(config.values, stack)
+        program = run_program(values, stack, secret_keys=config.secrets)
     except SettingsError as error:
-        # A key the stack file could not give ran with its default: what the
-        # program says of that default would only hide the real problem.
-        unread = {problem.split(": ")[1] for problem in config.problems}
+        # A key the stack file could not give, or gave encrypted, ran with its
+        # default or a stand-in: what the program says of that value would
+        # only hide the real problem.
+        unread = {problem.split(": ")[1] for problem in config.problems} | set(config.secrets)
         return None, config.problems + [p for p in error.problems if p.split(": ")[0] not in unread]
     return (None if config.problems else program), config.problems
 
 
 def declare_or_exit(stack: str, root: Path = REPO_ROOT) -> DeclaredProgram:
-    """Run the program for ``stack``; on bad config print every problem and exit 1."""
+    """Run the program for ``stack``; on bad config print every problem and exit 1.
+
+    Encrypted keys are named on stderr as not checked."""
     try:
-        program, problems = check_stack(stack, root)
+        config = read_stack_config(stack, root)
+        for key in config.secrets:
+            print(f"{key}: secret, not checked here (`pulumi preview` decrypts and checks it)", file=sys.stderr)
+        program, problems = check_config(stack, config)
     except StackConfigError as error:
         program, problems = None, str(error).splitlines()
     if program is None:
