@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from offline_runner.stack_config import REPO_ROOT
+from offline_runner.stack_config import REPO_ROOT, StackConfigError
 from settings import RULES
 from tools.config_docs import CONFIG_PAGE, config_table, main, with_table
 
@@ -40,3 +40,9 @@ def test_check_fails_on_a_stale_table(tmp_path, monkeypatch):
 def test_missing_markers_are_an_error():
     with pytest.raises(ValueError, match="lacks the markers"):
         with_table("# no table here\n", "| x |")
+
+
+def test_pulumi_yaml_is_read_as_strictly_as_the_stack_files(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text((REPO_ROOT / "Pulumi.yaml").read_text() + "name: another\n")
+    with pytest.raises(StackConfigError, match=r"mapping key 'name' already defined at line \d+$"):
+        config_table(tmp_path)
