@@ -30,6 +30,12 @@ TLS_SECRET_FILE = "tls.pem"
 TLS_PEM_PATH = f"/run/secrets/{TLS_SECRET_FILE}"
 # Names that mean "this machine": with them any Host is served (the dev stack).
 LOCAL_HOSTS = ("localhost",)
+# nginx's server name hash (ngx_hash_init, 64-bit): a bucket holds each name as
+# a pointer, a 2-byte length and the name, padded to a pointer, then a null
+# pointer; its size is rounded up to the CPU's cache line (64 bytes here). The
+# default bucket (64 bytes) fits names of at most 46 characters.
+POINTER_SIZE = 8
+CACHE_LINE = 64
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,8 @@ class L7TierConfigArgs:
     """The overlay subnet: the only addresses whose X-Real-IP or PROXY header is believed."""
     server_name: str | None
     """None: every Host is served; a name: only it, other hosts get 421."""
+    server_names_hash_bucket_size: int | None
+    """Bytes for the served name in nginx's hash; None without a name."""
     tls: TlsListener | None
     resolver: str
     resolver_valid: str
@@ -124,6 +132,12 @@ def served_name(public_host: str) -> str | None:
     return None
 
 
+def names_hash_bucket_size(name: str) -> int:
+    """The smallest server_names_hash_bucket_size with room for ``name``."""
+    entry = -(-(POINTER_SIZE + 2 + len(name)) // POINTER_SIZE) * POINTER_SIZE
+    return -(-(entry + POINTER_SIZE) // CACHE_LINE) * CACHE_LINE
+
+
 def tls_listener(published_https_port: int) -> TlsListener:
     return TlsListener(
         listen_port=HTTPS_PORT,
@@ -148,11 +162,13 @@ def l7_tier_config_args(
     def server(role: str) -> UpstreamServer:
         return UpstreamServer(upstream_host(pool_alias(app_name, role), endpoint_mode), app_port)
 
+    server_name = served_name(site.public_host)
     return L7TierConfigArgs(
         listen_port=HTTP_PORT,
         health_port=HEALTH_PORT,
         trusted_proxies=site.trusted_proxies,
-        server_name=served_name(site.public_host),
+        server_name=server_name,
+        server_names_hash_bucket_size=None if server_name is None else names_hash_bucket_size(server_name),
         tls=None if site.published_https_port is None else tls_listener(site.published_https_port),
         resolver=DOCKER_DNS,
         resolver_valid=upstream.resolver_valid.nginx,

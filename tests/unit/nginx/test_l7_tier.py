@@ -32,6 +32,7 @@ def expected(real: str, backup: str | None, tries: int, server_name: str | None 
     )
     return [
         "resolver 127.0.0.11 valid=1s ipv6=off;",
+        *(["server_names_hash_bucket_size 64;"] if server_name else []),
         "set_real_ip_from 10.240.0.0/24;",
         "log_format upstream_log '$remote_addr [$time_local] \"$request\" $status $body_bytes_sent '",
         "'upstream=$upstream_addr upstream_status=$upstream_status '",
@@ -99,6 +100,13 @@ def test_without_backup_pool_there_is_no_backup_server():
 def test_this_machine_or_an_address_serves_every_host(host):
     lines = directives(nginx_config(run_stack("dev", overrides={"publicHost": host})))
     assert not any(line.startswith("server_name") or "421" in line for line in lines)
+
+
+def test_a_long_public_host_gets_a_hash_bucket_it_fits_in():
+    # 47 characters: one more than nginx's default bucket of 64 bytes holds.
+    host = "my-service.eu-central-1.staging.internal.ex.com"
+    lines = directives(nginx_config(run_stack("dev", overrides={"publicHost": host})))
+    assert "server_names_hash_bucket_size 128;" in lines
 
 
 def test_app_errors_do_not_count_as_task_failures(stack_program):
