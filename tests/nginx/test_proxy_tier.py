@@ -24,7 +24,21 @@ from tests.support.nginx_loopback import LoopbackSite, pool_of_label
 from tests.support.tls import IssuedCertificate, issue
 
 HOST = "app.example.com"
-HTTPS_PORT = 8443  # the stack's published HTTPS port: only the redirect names it
+HTTPS_PORT = 8443  # the stack's published HTTPS port: the redirect and X-Forwarded-Port name it
+# Forwarding headers frameworks believe, as a client would forge them.
+FORGED_HOST_AND_PORT = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Port": "1"}
+FORGED_OTHERS = {
+    "Forwarded": "for=6.6.6.6;host=evil.example;proto=https",
+    "X-Original-URL": "/admin",
+    "X-Rewrite-URL": "/admin",
+    "X-Forwarded-Prefix": "/evil",
+    "X-Forwarded-Server": "evil.example",
+    "X-Host": "evil.example",
+    "True-Client-IP": "6.6.6.6",
+    "X-Client-IP": "6.6.6.6",
+    "X-Cluster-Client-IP": "6.6.6.6",
+}
+NONE_OF_THE_OTHERS = dict.fromkeys(FORGED_OTHERS, "-")
 
 
 def fetch(port: int, path: str = "/client", host: str = HOST, **kwargs) -> Answer:
@@ -71,6 +85,18 @@ def test_the_app_and_the_l7_log_see_the_client_not_the_edge_and_not_a_forged_hea
     assert [line.remote for line in edge.l7.nginx.access_log() if "/client" in line.request] == [CLIENT]
 
 
+def test_forwarding_headers_a_client_forges_are_overwritten_or_cleared(nginx_install, report):
+    with EdgeSite(nginx_install, overrides={"publicHost": HOST, "publishedPort": 8088}) as site:
+        answer = fetch(site.http_port, headers={**FORGED_HOST_AND_PORT, **FORGED_OTHERS})
+    report(f"forged forwarding headers through the edge and the L7 tier: app saw {answer.client}")
+
+    assert answer.status == 200
+    # The host nginx validated and the port the client connected to (the published one).
+    assert answer.client["X-Forwarded-Host"] == HOST
+    assert answer.client["X-Forwarded-Port"] == "8088"
+    assert {name: answer.client[name] for name in FORGED_OTHERS} == NONE_OF_THE_OTHERS
+
+
 def test_a_client_reaching_the_l7_tier_directly_cannot_claim_another_address(nginx_install):
     # Only the edge's address is trusted: a forged X-Real-IP from anywhere else is ignored.
     with LoopbackSite(nginx_install, overrides={"publicHost": HOST}, trusted_proxies="127.0.0.1/32") as site:
@@ -107,7 +133,11 @@ def test_https_ends_at_the_l7_tier_with_the_client_address_from_the_proxy_protoc
 ):
     assert tls_edge.https_port is not None
     context = client_context(certificate, tmp_path)
-    answer = fetch(tls_edge.https_port, tls=context, headers={"X-Forwarded-For": "6.6.6.6"})
+    answer = fetch(
+        tls_edge.https_port,
+        tls=context,
+        headers={"X-Forwarded-For": "6.6.6.6", **FORGED_HOST_AND_PORT, **FORGED_OTHERS},
+    )
     report(f"HTTPS through the edge (TLS passed through, PROXY protocol): app saw {answer.client}")
 
     assert answer.status == 200
@@ -116,6 +146,9 @@ def test_https_ends_at_the_l7_tier_with_the_client_address_from_the_proxy_protoc
         "X-Real-IP": CLIENT,
         "X-Forwarded-For": CLIENT,
         "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": HOST,
+        "X-Forwarded-Port": str(HTTPS_PORT),
+        **NONE_OF_THE_OTHERS,
     }
     assert [line.remote for line in tls_edge.l7.nginx.access_log() if "/client" in line.request] == [CLIENT]
 
