@@ -56,6 +56,35 @@ class UpstreamServer:
     port: int
 
 
+# An answer's headers must fit proxy_buffer_size. Else nginx answers 502
+# ("upstream sent too big header") and counts it as the task failing, whatever
+# proxy_next_upstream says: ngx_http_upstream_next marks every failure but a
+# 403/404 NGX_PEER_FAILED, and nginx's docs say error, timeout and
+# invalid_header always count. nginx's default is one page (4 KiB), which a
+# redirect copying a long ?next= already overflows; 32 KiB holds four times the
+# longest request line a client gets through the edge (8 KiB,
+# large_client_header_buffers) besides the app's own headers. Allocated whole
+# for every proxied request.
+HEADER_BUFFER_KIB = 32
+
+
+@dataclass(frozen=True)
+class ProxyBuffers:
+    """proxy_buffer_size, and the proxy_buffers nginx then requires."""
+
+    header_kib: int
+
+    @property
+    def header(self) -> str:
+        return f"{self.header_kib}k"
+
+    @property
+    def body(self) -> str:
+        # proxy_busy_buffers_size (set to the header buffer's size) must be at
+        # least the header buffer and less than all proxy_buffers but one.
+        return f"{self.header_kib // 4 + 2} 4k"
+
+
 # TLS 1.2 and 1.3 only. For 1.2, Mozilla's "intermediate" ciphers (forward
 # secrecy, AEAD only); OpenSSL's 1.3 suites need no list.
 TLS_PROTOCOLS = "TLSv1.2 TLSv1.3"
@@ -115,6 +144,7 @@ class L7TierConfigArgs:
     next_upstream_timeout: str
     upstream_name: str = UPSTREAM_NAME
     health_path: str = HEALTH_PATH
+    buffers: ProxyBuffers = ProxyBuffers(HEADER_BUFFER_KIB)
 
 
 def upstream_host(alias: str, endpoint_mode: str) -> str:

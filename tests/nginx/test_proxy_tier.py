@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from nginx.l7_tier import HEADER_BUFFER_KIB
 from tests.support.nginx_edge import CLIENT, Answer, EdgeSite
 from tests.support.nginx_edge import fetch as fetch_as
 from tests.support.nginx_loopback import LoopbackSite, pool_of_label
@@ -241,3 +242,40 @@ def test_an_app_answering_503_is_not_taken_out_of_rotation(nginx_install, report
     assert [e.status_code for e in errors] == [503] * 4
     assert all(pool_of_label(e.headers["X-App-Name"]) == "real" for e in errors)
     assert pools == {"real"}
+
+
+# An answer's headers of these sizes (the app's own few hundred bytes on top):
+# a 6 KB Location, 16 KB of cookies, and nearly all the L7 tier's buffer.
+BIG_HEADERS = (6_000, 16_000, HEADER_BUFFER_KIB * 1024 - 1024)
+TOO_BIG = 2 * HEADER_BUFFER_KIB * 1024
+
+
+def answered_by(port: int) -> str:
+    answer = fetch(port, "/")
+    return answer.headers.get("X-App-Name", f"HTTP {answer.status}")
+
+
+def test_big_answer_headers_pass_both_tiers_and_no_answer_takes_the_real_pool_out(edge: EdgeSite, report):
+    # Before: headers over nginx's 4 KiB proxy_buffer_size were "too big", which
+    # nginx counts as the task failing whatever proxy_next_upstream says; with
+    # max_fails=1 and the GET re-sent to every task, one request ejected the pool.
+    big = {size: fetch(edge.http_port, f"/headers/{size}") for size in BIG_HEADERS}
+    served = {answered_by(edge.http_port) for _ in range(20)}
+    too_big = fetch(edge.http_port, f"/headers/{TOO_BIG}")
+    after = [answered_by(edge.http_port) for _ in range(20)]
+    tried = [line.upstreams for line in edge.l7.nginx.access_log() if f"/headers/{TOO_BIG}" in line.request]
+    report(
+        f"answers with {', '.join(map(str, BIG_HEADERS))} bytes of headers: {[a.status for a in big.values()]}, "
+        f"then served by {sorted(served)}; {TOO_BIG} bytes: {too_big.status}, tried on {tried}; "
+        f"next 20 GETs answered by {sorted(set(after))}"
+    )
+
+    assert [a.status for a in big.values()] == [200] * len(BIG_HEADERS)
+    assert [len(a.headers["X-Padding"]) for a in big.values()] == list(BIG_HEADERS)
+    # Both real tasks still in rotation.
+    assert served == {"app-real-1", "app-real-2"}
+    # Headers no buffer holds: nginx counts that against the one task that sent
+    # them (see docs/edge-and-l7-tier.md), but the GET goes to no other task.
+    assert too_big.status == 502
+    assert len(tried) == 1 and len(tried[0]) == 1, tried
+    assert {pool_of_label(name) for name in after} == {"real"}

@@ -225,6 +225,12 @@ def test_client_path_echoes_the_proxy_headers(app: AppProcess) -> None:
     assert len(lines) == 15 and all(line.endswith(": -") for line in lines[4:])
 
 
+def test_headers_path_pads_the_answer_headers(app: AppProcess) -> None:
+    response = requests.get(f"{app.url}/headers/20000", timeout=5)
+    assert (response.status_code, response.headers["X-Padding"]) == (200, "x" * 20000)
+    assert requests.get(f"{app.url}/headers/1000001", timeout=5).status_code == 400
+
+
 def test_free_ports_are_all_different_and_bindable_on_any_address() -> None:
     # Picked one socket at a time, 200 ports repeated in 77 of 100 tries on this kernel.
     ports = free_ports(200)
