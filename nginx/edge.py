@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nginx.l7_tier import DOCKER_DNS, HEALTH_PATH, HEALTH_PORT, HTTP_PORT, HTTPS_PORT, upstream_host
+from nginx.l7_tier import (
+    DOCKER_DNS,
+    HEADER_BUFFER_KIB,
+    HEALTH_PATH,
+    HEALTH_PORT,
+    HTTP_PORT,
+    HTTPS_PORT,
+    ProxyBuffers,
+    upstream_host,
+)
 from nginx.render import render
 from swarm.values import MILLISECOND, SECOND, Duration
 
@@ -18,6 +27,10 @@ UPSTREAM_NAME = "l7-tier"
 # L7 tasks sit on the same overlay network: a connect that takes longer is to
 # a task that is gone, and the next one is tried.
 CONNECT_TIMEOUT = Duration(500 * MILLISECOND)
+# The L7 tier passes on answer headers that fit its buffer, plus a few of its
+# own (Server, Date, Connection): with room for them, no answer of an L7 task
+# is "too big", which would count as that task failing here too (max_fails=1).
+HEADER_BUFFER = ProxyBuffers(HEADER_BUFFER_KIB + 8)
 # How long the edge keeps trying L7 tasks for one request, at most.
 NEXT_UPSTREAM_TIMEOUT = Duration(10 * SECOND)
 # Matches the L7 tier's default (nginxResolverValid) without depending on it.
@@ -57,6 +70,7 @@ class EdgeConfigArgs:
     """worker_shutdown_timeout: open connections are closed then, so the edge is gone before pulumi-docker's deadline."""
     upstream_name: str = UPSTREAM_NAME
     health_path: str = HEALTH_PATH
+    buffers: ProxyBuffers = HEADER_BUFFER
 
 
 def shutdown_timeout(stop_grace_period: Duration) -> Duration:

@@ -30,6 +30,12 @@ TLS_SECRET_FILE = "tls.pem"
 TLS_PEM_PATH = f"/run/secrets/{TLS_SECRET_FILE}"
 # Names that mean "this machine": with them any Host is served (the dev stack).
 LOCAL_HOSTS = ("localhost",)
+# nginx's server name hash (ngx_hash_init, 64-bit): a bucket holds each name as
+# a pointer, a 2-byte length and the name, padded to a pointer, then a null
+# pointer; its size is rounded up to the CPU's cache line (64 bytes here). The
+# default bucket (64 bytes) fits names of at most 46 characters.
+POINTER_SIZE = 8
+CACHE_LINE = 64
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,35 @@ class UpstreamTuning:
 class UpstreamServer:
     host: str
     port: int
+
+
+# An answer's headers must fit proxy_buffer_size. Else nginx answers 502
+# ("upstream sent too big header") and counts it as the task failing, whatever
+# proxy_next_upstream says: ngx_http_upstream_next marks every failure but a
+# 403/404 NGX_PEER_FAILED, and nginx's docs say error, timeout and
+# invalid_header always count. nginx's default is one page (4 KiB), which a
+# redirect copying a long ?next= already overflows; 32 KiB holds four times the
+# longest request line a client gets through the edge (8 KiB,
+# large_client_header_buffers) besides the app's own headers. Allocated whole
+# for every proxied request.
+HEADER_BUFFER_KIB = 32
+
+
+@dataclass(frozen=True)
+class ProxyBuffers:
+    """proxy_buffer_size, and the proxy_buffers nginx then requires."""
+
+    header_kib: int
+
+    @property
+    def header(self) -> str:
+        return f"{self.header_kib}k"
+
+    @property
+    def body(self) -> str:
+        # proxy_busy_buffers_size (set to the header buffer's size) must be at
+        # least the header buffer and less than all proxy_buffers but one.
+        return f"{self.header_kib // 4 + 2} 4k"
 
 
 # TLS 1.2 and 1.3 only. For 1.2, Mozilla's "intermediate" ciphers (forward
@@ -93,6 +128,10 @@ class L7TierConfigArgs:
     """The overlay subnet: the only addresses whose X-Real-IP or PROXY header is believed."""
     server_name: str | None
     """None: every Host is served; a name: only it, other hosts get 421."""
+    forwarded_port: int
+    """The published port the client connected to: HTTPS's with TLS (plain HTTP only redirects), else HTTP's."""
+    server_names_hash_bucket_size: int | None
+    """Bytes for the served name in nginx's hash; None without a name."""
     tls: TlsListener | None
     resolver: str
     resolver_valid: str
@@ -105,6 +144,7 @@ class L7TierConfigArgs:
     next_upstream_timeout: str
     upstream_name: str = UPSTREAM_NAME
     health_path: str = HEALTH_PATH
+    buffers: ProxyBuffers = ProxyBuffers(HEADER_BUFFER_KIB)
 
 
 def upstream_host(alias: str, endpoint_mode: str) -> str:
@@ -124,6 +164,12 @@ def served_name(public_host: str) -> str | None:
     return None
 
 
+def names_hash_bucket_size(name: str) -> int:
+    """The smallest server_names_hash_bucket_size with room for ``name``."""
+    entry = -(-(POINTER_SIZE + 2 + len(name)) // POINTER_SIZE) * POINTER_SIZE
+    return -(-(entry + POINTER_SIZE) // CACHE_LINE) * CACHE_LINE
+
+
 def tls_listener(published_https_port: int) -> TlsListener:
     return TlsListener(
         listen_port=HTTPS_PORT,
@@ -134,10 +180,11 @@ def tls_listener(published_https_port: int) -> TlsListener:
 
 @dataclass(frozen=True)
 class NginxSite:
-    """Who the L7 tier serves: the stack's host, trusted proxies, TLS."""
+    """Who the L7 tier serves: the stack's host, trusted proxies, published ports, TLS."""
 
     public_host: str
     trusted_proxies: str
+    published_http_port: int
     published_https_port: int | None
     """None: no TLS."""
 
@@ -148,11 +195,14 @@ def l7_tier_config_args(
     def server(role: str) -> UpstreamServer:
         return UpstreamServer(upstream_host(pool_alias(app_name, role), endpoint_mode), app_port)
 
+    server_name = served_name(site.public_host)
     return L7TierConfigArgs(
         listen_port=HTTP_PORT,
         health_port=HEALTH_PORT,
         trusted_proxies=site.trusted_proxies,
-        server_name=served_name(site.public_host),
+        server_name=server_name,
+        forwarded_port=site.published_http_port if site.published_https_port is None else site.published_https_port,
+        server_names_hash_bucket_size=None if server_name is None else names_hash_bucket_size(server_name),
         tls=None if site.published_https_port is None else tls_listener(site.published_https_port),
         resolver=DOCKER_DNS,
         resolver_valid=upstream.resolver_valid.nginx,

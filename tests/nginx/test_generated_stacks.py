@@ -10,25 +10,42 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 
 from tests.support.nginx_chroot import NginxInstall, NginxSandbox
-from tests.support.stack_strategies import stack_files, write_stack
+from tests.support.stack_strategies import LONGEST_HOST, Written, stack_files, valid_value, write_stack
 from tools.render_nginx import nginx_config
 from tools.validate import check_stack
 
+SLOW_EXAMPLES = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 
-# Rules that span keys turn some valid values into an invalid stack; those are left out.
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(values=stack_files(only_valid=True))
-def test_every_valid_generated_stack_renders_a_config_nginx_accepts(nginx_install: NginxInstall, values):
+
+def assert_nginx_accepts(install: NginxInstall, values: dict[str, Written]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         program, problems = check_stack(write_stack(Path(tmp), values), Path(tmp))
     # Valid values can still break a rule that spans keys (e.g. parallelism above replicas).
     assume(program is not None)
     assert program is not None and not problems
     config = nginx_config(program)
-    with NginxSandbox(nginx_install) as sandbox:
+    with NginxSandbox(install) as sandbox:
         sandbox.write(config)
         result = sandbox.check()
     assert result.ok, f"nginx -t rejected the config of {values}:\n{result.output}\n--- config ---\n{config}"
+
+
+# Rules that span keys turn some valid values into an invalid stack; those are left out.
+@SLOW_EXAMPLES
+@given(values=stack_files(only_valid=True))
+def test_every_valid_generated_stack_renders_a_config_nginx_accepts(nginx_install: NginxInstall, values):
+    assert_nginx_accepts(nginx_install, values)
+
+
+# A random stack sets publicHost in few examples; its length decides whether
+# nginx can hash the server name, so it gets a property of its own.
+@SLOW_EXAMPLES
+@given(host=valid_value("publicHost"))
+@example(host=Written(f'"{LONGEST_HOST}"', True).yaml)
+def test_every_valid_public_host_renders_a_config_nginx_accepts(nginx_install: NginxInstall, host: str):
+    assert_nginx_accepts(nginx_install, {"publicHost": Written(host, True)})

@@ -18,13 +18,28 @@ from pathlib import Path
 
 import pytest
 
+from nginx.l7_tier import HEADER_BUFFER_KIB
 from tests.support.nginx_edge import CLIENT, Answer, EdgeSite
 from tests.support.nginx_edge import fetch as fetch_as
 from tests.support.nginx_loopback import LoopbackSite, pool_of_label
 from tests.support.tls import IssuedCertificate, issue
 
 HOST = "app.example.com"
-HTTPS_PORT = 8443  # the stack's published HTTPS port: only the redirect names it
+HTTPS_PORT = 8443  # the stack's published HTTPS port: the redirect and X-Forwarded-Port name it
+# Forwarding headers frameworks believe, as a client would forge them.
+FORGED_HOST_AND_PORT = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Port": "1"}
+FORGED_OTHERS = {
+    "Forwarded": "for=6.6.6.6;host=evil.example;proto=https",
+    "X-Original-URL": "/admin",
+    "X-Rewrite-URL": "/admin",
+    "X-Forwarded-Prefix": "/evil",
+    "X-Forwarded-Server": "evil.example",
+    "X-Host": "evil.example",
+    "True-Client-IP": "6.6.6.6",
+    "X-Client-IP": "6.6.6.6",
+    "X-Cluster-Client-IP": "6.6.6.6",
+}
+NONE_OF_THE_OTHERS = dict.fromkeys(FORGED_OTHERS, "-")
 
 
 def fetch(port: int, path: str = "/client", host: str = HOST, **kwargs) -> Answer:
@@ -71,6 +86,18 @@ def test_the_app_and_the_l7_log_see_the_client_not_the_edge_and_not_a_forged_hea
     assert [line.remote for line in edge.l7.nginx.access_log() if "/client" in line.request] == [CLIENT]
 
 
+def test_forwarding_headers_a_client_forges_are_overwritten_or_cleared(nginx_install, report):
+    with EdgeSite(nginx_install, overrides={"publicHost": HOST, "publishedPort": 8088}) as site:
+        answer = fetch(site.http_port, headers={**FORGED_HOST_AND_PORT, **FORGED_OTHERS})
+    report(f"forged forwarding headers through the edge and the L7 tier: app saw {answer.client}")
+
+    assert answer.status == 200
+    # The host nginx validated and the port the client connected to (the published one).
+    assert answer.client["X-Forwarded-Host"] == HOST
+    assert answer.client["X-Forwarded-Port"] == "8088"
+    assert {name: answer.client[name] for name in FORGED_OTHERS} == NONE_OF_THE_OTHERS
+
+
 def test_a_client_reaching_the_l7_tier_directly_cannot_claim_another_address(nginx_install):
     # Only the edge's address is trusted: a forged X-Real-IP from anywhere else is ignored.
     with LoopbackSite(nginx_install, overrides={"publicHost": HOST}, trusted_proxies="127.0.0.1/32") as site:
@@ -107,7 +134,11 @@ def test_https_ends_at_the_l7_tier_with_the_client_address_from_the_proxy_protoc
 ):
     assert tls_edge.https_port is not None
     context = client_context(certificate, tmp_path)
-    answer = fetch(tls_edge.https_port, tls=context, headers={"X-Forwarded-For": "6.6.6.6"})
+    answer = fetch(
+        tls_edge.https_port,
+        tls=context,
+        headers={"X-Forwarded-For": "6.6.6.6", **FORGED_HOST_AND_PORT, **FORGED_OTHERS},
+    )
     report(f"HTTPS through the edge (TLS passed through, PROXY protocol): app saw {answer.client}")
 
     assert answer.status == 200
@@ -116,6 +147,9 @@ def test_https_ends_at_the_l7_tier_with_the_client_address_from_the_proxy_protoc
         "X-Real-IP": CLIENT,
         "X-Forwarded-For": CLIENT,
         "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": HOST,
+        "X-Forwarded-Port": str(HTTPS_PORT),
+        **NONE_OF_THE_OTHERS,
     }
     assert [line.remote for line in tls_edge.l7.nginx.access_log() if "/client" in line.request] == [CLIENT]
 
@@ -208,3 +242,40 @@ def test_an_app_answering_503_is_not_taken_out_of_rotation(nginx_install, report
     assert [e.status_code for e in errors] == [503] * 4
     assert all(pool_of_label(e.headers["X-App-Name"]) == "real" for e in errors)
     assert pools == {"real"}
+
+
+# An answer's headers of these sizes (the app's own few hundred bytes on top):
+# a 6 KB Location, 16 KB of cookies, and nearly all the L7 tier's buffer.
+BIG_HEADERS = (6_000, 16_000, HEADER_BUFFER_KIB * 1024 - 1024)
+TOO_BIG = 2 * HEADER_BUFFER_KIB * 1024
+
+
+def answered_by(port: int) -> str:
+    answer = fetch(port, "/")
+    return answer.headers.get("X-App-Name", f"HTTP {answer.status}")
+
+
+def test_big_answer_headers_pass_both_tiers_and_no_answer_takes_the_real_pool_out(edge: EdgeSite, report):
+    # Before: headers over nginx's 4 KiB proxy_buffer_size were "too big", which
+    # nginx counts as the task failing whatever proxy_next_upstream says; with
+    # max_fails=1 and the GET re-sent to every task, one request ejected the pool.
+    big = {size: fetch(edge.http_port, f"/headers/{size}") for size in BIG_HEADERS}
+    served = {answered_by(edge.http_port) for _ in range(20)}
+    too_big = fetch(edge.http_port, f"/headers/{TOO_BIG}")
+    after = [answered_by(edge.http_port) for _ in range(20)]
+    tried = [line.upstreams for line in edge.l7.nginx.access_log() if f"/headers/{TOO_BIG}" in line.request]
+    report(
+        f"answers with {', '.join(map(str, BIG_HEADERS))} bytes of headers: {[a.status for a in big.values()]}, "
+        f"then served by {sorted(served)}; {TOO_BIG} bytes: {too_big.status}, tried on {tried}; "
+        f"next 20 GETs answered by {sorted(set(after))}"
+    )
+
+    assert [a.status for a in big.values()] == [200] * len(BIG_HEADERS)
+    assert [len(a.headers["X-Padding"]) for a in big.values()] == list(BIG_HEADERS)
+    # Both real tasks still in rotation.
+    assert served == {"app-real-1", "app-real-2"}
+    # Headers no buffer holds: nginx counts that against the one task that sent
+    # them (see docs/edge-and-l7-tier.md), but the GET goes to no other task.
+    assert too_big.status == 502
+    assert len(tried) == 1 and len(tried[0]) == 1, tried
+    assert {pool_of_label(name) for name in after} == {"real"}

@@ -17,11 +17,28 @@ from hypothesis import strategies as st
 
 from offline_runner.stack_config import REPO_ROOT, project_name
 from settings import RULES
-from settings.parsers import Boolean, Choice, DurationRule, Integer, Pattern, PemBlocks, PrivateSubnet, Repository
+from settings.parsers import (
+    HOSTNAME,
+    Boolean,
+    Choice,
+    DurationRule,
+    Integer,
+    Pattern,
+    PemBlocks,
+    PrivateSubnet,
+    Repository,
+)
 from swarm.values import go_duration
 
 PROJECT = project_name()
 UNIT_NANOS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+
+# A DNS label as HOSTNAME takes it: at most 63 characters, no '-' at either end.
+LABEL_EDGE = string.ascii_letters + string.digits
+LABEL_INSIDE = LABEL_EDGE + "-"
+# The longest host name HOSTNAME accepts: three 63-character labels and one of 61.
+LONGEST_HOST = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+assert len(LONGEST_HOST) == HOSTNAME.max_length
 
 # Known-good examples of the keys whose rule is a text pattern.
 GOOD_TEXT = {
@@ -91,6 +108,21 @@ def _duration(rule: DurationRule) -> tuple[st.SearchStrategy[str], st.SearchStra
     return good, bad
 
 
+@st.composite
+def _labels(draw: st.DrawFn) -> str:
+    size = draw(st.integers(1, 63))
+    if size == 1:
+        return draw(st.sampled_from(LABEL_EDGE))
+    inside = draw(st.text(LABEL_INSIDE, min_size=size - 2, max_size=size - 2))
+    return draw(st.sampled_from(LABEL_EDGE)) + inside + draw(st.sampled_from(LABEL_EDGE))
+
+
+# Up to four labels of up to 63 characters: names of every length up to the limit.
+HOST_NAMES = (
+    st.lists(_labels(), min_size=1, max_size=4).map(".".join).filter(lambda name: len(name) <= HOSTNAME.max_length)
+)
+
+
 def _good_and_bad(key: str) -> tuple[st.SearchStrategy[str], st.SearchStrategy[str]]:
     rule = RULES[key]
     if isinstance(rule, Integer):
@@ -112,6 +144,8 @@ def _good_and_bad(key: str) -> tuple[st.SearchStrategy[str], st.SearchStrategy[s
         bad = st.one_of(st.just(PLAIN_PEM), NEVER_VALID_TEXT.filter(lambda t: t.strip() != ""))
     elif isinstance(rule, Pattern | Repository):
         good = st.sampled_from(GOOD_TEXT[key])
+        if rule is HOSTNAME:
+            good = st.one_of(good, HOST_NAMES, st.just(LONGEST_HOST))
         bad = NEVER_VALID_TEXT.filter(lambda t: t not in GOOD_TEXT[key])  # "" means "none" for some keys
     else:
         raise AssertionError(f"no strategy for the rule of {key}: {rule!r}")

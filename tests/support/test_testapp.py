@@ -220,12 +220,15 @@ def test_status_outside_200_to_599_is_404(app: AppProcess, path: str) -> None:
 
 def test_client_path_echoes_the_proxy_headers(app: AppProcess) -> None:
     response = requests.get(f"{app.url}/client", headers={"X-Real-IP": "10.1.2.3", "Host": "a.example"}, timeout=5)
-    assert response.text.splitlines() == [
-        "Host: a.example",
-        "X-Real-IP: 10.1.2.3",
-        "X-Forwarded-For: -",
-        "X-Forwarded-Proto: -",
-    ]
+    lines = response.text.splitlines()
+    assert lines[:4] == ["Host: a.example", "X-Real-IP: 10.1.2.3", "X-Forwarded-For: -", "X-Forwarded-Proto: -"]
+    assert len(lines) == 15 and all(line.endswith(": -") for line in lines[4:])
+
+
+def test_headers_path_pads_the_answer_headers(app: AppProcess) -> None:
+    response = requests.get(f"{app.url}/headers/20000", timeout=5)
+    assert (response.status_code, response.headers["X-Padding"]) == (200, "x" * 20000)
+    assert requests.get(f"{app.url}/headers/1000001", timeout=5).status_code == 400
 
 
 def test_free_ports_are_all_different_and_bindable_on_any_address() -> None:

@@ -12,6 +12,7 @@ from offline_runner.resource_types import SERVICE_CONFIG
 from swarm.naming import config_owner
 from tests.support.tls import issue
 from tests.unit.conftest import service
+from tools.render_nginx import nginx_config
 
 
 def edge_config(program) -> str:
@@ -76,6 +77,15 @@ def test_with_tls_the_edge_passes_443_through_with_the_proxy_protocol():
         {"targetPort": 80, "publishedPort": 80, "publishMode": "host"},
         {"targetPort": 443, "publishedPort": 8443, "publishMode": "host"},
     ]
+
+
+def test_the_edge_holds_any_answer_headers_the_l7_tier_passes_on(dev):
+    # Headers too big for the edge's buffer would count against the L7 task that sent them.
+    def header_buffer_kib(text: str) -> int:
+        (line,) = [line.strip() for line in text.splitlines() if line.strip().startswith("proxy_buffer_size ")]
+        return int(line.removeprefix("proxy_buffer_size ").removesuffix("k;"))
+
+    assert header_buffer_kib(edge_config(dev)) >= header_buffer_kib(nginx_config(dev)) + 4
 
 
 def test_edge_finds_out_silently_dead_l7_tasks_with_a_longer_retransmission_limit_than_the_tier():

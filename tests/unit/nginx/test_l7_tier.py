@@ -16,7 +16,7 @@ def directives(config: str) -> list[str]:
     return [line.strip() for line in config.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
-def expected(real: str, backup: str | None, tries: int, server_name: str | None = None) -> list[str]:
+def expected(real: str, backup: str | None, tries: int, port: int, server_name: str | None = None) -> list[str]:
     backup_lines = [f"server {backup}:8080 resolve max_fails=1 fail_timeout=2s backup;"] if backup else []
     refuse_others = (
         [
@@ -32,6 +32,7 @@ def expected(real: str, backup: str | None, tries: int, server_name: str | None 
     )
     return [
         "resolver 127.0.0.11 valid=1s ipv6=off;",
+        *(["server_names_hash_bucket_size 64;"] if server_name else []),
         "set_real_ip_from 10.240.0.0/24;",
         "log_format upstream_log '$remote_addr [$time_local] \"$request\" $status $body_bytes_sent '",
         "'upstream=$upstream_addr upstream_status=$upstream_status '",
@@ -62,16 +63,38 @@ def expected(real: str, backup: str | None, tries: int, server_name: str | None 
         f"proxy_next_upstream_tries {tries};",
         "proxy_next_upstream_timeout 10s;",
         "proxy_socket_keepalive on;",
+        "proxy_buffer_size 32k;",
+        "proxy_buffers 10 4k;",
+        "proxy_busy_buffers_size 32k;",
         "proxy_set_header X-Real-IP $remote_addr;",
         "proxy_set_header X-Forwarded-For $remote_addr;",
         "proxy_set_header X-Forwarded-Proto $scheme;",
         "proxy_set_header Host $host;",
+        "proxy_set_header X-Forwarded-Host $host;",
+        f"proxy_set_header X-Forwarded-Port {port};",
+        *(
+            f'proxy_set_header {name} "";'
+            for name in (
+                "Forwarded",
+                "X-Original-URL",
+                "X-Rewrite-URL",
+                "X-Forwarded-Prefix",
+                "X-Forwarded-Server",
+                "X-Host",
+                "True-Client-IP",
+                "X-Client-IP",
+                "X-Cluster-Client-IP",
+            )
+        ),
         "location / {",
         "proxy_pass http://app-server;",
         "error_page 502 = @fresh_peers;",
         "}",
         "location @fresh_peers {",
         "if ($request_method !~ ^(GET|HEAD)$) {",
+        "return 502;",
+        "}",
+        'if ($upstream_bytes_received ~ "[1-9][0-9]*$") {',
         "return 502;",
         "}",
         "proxy_pass http://app-server;",
@@ -81,24 +104,31 @@ def expected(real: str, backup: str | None, tries: int, server_name: str | None 
 
 
 def test_dev_resolves_every_task_of_both_pools_and_serves_any_host(dev):
-    assert directives(nginx_config(dev)) == expected("tasks.webapp-real", "tasks.webapp-backup", tries=3)
+    assert directives(nginx_config(dev)) == expected("tasks.webapp-real", "tasks.webapp-backup", tries=3, port=80)
 
 
 def test_prod_with_vip_resolves_the_service_names_and_serves_only_its_host(prod):
     assert directives(nginx_config(prod)) == expected(
-        "webapp-real", "webapp-backup", tries=5, server_name="app.example.com"
+        "webapp-real", "webapp-backup", tries=5, port=80, server_name="app.example.com"
     )
 
 
 def test_without_backup_pool_there_is_no_backup_server():
     program = run_stack("dev", overrides={"backupEnabled": False})
-    assert directives(nginx_config(program)) == expected("tasks.webapp-real", None, tries=3)
+    assert directives(nginx_config(program)) == expected("tasks.webapp-real", None, tries=3, port=80)
 
 
 @pytest.mark.parametrize("host", ["localhost", "LOCALHOST", "127.0.0.1", "192.168.1.10"])
 def test_this_machine_or_an_address_serves_every_host(host):
     lines = directives(nginx_config(run_stack("dev", overrides={"publicHost": host})))
     assert not any(line.startswith("server_name") or "421" in line for line in lines)
+
+
+def test_a_long_public_host_gets_a_hash_bucket_it_fits_in():
+    # 47 characters: one more than nginx's default bucket of 64 bytes holds.
+    host = "my-service.eu-central-1.staging.internal.ex.com"
+    lines = directives(nginx_config(run_stack("dev", overrides={"publicHost": host})))
+    assert "server_names_hash_bucket_size 128;" in lines
 
 
 def test_app_errors_do_not_count_as_task_failures(stack_program):
@@ -116,6 +146,8 @@ def test_with_tls_plain_http_redirects_and_443_takes_the_proxy_protocol():
     text = nginx_config(program)
     lines = directives(text)
     assert "return 301 https://$host:8443$request_uri;" in lines
+    # Only the HTTPS server proxies: the client's port is the published HTTPS port.
+    assert "proxy_set_header X-Forwarded-Port 8443;" in lines
     assert lines.count("listen 443 ssl proxy_protocol;") == 1
     assert "listen 443 ssl default_server proxy_protocol;" in lines
     assert "ssl_reject_handshake on;" in lines
