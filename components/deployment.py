@@ -109,7 +109,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                     pools_.endpoint_mode,
                     backup is not None,
                     nginx.upstream,
-                    NginxSite(app.public_host, nginx.overlay_subnet, nginx.published_port, https_port),
+                    NginxSite(app.public_host, nginx.overlay_subnet, https_port),
                 ),
                 certificate=tls.certificate,
                 stop_grace_period=pools_.stop_grace_period,

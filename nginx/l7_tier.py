@@ -128,8 +128,6 @@ class L7TierConfigArgs:
     """The overlay subnet: the only addresses whose X-Real-IP or PROXY header is believed."""
     server_name: str | None
     """None: every Host is served; a name: only it, other hosts get 421."""
-    forwarded_port: int
-    """The published port the client connected to: HTTPS's with TLS (plain HTTP only redirects), else HTTP's."""
     server_names_hash_bucket_size: int | None
     """Bytes for the served name in nginx's hash; None without a name."""
     tls: TlsListener | None
@@ -184,7 +182,6 @@ class NginxSite:
 
     public_host: str
     trusted_proxies: str
-    published_http_port: int
     published_https_port: int | None
     """None: no TLS."""
 
@@ -201,7 +198,6 @@ def l7_tier_config_args(
         health_port=HEALTH_PORT,
         trusted_proxies=site.trusted_proxies,
         server_name=server_name,
-        forwarded_port=site.published_http_port if site.published_https_port is None else site.published_https_port,
         server_names_hash_bucket_size=None if server_name is None else names_hash_bucket_size(server_name),
         tls=None if site.published_https_port is None else tls_listener(site.published_https_port),
         resolver=DOCKER_DNS,

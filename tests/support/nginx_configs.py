@@ -54,7 +54,6 @@ def settings_config_args(settings: StackSettings) -> L7TierConfigArgs:
         NginxSite(
             settings.app.public_host,
             settings.nginx.overlay_subnet,
-            settings.nginx.published_port,
             settings.tls.https_port if settings.tls.certificate else None,
         ),
     )

@@ -16,7 +16,7 @@ def directives(config: str) -> list[str]:
     return [line.strip() for line in config.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
-def expected(real: str, backup: str | None, tries: int, port: int, server_name: str | None = None) -> list[str]:
+def expected(real: str, backup: str | None, tries: int, server_name: str | None = None) -> list[str]:
     backup_lines = [f"server {backup}:8080 resolve max_fails=1 fail_timeout=2s backup;"] if backup else []
     refuse_others = (
         [
@@ -71,10 +71,10 @@ def expected(real: str, backup: str | None, tries: int, port: int, server_name: 
         "proxy_set_header X-Forwarded-Proto $scheme;",
         "proxy_set_header Host $host;",
         "proxy_set_header X-Forwarded-Host $host;",
-        f"proxy_set_header X-Forwarded-Port {port};",
         *(
             f'proxy_set_header {name} "";'
             for name in (
+                "X-Forwarded-Port",
                 "Forwarded",
                 "X-Original-URL",
                 "X-Rewrite-URL",
@@ -104,18 +104,18 @@ def expected(real: str, backup: str | None, tries: int, port: int, server_name: 
 
 
 def test_dev_resolves_every_task_of_both_pools_and_serves_any_host(dev):
-    assert directives(nginx_config(dev)) == expected("tasks.webapp-real", "tasks.webapp-backup", tries=3, port=80)
+    assert directives(nginx_config(dev)) == expected("tasks.webapp-real", "tasks.webapp-backup", tries=3)
 
 
 def test_prod_with_vip_resolves_the_service_names_and_serves_only_its_host(prod):
     assert directives(nginx_config(prod)) == expected(
-        "webapp-real", "webapp-backup", tries=5, port=80, server_name="app.example.com"
+        "webapp-real", "webapp-backup", tries=5, server_name="app.example.com"
     )
 
 
 def test_without_backup_pool_there_is_no_backup_server():
     program = run_stack("dev", overrides={"backupEnabled": False})
-    assert directives(nginx_config(program)) == expected("tasks.webapp-real", None, tries=3, port=80)
+    assert directives(nginx_config(program)) == expected("tasks.webapp-real", None, tries=3)
 
 
 @pytest.mark.parametrize("host", ["localhost", "LOCALHOST", "127.0.0.1", "192.168.1.10"])
@@ -146,8 +146,6 @@ def test_with_tls_plain_http_redirects_and_443_takes_the_proxy_protocol():
     text = nginx_config(program)
     lines = directives(text)
     assert "return 301 https://$host:8443$request_uri;" in lines
-    # Only the HTTPS server proxies: the client's port is the published HTTPS port.
-    assert "proxy_set_header X-Forwarded-Port 8443;" in lines
     assert lines.count("listen 443 ssl proxy_protocol;") == 1
     assert "listen 443 ssl default_server proxy_protocol;" in lines
     assert "ssl_reject_handshake on;" in lines
