@@ -5,7 +5,7 @@ VENV := venv
 PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: help venv provision clean-machine lint docs test test-offline test-unit test-nginx test-e2e test-cluster validate render-nginx deploy bench
+.PHONY: help venv provision clean-machine lint docs test test-unit test-nginx test-e2e test-cluster validate render-nginx deploy bench
 
 help:
 	@echo "make deploy [STACK=dev]        deploy a stack on the local swarm (local state); installs the SDK's Pulumi CLI, and Docker as root on Debian/Ubuntu"
@@ -43,13 +43,11 @@ lint: venv
 docs: venv
 	$(PY) -m tools.config_docs
 
-# Lint, then the unit tests, take the second job slot while provisioning, which
-# mostly waits on downloads and disks, holds the first; then the suites that need the machine.
-test: venv
-	$(MAKE) --no-print-directory -j2 --output-sync=target provision test-offline
+# Two lanes on the 2 cores: provisioning (mostly downloads and disks), then lint;
+# the virtualenv, then the unit tests. Then the suites that need the machine.
+test:
+	$(MAKE) --no-print-directory -j2 --output-sync=target provision test-unit lint
 	$(PYTEST) --durations=15 tests/support tests/nginx tests/e2e tests/cluster  # the slowest, for where the time goes
-
-test-offline: lint test-unit
 
 test-unit: venv
 	$(PYTEST) tests/unit

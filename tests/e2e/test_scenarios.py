@@ -26,6 +26,7 @@ import requests
 from components import edge as edge_component
 from components.nginx_service import EDGE_SYSCTLS, RETRANSMISSION_LIMIT
 from engine_standin.swarm_applier import ApplyError, SwarmApplier, parse_time
+from settings import SettingsError
 from tests.conftest import record_measurement
 from tests.e2e.harness import (
     E2E_OVERRIDES,
@@ -548,21 +549,25 @@ def test_scenario10_tls_then_a_rotated_certificate_fails_no_request(deployment: 
     assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
     assert served_certificate() == rotated.server_der
 
-    # A certificate with another certificate's key: nginx refuses the pair, the new L7
-    # tasks never turn healthy, Swarm rolls the tier back. The image stays the same.
+    # A certificate with another certificate's key: refused before anything is touched
+    # (every handshake would fail). An L7 image that never turns healthy gets through:
+    # Swarm rolls the tier back, and HTTPS clients see none of it.
     mismatched = {"tlsCertificate": issue("localhost", first.ca).chain, "tlsKey": first.key}
+    with pytest.raises(SettingsError, match="tlsKey: is not the private key of the first certificate"):
+        d.program(secrets=mismatched, **EDGE_NEXT)
+    broken: Release = {**EDGE_NEXT, "nginxImage": "szd-testapp:bad"}
     with Load(ca_file) as load:
         time.sleep(SETTLE_S)
         with pytest.raises(ApplyError) as failed:
-            d.apply(secrets=mismatched, **EDGE_NEXT)
-        # The same bad config as a plain `pulumi up`: pulumi-docker kept it as the tier's
+            d.apply(secrets=rotated.secrets, **broken)
+        # The same release as a plain `pulumi up`: pulumi-docker kept it as the tier's
         # state, so only the gate, reading the spec Swarm runs, can stop the run.
         d.wait_settled("nginx", EDGE_NEXT["nginxImage"], 2)
         with pytest.raises(ApplyError) as plain_again:
-            d.apply(refresh=False, secrets=mismatched, **EDGE_NEXT)
+            d.apply(refresh=False, secrets=rotated.secrets, **broken)
         time.sleep(SETTLE_S)
     print_figures(
-        "10c a certificate with the wrong key (L7 tier rolled back by Swarm)",
+        "10c an L7 image that never turns healthy (L7 tier rolled back by Swarm)",
         load.result,
         None,
         error=str(failed.value),
