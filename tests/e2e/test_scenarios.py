@@ -47,8 +47,9 @@ REPLICAS = "mode.replicated.replicas"
 # The spec fingerprint each gated service carries (components/base.py spec_label): the
 # pools' second label, the nginx tiers' only one.
 POOL_SPEC, TIER_SPEC = "labels[1].value", "labels[0].value"
-SETTLE_S = 3.0  # load before and after each change, so both steady states are measured
-MOVED = "e2e-moved"  # a tag scenario 3b pushes twice
+SETTLE_S = 2.0  # load before and after each change, so both steady states are measured
+MOVED = "e2e-moved"  # a tag scenario 3b pushes twice; scenario 4 starts from it
+GOOD = f"szd-testapp:{MOVED}"
 
 
 # From scenario 8 on, each scenario's baseline is the release the one before it
@@ -266,7 +267,8 @@ def test_scenario3b_a_tag_moved_in_the_registry_rolls_out(deployment: Deployment
 
 def test_scenario4_bad_tag_rolls_back_and_never_reaches_the_backup_pool(deployment: Deployment):
     d = deployment
-    d.apply(imageTag="v2")
+    d.push("szd-testapp:v2", MOVED)  # where 3b left it: no rollout to get there
+    d.apply(imageTag=MOVED)
     backup_before = d.existing("backup")
 
     with Load() as load:
@@ -277,7 +279,7 @@ def test_scenario4_bad_tag_rolls_back_and_never_reaches_the_backup_pool(deployme
         first_s = time.time() - started
         # pulumi-docker reports the rollback once every slot runs a task, before
         # Swarm has finished it: wait for Swarm, as the next steps compare with it.
-        d.wait_settled("real", "szd-testapp:v2", 2)
+        d.wait_settled("real", GOOD, 2)
         real_after_first = d.existing("real")
         # The same bad config again as a plain `pulumi up`: pulumi-docker kept the
         # bad inputs as the real pool's state, so only the gate stops the run.
@@ -288,7 +290,7 @@ def test_scenario4_bad_tag_rolls_back_and_never_reaches_the_backup_pool(deployme
         with pytest.raises(ApplyError) as again:
             d.apply(imageTag="bad")
         again_s = time.time() - again_started
-        d.wait_settled("real", "szd-testapp:v2", 2)
+        d.wait_settled("real", GOOD, 2)
         backup_after_failures = d.existing("backup")
         good_started = time.time()
         good = d.apply(imageTag="v1")
@@ -296,7 +298,7 @@ def test_scenario4_bad_tag_rolls_back_and_never_reaches_the_backup_pool(deployme
         time.sleep(SETTLE_S)
     result = load.result
     print_figures(
-        "4 image tag v2 -> bad (rolled back), bad again (plain, refreshed), then v1",
+        "4 image tag e2e-moved (v2's image) -> bad (rolled back), bad again (plain, refreshed), then v1",
         result,
         first_s,
         again_s=round(again_s, 1),
@@ -315,7 +317,7 @@ def test_scenario4_bad_tag_rolls_back_and_never_reaches_the_backup_pool(deployme
     ), str(plain_again.value)
     assert real_after_first["UpdateStatus"]["State"] == "rollback_completed"
     assert real_after_first["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"].startswith(
-        f"{d.registry.ref('szd-testapp:v2')}@sha256:"
+        f"{d.registry.ref(GOOD)}@sha256:"
     )
     assert first.value.report is not None and plain_again.value.report is not None and again.value.report is not None
     # pulumi-docker saw the rollback itself: the run stopped at the real service.
@@ -578,7 +580,9 @@ def test_scenario10_tls_then_a_rotated_certificate_fails_no_request(deployment: 
     assert "rollback" in str(failed.value), str(failed.value)
     assert failed.value.report is not None and NGINX in failed.value.report.changed(), str(failed.value.report)
     assert plain_again.value.report is not None and NGINX not in plain_again.value.report.changed()
-    assert "(swarm-zero-downtime.spec-sha256): Swarm's update state is rollback_completed" in str(plain_again.value)
+    # The gate names the image Swarm went back to.
+    assert f"runs {d.registry.ref(EDGE_NEXT['nginxImage'])}@sha256:" in str(plain_again.value), str(plain_again.value)
+    assert "Swarm's update state is rollback_completed" in str(plain_again.value), str(plain_again.value)
     assert served_certificate() == rotated.server_der
 
 

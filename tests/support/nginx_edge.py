@@ -109,32 +109,37 @@ class EdgeSite:
                 raise AssertionError(f"nginx -t rejected the edge config:\n{checked.output}")
             self.http_port, self.https_port = args.http_port, args.https_port
             self.edge.start(self.http_port, args.health_port)
-            if self.https_port is not None:
-                self._wait_for_https()
+            # The edge's health port answers before it has resolved the L7 tier.
+            self._wait_for_real()
         except BaseException:
             self.close()
             raise
         return self
 
-    def _wait_for_https(self, timeout: float = 10.0) -> None:
-        """The L7 tier's own wait goes over HTTP, which only redirects with TLS on: wait over HTTPS here."""
-        assert self.https_port is not None
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE  # a readiness probe; the tests verify the certificate
+    def _wait_for_real(self, timeout: float = 10.0) -> None:
+        """Until a real backend answers through the edge: over HTTPS with TLS on (plain HTTP only redirects then)."""
+        context = None
+        if self.https_port is not None:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE  # a readiness probe; the tests verify the certificate
+        port = self.http_port if self.https_port is None else self.https_port
         host = self.l7.args.server_name or "localhost"
         deadline = time.monotonic() + timeout
         last = "nothing"
         while time.monotonic() < deadline:
             try:
-                answer = fetch(self.https_port, "/", host=host, tls=context)
+                answer = fetch(port, "/", host=host, tls=context)
                 if answer.headers.get("X-App-Name", "").startswith("app-real-"):
                     return
                 last = f"HTTP {answer.status}"
             except (OSError, http.client.HTTPException) as exc:
                 last = type(exc).__name__
             time.sleep(0.05)
-        raise AssertionError(f"no real backend answered over HTTPS through the edge within {timeout}s (last: {last})")
+        scheme = "HTTP" if context is None else "HTTPS"
+        raise AssertionError(
+            f"no real backend answered over {scheme} through the edge within {timeout}s (last: {last})"
+        )
 
     def close(self) -> None:
         self.edge.close()
