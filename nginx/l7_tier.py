@@ -178,7 +178,7 @@ def tls_listener(published_https_port: int) -> TlsListener:
 
 @dataclass(frozen=True)
 class NginxSite:
-    """Who the L7 tier serves: the stack's host, trusted proxies, published ports, TLS."""
+    """Who the L7 tier serves: the stack's host, trusted proxies, TLS."""
 
     public_host: str
     trusted_proxies: str
