@@ -44,10 +44,11 @@ docs: venv
 	$(PY) -m tools.config_docs
 
 # Two lanes on the 2 cores: provisioning (mostly downloads and disks), then lint;
-# the virtualenv, then the unit tests. Then the suites that need the machine.
+# the virtualenv, the unit tests, then the real-nginx suite (its root filesystem
+# is the first thing provisioned). Then the suites that need the swarm.
 test:
-	$(MAKE) --no-print-directory -j2 --output-sync=target provision test-unit lint
-	$(PYTEST) --durations=15 tests/support tests/nginx tests/e2e tests/cluster  # the slowest, for where the time goes
+	$(MAKE) --no-print-directory -j2 --output-sync=target provision test-unit test-nginx lint
+	$(PYTEST) --durations=15 tests/e2e tests/cluster  # the slowest, for where the time goes
 
 test-unit: venv
 	$(PYTEST) tests/unit

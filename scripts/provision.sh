@@ -72,15 +72,18 @@ APT_UPDATED=0
 apt_install() {
 	[ "$(id -u)" = 0 ] || die "must run as root to apt-get install $*"
 	local log="$CACHE/apt.log"
+	# make test provisions in one lane while the other may install debootstrap
+	# (test-nginx): wait for the other's apt lock rather than fail on it.
+	local wait_lock=(-o DPkg::Lock::Timeout=600)
 	if [ "$APT_UPDATED" = 0 ]; then
 		say "apt-get update"
-		apt-get update >"$log" 2>&1 || die_log "$log" "apt-get update failed"
+		apt-get "${wait_lock[@]}" update >"$log" 2>&1 || die_log "$log" "apt-get update failed"
 		APT_UPDATED=1
 	fi
 	say "apt-get install $*"
 	# With recommends, as checked by hand: docker.io wants apparmor on kernels that
 	# enable it, debootstrap wants debian-archive-keyring to verify sid.
-	DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >>"$log" 2>&1 ||
+	DEBIAN_FRONTEND=noninteractive apt-get "${wait_lock[@]}" install -y "$@" >>"$log" 2>&1 ||
 		die_log "$log" "apt-get install $* failed"
 }
 

@@ -358,13 +358,17 @@ class Cluster:
         host_api().kill(node.name)
         return silent_at
 
-    def restart(self, node: Node, via: Node) -> float:
-        """Start a killed node again; seconds until its dockerd answers and ``via`` sees it Ready."""
-        started = time.monotonic()
+    def start(self, node: Node) -> float:
+        """Power a killed node on again; returns when (monotonic) it was started."""
         try:
             host_api().start(node.name)
         except APIError as error:
             raise ClusterError(f"{node.name} does not start again: {error}") from None
+        return time.monotonic()
+
+    def wait_back(self, node: Node, via: Node, started: float) -> tuple[float, float]:
+        """Seconds from ``started`` until the node's dockerd answers, and until ``via`` sees it Ready."""
         wait_docker(node)
+        docker_s = time.monotonic() - started
         self.wait_ready(node, via=via)
-        return time.monotonic() - started
+        return docker_s, time.monotonic() - started
