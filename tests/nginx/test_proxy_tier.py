@@ -182,6 +182,22 @@ def test_tls_for_another_name_is_refused_in_the_handshake(tls_edge: EdgeSite, ce
         fetch(tls_edge.https_port, tls=context, server_name="other.example.com")
 
 
+def test_over_tls_another_host_on_a_connection_for_the_served_name_gets_421(
+    tls_edge: EdgeSite, certificate, tmp_path, report
+):
+    # The handshake named the served host, so it completes; the Host header then
+    # picks the default server, which answers as it does over plain HTTP.
+    assert tls_edge.https_port is not None
+    context = client_context(certificate, tmp_path)
+    other = fetch(tls_edge.https_port, "/", host="other.example.com", tls=context, server_name=HOST)
+    served = fetch(tls_edge.https_port, "/", host=HOST, tls=context)
+    report(f"HTTPS with SNI {HOST}: Host other.example.com {other.status}, Host {HOST} {served.status}")
+    assert other.status == 421
+    assert "X-App-Name" not in other.headers
+    assert served.status == 200
+    assert [line.status for line in tls_edge.l7.nginx.access_log()].count(421) == 1
+
+
 def test_a_draining_l7_task_answers_a_keep_alive_https_client_instead_of_resetting_it(
     tls_edge: EdgeSite, certificate, tmp_path
 ):
