@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from nginx.l7_tier import HEADER_BUFFER_KIB
+from nginx.l7_tier import HEADER_BUFFER_KIB, HEALTH_PATH
 from tests.support.nginx_edge import CLIENT, Answer, EdgeSite
 from tests.support.nginx_edge import fetch as fetch_as
 from tests.support.nginx_loopback import LoopbackSite, pool_of_label
@@ -118,6 +118,35 @@ def test_other_hosts_are_refused_at_once_and_the_public_host_is_served(edge: Edg
     assert (other.status, bare.status) == (421, 421)
     # Refused by the L7 tier once each (an answer, so the edge does not retry it).
     assert [line.status for line in edge.l7.nginx.access_log()].count(421) == 2
+
+
+def raw_http(port: int, request: bytes) -> tuple[int, bytes]:
+    """(status, body) of one request sent byte for byte from CLIENT, read until nginx closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(CLIENT, 0)) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "tls"])
+def test_a_load_balancer_probe_without_host_gets_200_on_the_health_path_and_nothing_else(
+    nginx_install, certificate, tls: bool, report
+):
+    # HAProxy's `option httpchk` sends HTTP/1.0 with no Host; with TLS on, plain
+    # HTTP redirects, but the probe is still answered.
+    secrets = certificate.secrets if tls else None
+    with EdgeSite(nginx_install, overrides={"publicHost": HOST}, secrets=secrets) as site:
+        probe = raw_http(site.http_port, f"GET {HEALTH_PATH} HTTP/1.0\r\n\r\n".encode())
+        other = raw_http(site.http_port, b"GET / HTTP/1.0\r\n\r\n")
+        refused = [line.upstreams for line in site.l7.nginx.access_log() if line.status == 400]
+    report(f"HTTP/1.0 without Host through the edge (TLS {tls}): {HEALTH_PATH} {probe[0]}, / {other[0]}")
+    assert probe == (200, b"ok\n")
+    # Any other request without Host names no site: refused by the L7 tier, never passed to the app.
+    assert other[0] == 400
+    assert refused == [("-",)]
 
 
 def test_localhost_stack_serves_any_host(nginx_install):
