@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -52,19 +52,21 @@ def health_check(site: LoopbackSite, command: str | None = None) -> subprocess.C
 
 @pytest.fixture
 def tls_site(nginx_install: NginxInstall, request: pytest.FixtureRequest) -> Iterator[LoopbackSite]:
+    """The site of ``request.param``: (overrides, a function making the stack's TLS secrets)."""
     overrides, secrets = request.param
-    with LoopbackSite(nginx_install, overrides=overrides, secrets=secrets) as site:
+    with LoopbackSite(nginx_install, overrides=overrides, secrets=secrets()) as site:
         yield site
 
 
 SERVED = {"publicHost": HOST}
-GOOD_PAIRS = {
-    "issued by a CA": (SERVED, issue(HOST).secrets),
+# Made when a test runs, not when the tests are collected.
+GOOD_PAIRS: dict[str, tuple[dict[str, str], Callable[[], dict[str, str]]]] = {
+    "issued by a CA": (SERVED, lambda: issue(HOST).secrets),
     # Not verified: an expired certificate still serves, and a check that
     # failed on it would restart every task of the tier at once.
-    "expired": (SERVED, issue(HOST, not_after=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)).secrets),
+    "expired": (SERVED, lambda: issue(HOST, not_after=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)).secrets),
     # publicHost localhost: no default server, any name's handshake gets the certificate.
-    "every host served": ({}, issue("localhost").secrets),
+    "every host served": ({}, lambda: issue("localhost").secrets),
 }
 
 
@@ -80,7 +82,7 @@ def test_the_health_check_completes_a_tls_handshake_and_is_not_logged(tls_site: 
     assert tls_site.nginx.access_log() == []
 
 
-@pytest.mark.parametrize("tls_site", [(SERVED, self_signed_dsa(HOST))], ids=["dsa"], indirect=True)
+@pytest.mark.parametrize("tls_site", [(SERVED, lambda: self_signed_dsa(HOST))], ids=["dsa"], indirect=True)
 def test_a_pair_nginx_loads_but_cannot_serve_fails_the_health_check(tls_site: LoopbackSite, report):
     # nginx -t and the start passed (LoopbackSite checks both); the plain check passes too.
     assert tls_site.args.tls is not None
