@@ -10,17 +10,18 @@ import pulumi_docker as docker
 
 from components.base import child_options, component_type, rollout_gate, spec_label
 from components.nginx_service import L7_SYSCTLS, NGINX_HEALTH, nginx_config, nginx_rollout
-from nginx.l7_tier import HEALTH_PORT, TLS_SECRET_FILE, L7TierConfigArgs, render_l7_tier_config
+from nginx.l7_health import l7_health_command
+from nginx.l7_tier import TLS_SECRET_FILE, L7TierConfigArgs, render_l7_tier_config
 from nginx.render import content_hash
 from settings.tls import Certificate
 from swarm.naming import tls_secret_name
 from swarm.rollout_plan import plan_rollout
 from swarm.service_spec import (
     converge_config,
-    http_healthcheck,
     placement,
     rollback_config,
     service_options,
+    shell_healthcheck,
     update_config,
 )
 from swarm.values import Duration
@@ -86,7 +87,7 @@ class L7Tier(pulumi.ComponentResource):
                     image=args.image,
                     configs=[nginx_config(name, rendered, CONFIG_PATH, child)],
                     secrets=secrets or None,
-                    healthcheck=http_healthcheck(HEALTH_PORT, NGINX_HEALTH),
+                    healthcheck=shell_healthcheck(l7_health_command(args.config), NGINX_HEALTH),
                     stop_signal=STOP_SIGNAL,
                     stop_grace_period=args.stop_grace_period.text,
                     sysctl=L7_SYSCTLS,

@@ -104,6 +104,10 @@ HSTS_MAX_AGE = 365 * 24 * 3600
 # HTTPS connection it has just answered on (nginx 1.27.4+, commit 22a2a225b).
 # Short: a draining worker waits this long for such connections before exiting.
 KEEPALIVE_MIN_TIMEOUT = "1s"
+# The method the task's TLS health check asks with (nginx/l7_health.py): nginx
+# answers it itself, and the check's requests stay out of the access log.
+TLS_PROBE_METHOD = "TRACE"
+TLS_PROBE_SOURCE = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,8 @@ class TlsListener:
     ciphers: str = TLS12_CIPHERS
     hsts_max_age: int = HSTS_MAX_AGE
     keepalive_min_timeout: str = KEEPALIVE_MIN_TIMEOUT
+    probe_method: str = TLS_PROBE_METHOD
+    probe_source: str = TLS_PROBE_SOURCE
 
 
 @dataclass(frozen=True)

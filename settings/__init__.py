@@ -19,6 +19,7 @@ from settings import app, health, nginx, pools, rollout, tls
 from settings.app import AppSettings, read_app
 from settings.health import read_health
 from settings.nginx import NginxSettings, check_nginx, read_nginx
+from settings.overlay import check_overlay
 from settings.parsers import Rule
 from settings.pools import PoolSettings, read_pools
 from settings.project_file import project
@@ -78,6 +79,7 @@ def load_settings(config: ConfigSource | None = None) -> StackSettings:
     check_rollout(r, "update")
     check_rollout(r, "rollback")
     check_nginx(r)
+    check_overlay(r)
     check_tls(r)
     # A section that did not parse noted its problems; settings is None only then.
     if settings is None or r.problems:

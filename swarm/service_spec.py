@@ -31,11 +31,21 @@ def service_options(opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
 CONVERGE_POLL = "2s"
 
 
+def http_probe(port: int, path: str) -> str:
+    """A shell command that succeeds when http://127.0.0.1:PORT/PATH answers 2xx."""
+    url = f"http://127.0.0.1:{port}{path}"
+    # Images ship curl or busybox wget, rarely both; either one will do.
+    return f"curl -fsS -o /dev/null {url} || wget -q -O /dev/null {url}"
+
+
 def http_healthcheck(port: int, health: HealthCheck) -> docker.ServiceTaskSpecContainerSpecHealthcheckArgs:
-    url = f"http://127.0.0.1:{port}{health.path}"
+    return shell_healthcheck(http_probe(port, health.path), health)
+
+
+def shell_healthcheck(command: str, health: HealthCheck) -> docker.ServiceTaskSpecContainerSpecHealthcheckArgs:
+    """Docker's health check running ``command`` in the task's shell, with ``health``'s timings."""
     return docker.ServiceTaskSpecContainerSpecHealthcheckArgs(
-        # Images ship curl or busybox wget, rarely both; either one will do.
-        tests=["CMD-SHELL", f"curl -fsS -o /dev/null {url} || wget -q -O /dev/null {url}"],
+        tests=["CMD-SHELL", command],
         interval=health.interval.text,
         timeout=health.timeout.text,
         retries=health.retries,

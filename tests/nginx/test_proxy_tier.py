@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from nginx.l7_tier import HEADER_BUFFER_KIB
+from nginx.l7_tier import HEADER_BUFFER_KIB, HEALTH_PATH
 from tests.support.nginx_edge import CLIENT, Answer, EdgeSite
 from tests.support.nginx_edge import fetch as fetch_as
 from tests.support.nginx_loopback import LoopbackSite, pool_of_label
@@ -120,6 +120,35 @@ def test_other_hosts_are_refused_at_once_and_the_public_host_is_served(edge: Edg
     assert [line.status for line in edge.l7.nginx.access_log()].count(421) == 2
 
 
+def raw_http(port: int, request: bytes) -> tuple[int, bytes]:
+    """(status, body) of one request sent byte for byte from CLIENT, read until nginx closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(CLIENT, 0)) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "tls"])
+def test_a_load_balancer_probe_without_host_gets_200_on_the_health_path_and_nothing_else(
+    nginx_install, certificate, tls: bool, report
+):
+    # HAProxy's `option httpchk` sends HTTP/1.0 with no Host; with TLS on, plain
+    # HTTP redirects, but the probe is still answered.
+    secrets = certificate.secrets if tls else None
+    with EdgeSite(nginx_install, overrides={"publicHost": HOST}, secrets=secrets) as site:
+        probe = raw_http(site.http_port, f"GET {HEALTH_PATH} HTTP/1.0\r\n\r\n".encode())
+        other = raw_http(site.http_port, b"GET / HTTP/1.0\r\n\r\n")
+        refused = [line.upstreams for line in site.l7.nginx.access_log() if line.status == 400]
+    report(f"HTTP/1.0 without Host through the edge (TLS {tls}): {HEALTH_PATH} {probe[0]}, / {other[0]}")
+    assert probe == (200, b"ok\n")
+    # Any other request without Host names no site: refused by the L7 tier, never passed to the app.
+    assert other[0] == 400
+    assert refused == [("-",)]
+
+
 def test_localhost_stack_serves_any_host(nginx_install):
     with EdgeSite(nginx_install) as site:
         assert fetch(site.http_port, "/", host="anything.example").status == 200
@@ -180,6 +209,22 @@ def test_tls_for_another_name_is_refused_in_the_handshake(tls_edge: EdgeSite, ce
     context.check_hostname = False
     with pytest.raises(ssl.SSLError):
         fetch(tls_edge.https_port, tls=context, server_name="other.example.com")
+
+
+def test_over_tls_another_host_on_a_connection_for_the_served_name_gets_421(
+    tls_edge: EdgeSite, certificate, tmp_path, report
+):
+    # The handshake named the served host, so it completes; the Host header then
+    # picks the default server, which answers as it does over plain HTTP.
+    assert tls_edge.https_port is not None
+    context = client_context(certificate, tmp_path)
+    other = fetch(tls_edge.https_port, "/", host="other.example.com", tls=context, server_name=HOST)
+    served = fetch(tls_edge.https_port, "/", host=HOST, tls=context)
+    report(f"HTTPS with SNI {HOST}: Host other.example.com {other.status}, Host {HOST} {served.status}")
+    assert other.status == 421
+    assert "X-App-Name" not in other.headers
+    assert served.status == 200
+    assert [line.status for line in tls_edge.l7.nginx.access_log()].count(421) == 1
 
 
 def test_a_draining_l7_task_answers_a_keep_alive_https_client_instead_of_resetting_it(

@@ -114,6 +114,18 @@ class AccessLine:
         return parts[1] if len(parts) > 1 else ""
 
 
+def run_in_rootfs(install: NginxInstall, command: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``command`` run by the rootfs's shell, as Docker runs a CMD-SHELL health check in an nginx image
+    (Debian's, with curl), on the host's network."""
+    return subprocess.run(
+        ["chroot", str(install.rootfs), "/bin/sh", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 

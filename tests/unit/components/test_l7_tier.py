@@ -76,12 +76,20 @@ def test_tier_drains_as_long_as_the_app_may(prod):
     assert container["stopGracePeriod"] == "30s"
 
 
+PLAIN_CHECK = "curl -fsS -o /dev/null http://127.0.0.1:8081/nginx-health || wget -q -O /dev/null http://127.0.0.1:8081/nginx-health"
+
+
+def health_command(program) -> str:
+    tests = service(program, "webapp-nginx").inputs["taskSpec"]["containerSpec"]["healthcheck"]["tests"]
+    assert tests[0] == "CMD-SHELL"
+    return tests[1]
+
+
 def test_health_check_is_on_the_loopback_health_port(dev):
     container = service(dev, "webapp-nginx").inputs["taskSpec"]["containerSpec"]
     assert container["image"] == "nginx:1.30-alpine@" + mock_digest("nginx:1.30-alpine")
-    assert container["healthcheck"]["tests"][1].startswith(
-        "curl -fsS -o /dev/null http://127.0.0.1:8081/nginx-health ||"
-    )
+    # Without TLS, the command stacks were first deployed with: no rolling update for it.
+    assert health_command(dev) == PLAIN_CHECK
     # The monitor covers nginx's own start period + (interval + timeout) x retries.
     assert service(dev, "webapp-nginx").inputs["updateConfig"]["monitor"] == "14s"
 
@@ -122,3 +130,28 @@ def test_the_secret_is_named_by_the_certificate_so_a_rotation_is_a_new_secret(ce
     rotated = tls_program(issue("app.example.com", certificate.ca)).of_type(SECRET)[0].name
     assert first == again
     assert rotated != first
+
+
+def tls_check(name: str) -> str:
+    return (
+        "if command -v curl >/dev/null; then curl -sS -o /dev/null -k --haproxy-protocol"
+        f" --connect-to ::127.0.0.1:443 -X TRACE https://{name}/;"
+        " else echo 'no curl in the image: the TLS listener is not checked'; fi"
+    )
+
+
+def test_with_tls_the_health_check_also_completes_a_handshake_on_the_tls_listener(certificate):
+    # The listener's PROXY protocol header, the site's name as SNI, this task's
+    # own address: no DNS. The real-nginx run is tests/nginx/test_l7_health.py.
+    assert health_command(tls_program(certificate)) == f"{{ {PLAIN_CHECK}; }} && {tls_check('app.example.com')}"
+
+
+def test_with_tls_and_every_host_served_the_handshake_names_localhost():
+    program = run_stack("dev", overrides={"publicHost": "10.0.0.5"}, secrets=issue("localhost").secrets)
+    assert health_command(program) == f"{{ {PLAIN_CHECK}; }} && {tls_check('localhost')}"
+
+
+def test_the_tls_health_check_is_kept_out_of_the_access_log(certificate):
+    rendered = base64.b64decode(l7_config(tls_program(certificate)).inputs["data"]).decode()
+    assert 'map "$remote_addr $request_method" $logged {\n    "127.0.0.1 TRACE" 0;\n    default 1;\n}' in rendered
+    assert "access_log /var/log/nginx/access.log upstream_log if=$logged;" in rendered

@@ -15,7 +15,14 @@ from tests.support.stack_strategies import PROJECT, Written, stack_files, write_
 from tools.validate import check_stack
 
 # Keys whose problem can follow from other keys' valid values (rules that span keys).
-CROSS_KEYS = {"updateParallelism", "rollbackParallelism", "updateMonitor", "rollbackMonitor", "nginxNextUpstreamTries"}
+CROSS_KEYS = {
+    "updateParallelism",
+    "rollbackParallelism",
+    "updateMonitor",
+    "rollbackMonitor",
+    "nginxNextUpstreamTries",
+    "overlaySubnet",
+}
 
 
 def problems_of(values: dict[str, Written]) -> list[str]:
