@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 
-from tests.cluster.nodes import NODES, Node
+from tests.cluster.nodes import DOCKER_PORT, NODES, Node
 from tests.cluster.stack import (
     APP,
     ROLES,
@@ -122,6 +122,41 @@ def test_scenario1_deploy_then_image_tag_v2_with_tasks_on_different_nodes(deploy
     # The entry point on node 1 reached real tasks on two nodes (across the overlay).
     last = by_node(load.result.last(SETTLE_S), hostnames)
     assert len(last) == 2 and "(gone)" not in last, last
+
+
+# Run in a container on a node (argv: port, hosts): whether the container's
+# gateway and each host answer a TCP connect on the port.
+REACHES = """
+import socket, struct, sys
+port, *hosts = sys.argv[1:]
+with open("/proc/net/route") as routes:
+    gateway = next(socket.inet_ntoa(struct.pack("<L", int(f[2], 16)))
+                   for f in (line.split() for line in routes) if f[1] == "00000000")
+for host in [gateway, *hosts]:
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+        print(host, "answers")
+    except OSError as error:
+        print(host, "closed:", error)
+"""
+
+
+def test_a_container_on_a_node_cannot_reach_the_node_docker_api(deployment: Deployment):
+    """The nodes' API has no TLS and no authentication: the host and the other nodes reach it, a task does not."""
+    d = deployment
+    node = d.cluster.node(d.nodes_of("real")[0])  # holds the app's image: nothing to pull
+    image = d.service("real")["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+    api = node.api()
+    container = api.create_container(image, entrypoint=["python3", "-c", REACHES, str(DOCKER_PORT), node.address])
+    try:
+        api.start(container)
+        assert api.wait(container, timeout=30)["StatusCode"] == 0, api.logs(container)
+        seen = api.logs(container).decode().splitlines()
+    finally:
+        api.remove_container(container, force=True)
+    print(f"from a container on {node.name}: {seen}", flush=True)
+    assert len(seen) == 2 and not any(line.endswith("answers") for line in seen), seen
+    node.api(timeout=5).ping()  # while the host still does
 
 
 def test_scenario2_drained_node_fails_no_request(deployment: Deployment):
