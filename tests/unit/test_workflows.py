@@ -26,6 +26,7 @@ import pytest
 import yaml
 
 from offline_runner.stack_config import REPO_ROOT, available_stacks
+from tests.support.requirements_files import lock_python
 from tools.pulumi_cli import pinned_version
 
 GITHUB_DIR = REPO_ROOT / ".github"
@@ -286,6 +287,30 @@ def test_the_pulumi_cli_matches_the_sdk_pin():
         for job in load(workflow)["jobs"].values():
             for step in pulumi_steps(job) if "steps" in job else []:
                 assert step["with"]["pulumi-version"] == pinned_version(), workflow.name
+
+
+def test_every_job_sets_up_the_python_the_lock_was_resolved_for():
+    pythons = [
+        step["with"]["python-version"]
+        for path in WORKFLOWS
+        for step in steps_of(path)
+        if step.get("uses", "").startswith("actions/setup-python@")
+    ]
+    assert pythons
+    assert set(pythons) == {lock_python()}
+
+
+def test_jobs_that_run_pulumi_install_the_lock_alone_before_any_key():
+    for path in WORKFLOWS:
+        for name, job in load(path)["jobs"].items():
+            if "steps" not in job or not pulumi_steps(job):
+                continue
+            runs = [(i, s["run"]) for i, s in enumerate(job["steps"]) if "run" in s]
+            installs = [i for i, run in runs if re.search(r"\bmake venv\b|\bpip\b|\buv\b", run)]
+            # make venv-deploy: requirements.lock, --require-hashes (tests/unit/test_requirements_lock.py).
+            assert [run for i, run in runs if i in installs] == ["make venv-deploy"], f"{path.name}: {name}"
+            first_secret = min(i for i, s in enumerate(job["steps"]) if reads_secrets(s))
+            assert installs[0] < first_secret, f"{path.name}: {name}"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
