@@ -4,13 +4,16 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
+LOCK := requirements.lock
 
-.PHONY: help venv provision clean-machine lint docs test test-unit test-nginx test-e2e test-cluster validate render-nginx deploy bench
+.PHONY: help venv venv-deploy lock provision clean-machine lint docs test test-unit test-nginx test-e2e test-cluster validate render-nginx deploy bench
 
 help:
 	@echo "make deploy [STACK=dev]        deploy a stack on the local swarm (local state); installs the SDK's Pulumi CLI, and Docker as root on Debian/Ubuntu"
 	@echo "make test                      lint, provision docker, swarm, images and nginx, then run every test"
 	@echo "make lint                      ruff (lint and format check) and mypy"
+	@echo "make lock                      rewrite requirements.lock (every dependency of requirements.txt, with hashes)"
+	@echo "make venv-deploy               the virtualenv \`pulumi up\` needs and nothing else, from requirements.lock"
 	@echo "make clean-machine             undo make test's provisioning (test services, images, swarm, dockerd, caches)"
 	@echo "make docs                      rewrite the config table in docs/configuration.md from Pulumi.yaml"
 	@echo "make test-unit                 unit tests (Pulumi mock runtime, no Docker)"
@@ -21,12 +24,27 @@ help:
 	@echo "make render-nginx STACK=name   print the nginx config the program generates for a stack"
 	@echo "make bench                     zero-downtime benchmark against the tutorial's setup, and what the proxy tier costs"
 
+# What the deploy jobs run `pulumi up` with, and nothing else: every file checked
+# against the lock's hashes, no dependency resolved at install time, no package
+# built from source.
+venv-deploy: $(VENV)/.installed-deploy
+
+$(VENV)/.installed-deploy: $(LOCK)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps --only-binary :all: -r $(LOCK)
+	touch $@
+
+# The same, then the tools: tests and developers run the versions that deploy.
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+$(VENV)/.installed: $(VENV)/.installed-deploy requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	touch $@
+
+# Keeps the lock's other pins; after changing requirements.txt, run it and commit both.
+lock: venv
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
+		--strip-extras --no-emit-find-links --no-emit-index-url --output-file $(LOCK) requirements.txt
 
 provision:
 	bash scripts/provision.sh all

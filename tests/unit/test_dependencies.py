@@ -5,12 +5,12 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import os
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from offline_runner.stack_config import REPO_ROOT
+from tests.support.requirements_files import DEV, RUNTIME, normalise, pins
 
 LOCAL = {
     "__main__",
@@ -57,14 +57,7 @@ def imported_top_level_names() -> dict[str, set[str]]:
 
 def declared() -> dict[str, str]:
     """Normalised distribution name -> its pin, from requirements.txt and requirements-dev.txt."""
-    pins = {}
-    for file in ("requirements.txt", "requirements-dev.txt"):
-        for line in (REPO_ROOT / file).read_text().splitlines():
-            line = line.split("#", 1)[0].strip()
-            if line:
-                name, _, version = line.partition("==")
-                pins[re.sub(r"[-_.]+", "-", name).lower()] = version
-    return pins
+    return {**pins(RUNTIME), **pins(DEV)}
 
 
 def test_every_third_party_import_is_a_declared_and_pinned_distribution():
@@ -74,7 +67,7 @@ def test_every_third_party_import_is_a_declared_and_pinned_distribution():
     for module, files in sorted(imported_top_level_names().items()):
         if module in LOCAL or module in sys.stdlib_module_names:
             continue
-        names = {re.sub(r"[-_.]+", "-", d).lower() for d in distributions.get(module, [])}
+        names = {normalise(d) for d in distributions.get(module, [])}
         if not names & pins.keys():
             missing[module] = sorted(files)[:3]
     assert not missing, f"imported but not declared in requirements*.txt: {missing}"

@@ -2,13 +2,17 @@
 
 Pull requests run the branch's own code and the branch can edit its own
 workflow files, so the design is that nothing a pull request can reach holds a
-credential that changes a stack: validation runs without secrets, previews run
-in `preview-<stack>` environments (read-only credentials), and `pulumi up` runs
-only on `main`, in the environment named after the stack.
+credential that changes a stack or reads a production secret: validation runs
+without secrets, previews of stacks without production secrets run in
+`preview-<stack>` environments (read-only credentials), and a preview of any
+other stack (it decrypts the stack's secret config) and `pulumi up` run only on
+`main`, the first in `preview-<stack>`, the second in the environment named
+after the stack.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -22,6 +26,7 @@ import pytest
 import yaml
 
 from offline_runner.stack_config import REPO_ROOT, available_stacks
+from tests.support.requirements_files import lock_python
 from tools.pulumi_cli import pinned_version
 
 GITHUB_DIR = REPO_ROOT / ".github"
@@ -33,6 +38,10 @@ DEPLOY = GITHUB_DIR / "workflows" / "deploy.yml"
 # zizmor findings accepted on purpose: (audit, path from the repository root)
 # -> why, in one line. Every entry must still match a finding.
 EXPLAINED: dict[tuple[str, str], str] = {}
+
+# The stacks whose secrets any branch may read: a pull request previews these only.
+# Every other stack, prod and any added later, holds production secrets.
+BRANCH_PREVIEW_STACKS = ["dev"]
 
 PINNED_USES = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+){0,2}$")
 LOCAL_USES = "$/"
@@ -69,6 +78,31 @@ def reads_secrets(definition: object) -> bool:
 
 def pulumi_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+
+
+def production_stacks() -> list[str]:
+    return [stack for stack in available_stacks() if stack not in BRANCH_PREVIEW_STACKS]
+
+
+def matrix_runs(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """The job once per combination of its matrix, with every `${{ matrix.<key> }}` replaced by its
+    value and the strategy, which names every combination, left out."""
+    matrix = job.get("strategy", {}).get("matrix", {})
+    # A computed matrix, or include/exclude, could add a stack no reading of the file shows.
+    assert isinstance(matrix, dict), f"matrix is not a plain mapping: {matrix!r}"
+    assert all(isinstance(values, list) for values in matrix.values()), f"matrix has non-list axes: {matrix!r}"
+    runs = []
+    for values in itertools.product(*matrix.values()):
+        text = json.dumps({key: value for key, value in job.items() if key != "strategy"})
+        for key, value in zip(matrix, values, strict=True):
+            text = re.sub(r"\$\{\{\s*matrix\." + re.escape(key) + r"\s*\}\}", str(value), text)
+        runs.append(json.loads(text))
+    return runs
+
+
+def environment_name(job: dict[str, Any]) -> str | None:
+    environment = job.get("environment")
+    return environment["name"] if isinstance(environment, dict) else environment
 
 
 def triggered_by_pull_requests(path: Path) -> bool:
@@ -136,11 +170,11 @@ def test_every_pull_request_validates_every_stack_without_secrets():
     assert validate == {"run": 'make validate STACK="$STACK"', "env": {"STACK": "${{ matrix.stack }}"}}
 
 
-def test_branches_of_this_repository_preview_every_stack_with_read_only_credentials():
+def test_branches_of_this_repository_preview_the_stacks_without_production_secrets():
     job = load(PREVIEW)["jobs"]["preview"]
     assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
     assert job["needs"] == "validate"
-    assert job["strategy"]["matrix"]["stack"] == available_stacks()
+    assert job["strategy"]["matrix"]["stack"] == BRANCH_PREVIEW_STACKS
     assert job["environment"] == "preview-${{ matrix.stack }}"
     assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
     (preview,) = pulumi_steps(job)
@@ -162,20 +196,44 @@ def test_fork_pull_requests_get_a_notice_instead_of_a_failure():
     assert not reads_secrets(job)
 
 
-def test_pull_requests_never_reach_deploy_environments_or_their_secrets():
-    deploy_environments = set(available_stacks())
+def test_no_pull_request_job_reaches_a_production_stack_or_a_deploy_environment():
+    # A preview runs the program, which decrypts the stack's secret config: a
+    # job of the branch's code with a stack's read token reads its secrets.
+    production = production_stacks()
+    assert "prod" in production
     pr_workflows = [w for w in WORKFLOWS if triggered_by_pull_requests(w)]
     assert PREVIEW in pr_workflows
     for workflow in pr_workflows:
         text = workflow.read_text()
         assert not re.search(r"secrets\.\w*prod", text, re.IGNORECASE), workflow.name
         for name, job in load(workflow)["jobs"].items():
-            environment = job.get("environment")
-            if isinstance(environment, dict):
-                environment = environment["name"]
-            assert environment not in deploy_environments, f"{workflow.name}: {name}"
-            if reads_secrets(job):
-                assert str(environment).startswith("preview-"), f"{workflow.name}: {name} uses secrets outside preview"
+            for run in matrix_runs(job):
+                environment = environment_name(run)
+                if environment is None and not reads_secrets(run):
+                    continue  # nothing to hand out
+                where = f"{workflow.name}: {name} in {environment}"
+                assert environment is not None, f"{where}: secrets from outside an environment"
+                assert environment in {f"preview-{stack}" for stack in BRANCH_PREVIEW_STACKS}, where
+                for stack in production:
+                    assert not re.search(rf"\b{re.escape(stack)}\b", json.dumps(run)), f"{where} names {stack}"
+
+
+def test_production_stacks_are_previewed_on_main_before_their_deploy():
+    jobs = load(DEPLOY)["jobs"]
+    for stack in production_stacks():
+        job = jobs[f"preview-{stack}"]
+        # Read-only credentials; the environment accepts `main` only (docs/deploy-pipeline.md).
+        assert job["environment"] == f"preview-{stack}"
+        assert job["permissions"] == {"contents": "read"}
+        (preview,) = pulumi_steps(job)
+        assert preview["with"]["command"] == "preview"
+        assert preview["with"]["stack-name"] == stack
+        assert preview["with"]["diff"] is True
+        assert preview["with"]["refresh"] is True
+        # In the run the reviewer approves; there is no pull request to comment on.
+        assert preview["with"]["comment-on-summary"] is True
+        assert "comment-on-pr" not in preview["with"]
+        assert f"preview-{stack}" in jobs[f"up-{stack}"]["needs"]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS + ACTIONS, ids=lambda p: p.name)
@@ -191,9 +249,11 @@ def test_prod_deploys_only_after_dev_in_a_protected_environment():
     assert workflow["on"] == {"push": {"branches": ["main"]}}
     jobs = workflow["jobs"]
     assert jobs["up-dev"]["environment"] == "dev"
-    assert jobs["up-prod"]["needs"] == "up-dev"
+    assert "up-dev" in jobs["up-prod"]["needs"]
     assert jobs["up-prod"]["environment"] == "prod"
-    for job in jobs.values():
+    ups = [job for name, job in jobs.items() if name.startswith("up-")]
+    assert len(ups) == len(available_stacks())
+    for job in ups:
         # The action only installs the CLI; the up runs as `make deploy` runs it.
         (cli,) = pulumi_steps(job)
         assert "command" not in cli["with"]
@@ -227,6 +287,30 @@ def test_the_pulumi_cli_matches_the_sdk_pin():
         for job in load(workflow)["jobs"].values():
             for step in pulumi_steps(job) if "steps" in job else []:
                 assert step["with"]["pulumi-version"] == pinned_version(), workflow.name
+
+
+def test_every_job_sets_up_the_python_the_lock_was_resolved_for():
+    pythons = [
+        step["with"]["python-version"]
+        for path in WORKFLOWS
+        for step in steps_of(path)
+        if step.get("uses", "").startswith("actions/setup-python@")
+    ]
+    assert pythons
+    assert set(pythons) == {lock_python()}
+
+
+def test_jobs_that_run_pulumi_install_the_lock_alone_before_any_key():
+    for path in WORKFLOWS:
+        for name, job in load(path)["jobs"].items():
+            if "steps" not in job or not pulumi_steps(job):
+                continue
+            runs = [(i, s["run"]) for i, s in enumerate(job["steps"]) if "run" in s]
+            installs = [i for i, run in runs if re.search(r"\bmake venv\b|\bpip\b|\buv\b", run)]
+            # make venv-deploy: requirements.lock, --require-hashes (tests/unit/test_requirements_lock.py).
+            assert [run for i, run in runs if i in installs] == ["make venv-deploy"], f"{path.name}: {name}"
+            first_secret = min(i for i, s in enumerate(job["steps"]) if reads_secrets(s))
+            assert installs[0] < first_secret, f"{path.name}: {name}"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
