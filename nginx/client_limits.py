@@ -33,9 +33,10 @@ STREAM_IDLE_MARGIN = Duration(5 * SECOND)
 # "Too Many Requests": what a plain HTTP request over the limit gets. A TLS
 # connection over it is closed at once: the edge cannot answer inside TLS.
 LIMIT_STATUS = 429
-# Shared memory for the per-address counts. An address takes one entry while it
-# has a counted connection (64 bytes for IPv6); if the zone is full nginx refuses
-# new addresses, so it is sized far above the connections an edge can hold.
+# Shared memory for the per-address counts: an address takes an entry while it
+# has a counted connection, and with the zone full nginx refuses every new one.
+# About 16 thousand entries a megabyte on 64-bit (nginx's limit_conn docs): far
+# more addresses than the edge has connections (4096 per worker).
 LIMIT_ZONE_SIZE = "10m"
 
 
