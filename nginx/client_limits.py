@@ -74,9 +74,9 @@ def stream_idle_timeout(limits: ClientLimits) -> Duration:
 def per_address_limit(limits: ClientLimits, publish_mode: str) -> int | None:
     """The edge's limit_conn, or None for none.
 
-    With ingress publishing Swarm's routing mesh replaces every client's
-    address with the receiving node's (moby/moby#25526): a limit per address
-    would be one limit shared by every client, so there is none.
+    With ingress publishing every client arrives from the routing mesh's
+    address (source NAT, moby/moby#25526): a limit per address would be one
+    limit shared by every client, so there is none.
     """
     if publish_mode != "host" or limits.connections_per_address == 0:
         return None
