@@ -110,6 +110,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                     backup is not None,
                     nginx.upstream,
                     NginxSite(app.public_host, nginx.overlay_subnet, https_port),
+                    nginx.clients,
                 ),
                 certificate=tls.certificate,
                 stop_grace_period=pools_.stop_grace_period,
@@ -128,7 +129,11 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                 published_https_port=https_port,
                 publish_mode=nginx.publish_mode,
                 config=edge_config_args(
-                    l7_alias, tls=https_port is not None, stop_grace_period=pools_.stop_grace_period
+                    l7_alias,
+                    tls=https_port is not None,
+                    stop_grace_period=pools_.stop_grace_period,
+                    clients=nginx.clients,
+                    publish_mode=nginx.publish_mode,
                 ),
                 stop_grace_period=pools_.stop_grace_period,
                 converge_timeout=pools_.converge_timeout,

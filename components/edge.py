@@ -1,6 +1,6 @@
 """The edge: nginx on every node that owns the published ports and hands each
-connection to the L7 tier. Its config is static (nginx/edge.py), so ordinary
-changes of the stack never restart it."""
+connection to the L7 tier. Its config holds no failover tuning (nginx/edge.py),
+so ordinary changes of the stack never restart it."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ def describe_edge_rollout(publish_mode: str) -> str:
     return (
         "rollout of the edge: one task per node, stop-first (a host-published port is bound by one task):"
         " each node refuses connections while its edge restarts, about a second (see docs/rollouts.md);"
-        " it restarts only when edgeImage, a published port, publishMode or TLS on/off change"
+        " it restarts only when edgeImage, a published port, publishMode, TLS on/off, clientTimeout or"
+        " clientConnectionsPerAddress change"
     )
 
 

@@ -1,14 +1,24 @@
-"""The edge's config (edge.conf.j2): the static nginx that owns the published ports.
+"""The edge's config (edge.conf.j2): the nginx that owns the published ports.
 
-Its values are constants or the L7 tier's name, never a tuning key, so no
-ordinary change of the stack restarts it (with host publishing, a restart of
-the edge is the one thing that still drops connections).
+Its values are constants, the L7 tier's name and the two keys that bound slow
+clients (nginx/client_limits.py), never a failover tuning key, so no ordinary
+change of the stack restarts it (with host publishing, a restart of the edge
+is the one thing that still drops connections).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nginx.client_limits import (
+    LIMIT_STATUS,
+    LIMIT_ZONE_SIZE,
+    ClientLimits,
+    ClientTimeouts,
+    client_timeouts,
+    per_address_limit,
+    stream_idle_timeout,
+)
 from nginx.l7_tier import (
     DOCKER_DNS,
     HEADER_BUFFER_KIB,
@@ -68,6 +78,13 @@ class EdgeConfigArgs:
     next_upstream_timeout: str
     shutdown_timeout: str
     """worker_shutdown_timeout: open connections are closed then, so the edge is gone before pulumi-docker's deadline."""
+    clients: ClientTimeouts
+    connections_per_address: int | None
+    """limit_conn per client address, HTTP and TLS each; None: no limit."""
+    stream_idle_timeout: str
+    """proxy_timeout of the TLS stream."""
+    limit_status: int = LIMIT_STATUS
+    limit_zone_size: str = LIMIT_ZONE_SIZE
     upstream_name: str = UPSTREAM_NAME
     health_path: str = HEALTH_PATH
     buffers: ProxyBuffers = HEADER_BUFFER
@@ -79,7 +96,9 @@ def shutdown_timeout(stop_grace_period: Duration) -> Duration:
     return max(left, MIN_SHUTDOWN)
 
 
-def edge_config_args(l7_alias: str, tls: bool, stop_grace_period: Duration) -> EdgeConfigArgs:
+def edge_config_args(
+    l7_alias: str, tls: bool, stop_grace_period: Duration, clients: ClientLimits, publish_mode: str
+) -> EdgeConfigArgs:
     return EdgeConfigArgs(
         http_port=HTTP_PORT,
         https_port=HTTPS_PORT if tls else None,
@@ -93,6 +112,9 @@ def edge_config_args(l7_alias: str, tls: bool, stop_grace_period: Duration) -> E
         connect_timeout=CONNECT_TIMEOUT.nginx,
         next_upstream_timeout=NEXT_UPSTREAM_TIMEOUT.nginx,
         shutdown_timeout=shutdown_timeout(stop_grace_period).nginx,
+        clients=client_timeouts(clients.timeout),
+        connections_per_address=per_address_limit(clients, publish_mode),
+        stream_idle_timeout=stream_idle_timeout(clients).nginx,
     )
 
 

@@ -10,6 +10,13 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from nginx.client_limits import (
+    APP_READ_TIMEOUT,
+    ClientLimits,
+    ClientTimeouts,
+    behind_edge_timeouts,
+    client_timeouts,
+)
 from nginx.render import render
 from swarm.naming import BACKUP, REAL, pool_alias
 from swarm.values import Duration
@@ -116,6 +123,8 @@ class TlsListener:
     pem_path: str
     redirect_port_suffix: str
     """":8443" when the published HTTPS port is not 443, else ""."""
+    clients: ClientTimeouts
+    """The TLS client's own: the edge passes TLS through and bounds only silence on both sides."""
     protocols: str = TLS_PROTOCOLS
     ciphers: str = TLS12_CIPHERS
     hsts_max_age: int = HSTS_MAX_AGE
@@ -146,6 +155,9 @@ class L7TierConfigArgs:
     connect_timeout: str
     next_upstream_tries: int
     next_upstream_timeout: str
+    clients: ClientTimeouts
+    """For plain HTTP, which only the edge sends: longer than the edge's own, so it gives up first."""
+    app_read_timeout: str = APP_READ_TIMEOUT.nginx
     upstream_name: str = UPSTREAM_NAME
     health_path: str = HEALTH_PATH
     buffers: ProxyBuffers = ProxyBuffers(HEADER_BUFFER_KIB)
@@ -174,11 +186,12 @@ def names_hash_bucket_size(name: str) -> int:
     return -(-(entry + POINTER_SIZE) // CACHE_LINE) * CACHE_LINE
 
 
-def tls_listener(published_https_port: int) -> TlsListener:
+def tls_listener(published_https_port: int, clients: ClientLimits) -> TlsListener:
     return TlsListener(
         listen_port=HTTPS_PORT,
         pem_path=TLS_PEM_PATH,
         redirect_port_suffix="" if published_https_port == 443 else f":{published_https_port}",
+        clients=client_timeouts(clients.timeout),
     )
 
 
@@ -193,7 +206,13 @@ class NginxSite:
 
 
 def l7_tier_config_args(
-    app_name: str, app_port: int, endpoint_mode: str, backup_enabled: bool, upstream: UpstreamTuning, site: NginxSite
+    app_name: str,
+    app_port: int,
+    endpoint_mode: str,
+    backup_enabled: bool,
+    upstream: UpstreamTuning,
+    site: NginxSite,
+    clients: ClientLimits,
 ) -> L7TierConfigArgs:
     def server(role: str) -> UpstreamServer:
         return UpstreamServer(upstream_host(pool_alias(app_name, role), endpoint_mode), app_port)
@@ -205,7 +224,7 @@ def l7_tier_config_args(
         trusted_proxies=site.trusted_proxies,
         server_name=server_name,
         server_names_hash_bucket_size=None if server_name is None else names_hash_bucket_size(server_name),
-        tls=None if site.published_https_port is None else tls_listener(site.published_https_port),
+        tls=None if site.published_https_port is None else tls_listener(site.published_https_port, clients),
         resolver=DOCKER_DNS,
         resolver_valid=upstream.resolver_valid.nginx,
         real=server(REAL),
@@ -215,6 +234,7 @@ def l7_tier_config_args(
         connect_timeout=upstream.connect_timeout.nginx,
         next_upstream_tries=upstream.next_upstream_tries,
         next_upstream_timeout=upstream.next_upstream_timeout.nginx,
+        clients=behind_edge_timeouts(clients),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nginx.client_limits import ClientLimits
 from nginx.l7_tier import UpstreamTuning
 from settings.parsers import (
     IMAGE_REFERENCE,
@@ -17,7 +18,7 @@ from settings.parsers import (
     Rule,
 )
 from settings.reader import ConfigReader, complete, section_reader
-from swarm.values import HOUR, MILLISECOND, SECOND
+from swarm.values import HOUR, MILLISECOND, MINUTE, SECOND
 
 RULES: dict[str, Rule[object]] = {
     "nginxImage": IMAGE_REFERENCE,
@@ -34,6 +35,11 @@ RULES: dict[str, Rule[object]] = {
     "nginxResolverValid": DurationRule(SECOND, HOUR, NGINX_SECOND_UNITS),
     "nginxNextUpstreamTries": Integer(1, 100),
     "nginxNextUpstreamTimeout": DurationRule(MILLISECOND, HOUR, NGINX_UNITS),
+    # Under a second a busy client on a slow link is cut off; over ten minutes
+    # nothing slow is bounded any more.
+    "clientTimeout": DurationRule(SECOND, 10 * MINUTE, NGINX_UNITS),
+    # 0: no limit; nginx takes at most 65535.
+    "clientConnectionsPerAddress": Integer(0, 65535),
 }
 
 
@@ -46,6 +52,7 @@ class NginxSettings:
     published_port: int
     publish_mode: str
     upstream: UpstreamTuning
+    clients: ClientLimits
 
 
 def read_nginx(r: ConfigReader) -> NginxSettings | None:
@@ -66,6 +73,11 @@ def read_nginx(r: ConfigReader) -> NginxSettings | None:
             resolver_valid=read("nginxResolverValid"),
             next_upstream_tries=read("nginxNextUpstreamTries"),
             next_upstream_timeout=read("nginxNextUpstreamTimeout"),
+        ),
+        clients=complete(
+            ClientLimits,
+            timeout=read("clientTimeout"),
+            connections_per_address=read("clientConnectionsPerAddress"),
         ),
     )
 

@@ -59,6 +59,9 @@ MATRIX: list[tuple[str, dict[str, Any]]] = [
     ("dev", {TLS: True}),
     ("dev", {TLS: True, "httpsPort": 8443, "publicHost": "app.example.com"}),
     ("prod", {TLS: True}),
+    ("dev", {TLS: True, "clientTimeout": "1s", "clientConnectionsPerAddress": 1}),
+    ("dev", {TLS: True, "clientTimeout": "1500ms", "clientConnectionsPerAddress": 0}),
+    ("dev", {TLS: True, "clientTimeout": "10m", "clientConnectionsPerAddress": 65535}),
 ]
 
 # gixy findings of medium or high severity that are accepted, by plugin, with why.

@@ -56,6 +56,7 @@ def settings_config_args(settings: StackSettings) -> L7TierConfigArgs:
             settings.nginx.overlay_subnet,
             settings.tls.https_port if settings.tls.certificate else None,
         ),
+        settings.nginx.clients,
     )
 
 
@@ -142,6 +143,8 @@ def edge_loopback_config(
         l7_tier_name(settings.app.name),
         tls=settings.tls.certificate is not None,
         stop_grace_period=settings.pools.stop_grace_period,
+        clients=settings.nginx.clients,
+        publish_mode=settings.nginx.publish_mode,
     )
     if render_edge_config(args) != mounted:
         raise AssertionError("rendering the edge from settings differs from what the program mounts")

@@ -50,9 +50,10 @@ def fetch(
     headers: dict[str, str] | None = None,
     tls: ssl.SSLContext | None = None,
     server_name: str | None = None,
+    source: str = CLIENT,
 ) -> Answer:
-    """One request from CLIENT, to 127.0.0.1:port with any Host header and SNI."""
-    sock: socket.socket = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(CLIENT, 0))
+    """One request from ``source``, to 127.0.0.1:port with any Host header and SNI."""
+    sock: socket.socket = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
     try:
         if tls is not None:
             sock = tls.wrap_socket(sock, server_hostname=server_name or host)

@@ -16,6 +16,16 @@ def directives(config: str) -> list[str]:
     return [line.strip() for line in config.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
+# The default clientTimeout (30s) plus the margin that lets the edge give up first.
+BEHIND_EDGE_TIMEOUTS = [
+    "client_header_timeout 32s;",
+    "client_body_timeout 32s;",
+    "send_timeout 32s;",
+    "keepalive_timeout 30s;",
+    "reset_timedout_connection on;",
+]
+
+
 def expected(real: str, backup: str | None, tries: int, server_name: str | None = None) -> list[str]:
     backup_lines = [f"server {backup}:8080 resolve max_fails=1 fail_timeout=2s backup;"] if backup else []
     refuse_others = (
@@ -24,6 +34,7 @@ def expected(real: str, backup: str | None, tries: int, server_name: str | None 
             "listen 80 default_server;",
             "server_tokens off;",
             "access_log /var/log/nginx/access.log upstream_log;",
+            *BEHIND_EDGE_TIMEOUTS,
             "return 421;",
             "}",
         ]
@@ -55,10 +66,12 @@ def expected(real: str, backup: str | None, tries: int, server_name: str | None 
         *refuse_others,
         "server {",
         "listen 80;",
+        *BEHIND_EDGE_TIMEOUTS,
         *([f"server_name {server_name};"] if server_name else []),
         "server_tokens off;",
         "access_log /var/log/nginx/access.log upstream_log;",
         "proxy_connect_timeout 1s;",
+        "proxy_read_timeout 60s;",
         "proxy_next_upstream error timeout;",
         f"proxy_next_upstream_tries {tries};",
         "proxy_next_upstream_timeout 10s;",
