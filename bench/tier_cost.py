@@ -84,6 +84,9 @@ class TierCostBench:
             "imageTag": "v1",
             "publishMode": "host",
             "endpointMode": "dnsrr",
+            # One load generator opens up to 256 connections from one address: the
+            # edge's per-address limit, a guard against one client, would answer 429.
+            "clientConnectionsPerAddress": 0,
         }
         self.config = load_stack_config("dev", overrides=self.overrides)
         self._container: Any = None
