@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 LOCK := requirements.lock
 
-.PHONY: help venv venv-deploy lock provision clean-machine lint docs test test-unit test-nginx test-e2e test-cluster validate render-nginx deploy bench
+.PHONY: help venv venv-deploy lock provision clean-machine lint docs test test-unit test-nginx test-nginx-configs test-nginx-live test-e2e test-cluster validate render-nginx deploy bench
 
 help:
 	@echo "make deploy [STACK=dev]        deploy a stack on the local swarm (local state); installs the SDK's Pulumi CLI, and Docker as root on Debian/Ubuntu"
@@ -17,7 +17,7 @@ help:
 	@echo "make clean-machine             undo make test's provisioning (test services, images, swarm, dockerd, caches)"
 	@echo "make docs                      rewrite the config table in docs/configuration.md from Pulumi.yaml"
 	@echo "make test-unit                 unit tests (Pulumi mock runtime, no Docker)"
-	@echo "make test-nginx                generated configs against a real nginx 1.30"
+	@echo "make test-nginx                generated configs against a real nginx 1.30 (test-nginx-configs: nginx -t; test-nginx-live: nginx on loopback)"
 	@echo "make test-e2e                  end-to-end on a real single-node swarm"
 	@echo "make test-cluster              the program on a real 3-node swarm (Docker-in-Docker nodes), node failures under load"
 	@echo "make validate STACK=name       run the program for Pulumi.<name>.yaml under mocks; list config errors"
@@ -61,19 +61,30 @@ lint: venv
 docs: venv
 	$(PY) -m tools.config_docs
 
-# Two lanes on the 2 cores: provisioning (mostly downloads and disks), then lint;
-# the virtualenv, the unit tests, then the real-nginx suite (its root filesystem
-# is the first thing provisioned). Then the suites that need the swarm.
+# Two lanes on the 2 cores: provisioning (mostly downloads and disks), then lint
+# and nginx -t over the rendered configs; the virtualenv, the unit tests, then
+# nginx running on loopback (the root filesystem is the first thing provisioned).
+# Then the suites that need the swarm.
 test:
-	$(MAKE) --no-print-directory -j2 --output-sync=target provision test-unit test-nginx lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target provision test-unit test-nginx-live lint test-nginx-configs
 	$(PYTEST) --durations=15 tests/e2e tests/cluster  # the slowest, for where the time goes
 
 test-unit: venv
 	$(PYTEST) tests/unit
 
-test-nginx: venv
+test-nginx: test-nginx-configs test-nginx-live
+
+# nginx -t (and gixy) over every config the program can render: no port is opened.
+NGINX_CONFIG_TESTS := tests/nginx/test_nginx_config_matrix.py tests/nginx/test_generated_stacks.py
+
+test-nginx-configs: venv
 	bash scripts/provision.sh rootfs
-	$(PYTEST) tests/support tests/nginx
+	$(PYTEST) $(NGINX_CONFIG_TESTS)
+
+# nginx itself on loopback addresses, with real backends and load.
+test-nginx-live: venv
+	bash scripts/provision.sh rootfs
+	$(PYTEST) tests/support tests/nginx $(addprefix --ignore=,$(NGINX_CONFIG_TESTS))
 
 test-e2e: venv provision
 	$(PYTEST) tests/e2e
