@@ -47,6 +47,8 @@ CLUSTER_LABEL=szd.cluster
 # there, nothing outside this machine does. Not docker0's gateway: inside a
 # node, 172.17.0.1 is the node's own docker0.
 REGISTRY_DIR="$CACHE/registry"
+# The packet filter and forwarding as they were before this script first started dockerd.
+HOST_NET_BEFORE="$CACHE/host-net-before"
 REGISTRY_HOST=10.198.0.1
 REGISTRY_PORT=15000
 # The benchmark's load generators (bench/tier_cost.py); the tests do not need them,
@@ -154,6 +156,10 @@ cmd_docker() {
 
 start_dockerd() {
 	local log="$CACHE/dockerd.log" pid i
+	# dockerd adds its chains to the packet filter and turns IPv4 forwarding on,
+	# and leaves both behind when it stops: `clean` puts back what was here before
+	# the first dockerd this script started.
+	[ -e "$HOST_NET_BEFORE/ip_forward" ] || save_host_net
 	say "dockerd: starting in the background (log: $log)"
 	# setsid + nohup: the daemon outlives this script and its session, so the test
 	# steps that follow can use it. 9>&- keeps it from holding our lock forever.
@@ -173,6 +179,23 @@ start_dockerd() {
 		sleep 1
 	done
 	die_log "$log" "dockerd did not answer 'docker info' within 60 s (pid $pid still running)"
+}
+
+save_host_net() {
+	mkdir -p "$HOST_NET_BEFORE"
+	iptables-save -t filter >"$HOST_NET_BEFORE/filter.rules" || die "iptables-save failed"
+	iptables-save -t nat >"$HOST_NET_BEFORE/nat.rules" || die "iptables-save failed"
+	sysctl -n net.ipv4.ip_forward >"$HOST_NET_BEFORE/ip_forward"
+}
+
+# Only once the dockerd that made the changes is gone: a running one would
+# find its chains missing.
+restore_host_net() {
+	[ -s "$HOST_NET_BEFORE/ip_forward" ] || return 0
+	say "packet filter and IPv4 forwarding: as before dockerd started (from $HOST_NET_BEFORE)"
+	iptables-restore <"$HOST_NET_BEFORE/filter.rules" || die "iptables-restore of the filter table failed"
+	iptables-restore <"$HOST_NET_BEFORE/nat.rules" || die "iptables-restore of the nat table failed"
+	sysctl -qw "net.ipv4.ip_forward=$(cat "$HOST_NET_BEFORE/ip_forward")"
 }
 
 # --- rootfs ----------------------------------------------------------------------
@@ -531,6 +554,8 @@ cmd_clean() {
 			kill -0 "$(cat "$CACHE/dockerd.pid")" 2>/dev/null || break
 			sleep 1
 		done
+		kill -0 "$(cat "$CACHE/dockerd.pid")" 2>/dev/null && die "dockerd (pid $(cat "$CACHE/dockerd.pid")) still runs after 30 s"
+		restore_host_net
 	fi
 	say "cache: removing $CACHE"
 	remove_tree "$CACHE"
