@@ -10,7 +10,7 @@ import pulumi_docker as docker
 from nginx.l7_tier import HEALTH_PATH
 from nginx.render import content_hash
 from swarm.naming import nginx_config_name
-from swarm.values import SECOND, Duration, HealthCheck, RolloutPolicy
+from swarm.values import NGINX_PARALLELISM, SECOND, Duration, HealthCheck, RolloutPolicy
 
 # nginx starts in well under a second; these need no tuning per stack.
 NGINX_HEALTH = HealthCheck(
@@ -58,7 +58,7 @@ L7_SYSCTLS = {**UPSTREAM_KEEPALIVE_SYSCTLS, RETRANSMISSION_LIMIT: "2"}
 def nginx_rollout(order: str, failure_action: str) -> RolloutPolicy:
     """One task at a time, watched for as long as nginx takes to look unhealthy."""
     return RolloutPolicy(
-        parallelism=1,
+        parallelism=NGINX_PARALLELISM,
         delay=Duration(0),
         order=order,
         monitor=NGINX_HEALTH.time_to_unhealthy,

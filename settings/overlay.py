@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from settings.reader import ConfigReader
+from swarm.values import NGINX_PARALLELISM
 
 # Docker's IPAM keeps a subnet's network and broadcast addresses (libnetwork
 # ipam/allocator.go insertBitMask), and Swarm takes one for the network's
@@ -19,8 +20,6 @@ RESERVED = 3
 # balancer (swarmkit manager/allocator/network.go allocateNode); the edge runs
 # a task on every node.
 PER_NODE = 2
-# The L7 tier and the edge roll one task at a time (components/nginx_service.py).
-NGINX_PARALLELISM = 1
 
 KEYS = (
     "overlaySubnet",

@@ -10,6 +10,9 @@ MILLISECOND = 1_000_000
 SECOND = 1_000_000_000
 MINUTE = 60 * SECOND
 HOUR = 60 * MINUTE
+# The edge and the L7 tier roll one task at a time: their update_config
+# (components/nginx_service.py) and the overlay's address count (settings/overlay.py).
+NGINX_PARALLELISM = 1
 
 
 def _fraction(value: int, scale: int) -> str:
