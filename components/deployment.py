@@ -1,4 +1,4 @@
-"""The top component: network, real and backup pools, the L7 nginx tier and the edge in front."""
+"""The top component: two networks, real and backup pools, the L7 nginx tier and the edge in front."""
 
 from __future__ import annotations
 
@@ -16,7 +16,16 @@ from nginx.edge import edge_config_args
 from nginx.l7_tier import NginxSite, l7_tier_config_args
 from settings import AppSettings, NginxSettings, PoolSettings, TlsSettings, project_defaults
 from swarm.image_pin import pin
-from swarm.naming import BACKUP, REAL, edge_name, l7_tier_name, network_name, pool_alias, pool_name
+from swarm.naming import (
+    BACKUP,
+    REAL,
+    edge_name,
+    edge_network_name,
+    l7_tier_name,
+    network_name,
+    pool_alias,
+    pool_name,
+)
 from swarm.rollout_plan import followup_policy
 from swarm.values import HealthCheck, RolloutPolicy
 
@@ -58,7 +67,16 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
         invoke = pulumi.InvokeOptions(parent=self)
         app, pools_, nginx, tls = args.app, args.pools, args.nginx, args.tls
         app_image, nginx_image, edge_image = (pin(i, invoke) for i in (app.image, nginx.image, nginx.edge_image))
-        network = OverlayNetwork(network_name(name), nginx.overlay_subnet, opts=child_options(self, opts))
+        # Two networks, so that the L7 tier can trust the client address from
+        # the edge alone: the app's tasks (and one-off containers) share only
+        # the app network with it, and nothing but the edge and the tier can
+        # join the edge network.
+        network = OverlayNetwork(
+            network_name(name), nginx.overlay_subnet, attachable=True, opts=child_options(self, opts)
+        )
+        edge_network = OverlayNetwork(
+            edge_network_name(name), nginx.edge_subnet, attachable=False, opts=child_options(self, opts)
+        )
 
         def pool(role: str, replicas: int, after: list[pulumi.Resource], gated: bool, update: RolloutPolicy) -> AppPool:
             return AppPool(
@@ -109,14 +127,15 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                     pools_.endpoint_mode,
                     backup is not None,
                     nginx.upstream,
-                    NginxSite(app.public_host, nginx.overlay_subnet, https_port),
+                    NginxSite(app.public_host, nginx.edge_subnet, https_port),
                     nginx.clients,
                 ),
                 certificate=tls.certificate,
                 stop_grace_period=pools_.stop_grace_period,
                 spread_over=pools_.spread_over,
                 converge_timeout=pools_.converge_timeout,
-                network_id=network.id,
+                edge_network_id=edge_network.id,
+                app_network_id=network.id,
             ),
             opts=child_options(self, opts, pools),
         )
@@ -137,7 +156,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                 ),
                 stop_grace_period=pools_.stop_grace_period,
                 converge_timeout=pools_.converge_timeout,
-                network_id=network.id,
+                network_id=edge_network.id,
             ),
             opts=child_options(self, opts, [l7_tier]),
         )

@@ -48,6 +48,7 @@ class EdgeArgs:
     stop_grace_period: Duration
     converge_timeout: Duration
     network_id: pulumi.Input[str]
+    """The edge network: the edge reaches the L7 tier there, and nothing else."""
 
 
 class Edge(pulumi.ComponentResource):

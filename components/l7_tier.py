@@ -1,4 +1,4 @@
-"""The L7 nginx tier: the generated config, on the overlay network only, rolled start-first."""
+"""The L7 nginx tier: the generated config, between the edge and app networks, rolled start-first."""
 
 from __future__ import annotations
 
@@ -41,14 +41,15 @@ class L7TierArgs:
     image: str
     replicas: int
     alias: str
-    """Network alias the edge resolves (tasks.<alias>)."""
+    """Network alias the edge resolves (tasks.<alias>) on the edge network."""
     config: L7TierConfigArgs
     certificate: Certificate | None
     stop_grace_period: Duration
     """How long a draining task may finish in-flight requests: as long as the app gets."""
     spread_over: str
     converge_timeout: Duration
-    network_id: pulumi.Input[str]
+    edge_network_id: pulumi.Input[str]
+    app_network_id: pulumi.Input[str]
 
 
 # The token stacks were first deployed with: every child's URN carries it, so a new
@@ -93,7 +94,8 @@ class L7Tier(pulumi.ComponentResource):
                     sysctl=L7_SYSCTLS,
                 ),
                 networks_advanceds=[
-                    docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_id, aliases=[args.alias])
+                    docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.edge_network_id, aliases=[args.alias]),
+                    docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.app_network_id),
                 ],
                 placement=placement(args.spread_over),
             ),

@@ -140,7 +140,7 @@ class L7TierConfigArgs:
     listen_port: int
     health_port: int
     trusted_proxies: str
-    """The overlay subnet: the only addresses whose X-Real-IP or PROXY header is believed."""
+    """The edge network's subnet: the only addresses whose X-Real-IP or PROXY header is believed."""
     server_name: str | None
     """None: every Host is served; a name: only it, other hosts get 421."""
     server_names_hash_bucket_size: int | None

@@ -26,6 +26,7 @@ RULES: dict[str, Rule[object]] = {
     "nginxReplicas": Integer(2, 100),
     "edgeImage": IMAGE_REFERENCE,
     "overlaySubnet": PRIVATE_SUBNET,
+    "edgeSubnet": PRIVATE_SUBNET,
     "publishedPort": PORT,
     "publishMode": Choice(("ingress", "host")),
     "nginxMaxFails": Integer(1, 100),
@@ -49,6 +50,9 @@ class NginxSettings:
     replicas: int
     edge_image: str
     overlay_subnet: str
+    """The app network's: the L7 tier and both pools."""
+    edge_subnet: str
+    """The edge network's: the edge and the L7 tier, which trusts client addresses from it alone."""
     published_port: int
     publish_mode: str
     upstream: UpstreamTuning
@@ -63,6 +67,7 @@ def read_nginx(r: ConfigReader) -> NginxSettings | None:
         replicas=read("nginxReplicas"),
         edge_image=read("edgeImage"),
         overlay_subnet=read("overlaySubnet"),
+        edge_subnet=read("edgeSubnet"),
         published_port=read("publishedPort"),
         publish_mode=read("publishMode"),
         upstream=complete(

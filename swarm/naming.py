@@ -47,7 +47,13 @@ def edge_name(app_name: str) -> str:
 
 
 def network_name(app_name: str) -> str:
+    """Logical name of the app network: the L7 tier and both pools."""
     return f"{app_name}-net"
+
+
+def edge_network_name(app_name: str) -> str:
+    """Logical name of the edge network: the edge and the L7 tier."""
+    return f"{app_name}-edge-net"
 
 
 _CONFIG_INFIX = "-conf-"

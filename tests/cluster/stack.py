@@ -44,6 +44,7 @@ CLUSTER_OVERRIDES: dict[str, object] = {
     **E2E_OVERRIDES,
     "appName": APP,
     "overlaySubnet": "10.252.0.0/24",
+    "edgeSubnet": "10.252.1.0/24",
     "publishedPort": PORT,
     "httpsPort": PORT + 1,  # TLS stays off; a port of its own all the same
     "spreadOver": "zone",

@@ -39,7 +39,9 @@ HTTPS_URL = f"https://localhost:{HTTPS_PORT}/"
 # Test settings only; the assertions never depend on them being generous.
 E2E_OVERRIDES: dict[str, object] = {
     "appName": "szde2e",  # keeps clear of anyone's `make deploy` on the same swarm
-    "overlaySubnet": "10.250.0.0/24",  # likewise: overlay networks on one swarm need subnets of their own
+    # Likewise: overlay networks on one swarm need subnets of their own.
+    "overlaySubnet": "10.250.0.0/24",
+    "edgeSubnet": "10.250.1.0/24",
     # Names in the test registry: Deployment.program puts its address in front.
     "appImage": "szd-testapp",
     "imageTag": "v1",

@@ -53,7 +53,7 @@ def settings_config_args(settings: StackSettings) -> L7TierConfigArgs:
         settings.nginx.upstream,
         NginxSite(
             settings.app.public_host,
-            settings.nginx.overlay_subnet,
+            settings.nginx.edge_subnet,
             settings.tls.https_port if settings.tls.certificate else None,
         ),
         settings.nginx.clients,
@@ -69,7 +69,7 @@ class LoopbackPlaces:
     listen_port: int
     health_port: int
     trusted_proxies: str | None = None
-    """Where an edge connects from on loopback; None keeps the overlay subnet (no edge in front)."""
+    """Where an edge connects from on loopback; None keeps the edge network's subnet (no edge in front)."""
     https_port: int | None = None
     pem_path: str | None = None
 

@@ -8,7 +8,7 @@
 The edge finds the L7 tier as the program makes it do, by resolving
 tasks.<app>-nginx (here: 127.0.0.1 from the DNS stub); the L7 tier trusts the
 client address only from where the edge connects (127.0.0.1), as it trusts
-only the overlay subnet in a swarm.
+only the edge network's subnet in a swarm.
 """
 
 from __future__ import annotations

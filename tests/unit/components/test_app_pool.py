@@ -30,8 +30,8 @@ def test_task_spec(dev, role):
 
 
 @pytest.mark.parametrize("role", ["real", "backup"])
-def test_attached_to_the_overlay_network_under_a_stable_alias(dev, role):
-    (network,) = dev.of_type(NETWORK)
+def test_attached_to_the_app_network_only_under_a_stable_alias(dev, role):
+    network = dev.get(NETWORK, "webapp-net")
     attachments = service(dev, f"webapp-{role}").inputs["taskSpec"]["networksAdvanceds"]
     assert attachments == [{"id": network.id, "aliases": [f"webapp-{role}"]}]
     assert network.inputs == {

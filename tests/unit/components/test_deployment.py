@@ -15,11 +15,13 @@ from tests.unit.conftest import service
 EXPECTED_PARENTS = {
     ("swarm-zero-downtime:index:ZeroDowntimeDeployment", "webapp"): "pulumi:pulumi:Stack",
     ("swarm-zero-downtime:index:OverlayNetwork", "webapp-net"): "swarm-zero-downtime:index:ZeroDowntimeDeployment",
+    ("swarm-zero-downtime:index:OverlayNetwork", "webapp-edge-net"): "swarm-zero-downtime:index:ZeroDowntimeDeployment",
     ("swarm-zero-downtime:index:AppPool", "webapp-real"): "swarm-zero-downtime:index:ZeroDowntimeDeployment",
     ("swarm-zero-downtime:index:AppPool", "webapp-backup"): "swarm-zero-downtime:index:ZeroDowntimeDeployment",
     ("swarm-zero-downtime:index:LoadBalancer", "webapp-nginx"): "swarm-zero-downtime:index:ZeroDowntimeDeployment",
     ("swarm-zero-downtime:index:Edge", "webapp-edge"): "swarm-zero-downtime:index:ZeroDowntimeDeployment",
     (NETWORK, "webapp-net"): "swarm-zero-downtime:index:OverlayNetwork",
+    (NETWORK, "webapp-edge-net"): "swarm-zero-downtime:index:OverlayNetwork",
     (SERVICE, "webapp-real"): "swarm-zero-downtime:index:AppPool",
     (SERVICE, "webapp-backup"): "swarm-zero-downtime:index:AppPool",
     (SERVICE, "webapp-nginx"): "swarm-zero-downtime:index:LoadBalancer",
@@ -35,14 +37,25 @@ def parent_type(urn: str) -> str:
     return urn.split("::")[2].split("$")[-1]
 
 
-def test_declares_one_network_four_services_two_configs(stack_program):
+def test_declares_two_networks_four_services_two_configs(stack_program):
     custom = Counter(r.type for r in stack_program.resources if r.custom)
-    assert custom == {NETWORK: 1, SERVICE: 4, SERVICE_CONFIG: 2, GATE_TYPE: 3}
+    assert custom == {NETWORK: 2, SERVICE: 4, SERVICE_CONFIG: 2, GATE_TYPE: 3}
 
 
-def test_declares_six_components_with_project_type_tokens(stack_program):
+def test_only_the_edge_network_is_trusted_and_nothing_can_attach_to_it(stack_program):
+    edge_network = stack_program.get(NETWORK, "webapp-edge-net")
+    assert edge_network.inputs == {
+        "driver": "overlay",
+        "attachable": False,
+        "ipamConfigs": [{"subnet": "10.241.0.0/24", "gateway": "10.241.0.1"}],
+    }
+    l7_config = next(c for c in stack_program.of_type(SERVICE_CONFIG) if config_owner(c.name) == "webapp-nginx")
+    assert "set_real_ip_from 10.241.0.0/24;" in base64.b64decode(l7_config.inputs["data"]).decode()
+
+
+def test_declares_seven_components_with_project_type_tokens(stack_program):
     components = [r for r in stack_program.resources if not r.custom]
-    assert len(components) == 6
+    assert len(components) == 7
     assert all(r.type.startswith(TYPE_PREFIX) for r in components)
 
 

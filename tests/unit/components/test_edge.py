@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from offline_runner.mock_program import mock_digest, run_stack
-from offline_runner.resource_types import SERVICE_CONFIG
+from offline_runner.resource_types import NETWORK, SERVICE_CONFIG
 from swarm.naming import config_owner
 from tests.support.tls import issue
 from tests.unit.conftest import service
@@ -30,6 +30,11 @@ def test_dev_publishes_in_host_mode_on_every_node_and_stops_first(dev):
     # One host port per node: a new edge task cannot bind before the old one exits.
     assert inputs["updateConfig"]["order"] == "stop-first"
     assert inputs["taskSpec"]["containerSpec"]["stopSignal"] == "SIGQUIT"
+
+
+def test_the_edge_is_on_the_edge_network_only(dev):
+    network = dev.get(NETWORK, "webapp-edge-net")
+    assert service(dev, "webapp-edge").inputs["taskSpec"]["networksAdvanceds"] == [{"id": network.id}]
 
 
 def test_prod_publishes_through_ingress_and_starts_first(prod):

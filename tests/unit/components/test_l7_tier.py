@@ -43,7 +43,7 @@ def test_nginx_setting_change_creates_a_new_config_and_leaves_the_edge_alone(dev
 
 def test_tier_is_never_published_and_rolls_start_first_with_a_graceful_stop(stack_program):
     inputs = service(stack_program, "webapp-nginx").inputs
-    (network,) = stack_program.of_type(NETWORK)
+    edge_network, app_network = (stack_program.get(NETWORK, n) for n in ("webapp-edge-net", "webapp-net"))
     # dnsrr and no ports: nothing binds a host port, so a new task can always
     # start before an old one drains, and the edge sees every task.
     assert inputs["endpointSpec"] == {"mode": "dnsrr"}
@@ -52,7 +52,11 @@ def test_tier_is_never_published_and_rolls_start_first_with_a_graceful_stop(stac
     assert inputs["updateConfig"]["failureAction"] == "rollback"
     container = inputs["taskSpec"]["containerSpec"]
     assert container["stopSignal"] == "SIGQUIT"
-    assert inputs["taskSpec"]["networksAdvanceds"] == [{"id": network.id, "aliases": ["webapp-nginx"]}]
+    # The edge resolves the tier's alias on the edge network; the tier reaches the app on the app network.
+    assert inputs["taskSpec"]["networksAdvanceds"] == [
+        {"id": edge_network.id, "aliases": ["webapp-nginx"]},
+        {"id": app_network.id},
+    ]
     assert inputs["mode"]["replicated"]["replicas"] >= 2
 
 

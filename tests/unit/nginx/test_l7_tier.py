@@ -44,7 +44,7 @@ def expected(real: str, backup: str | None, tries: int, server_name: str | None 
     return [
         "resolver 127.0.0.11 valid=1s ipv6=off;",
         *(["server_names_hash_bucket_size 64;"] if server_name else []),
-        "set_real_ip_from 10.240.0.0/24;",
+        "set_real_ip_from 10.241.0.0/24;",
         "log_format upstream_log '$remote_addr [$time_local] \"$request\" $status $body_bytes_sent '",
         "'upstream=$upstream_addr upstream_status=$upstream_status '",
         "'request_time=$request_time';",

@@ -22,6 +22,8 @@ CASES: list[tuple[dict[str, object], str, str]] = [
     ({"nginxReplicas": 1}, "nginxReplicas", "must be a whole number from 2 to 100"),
     ({"overlaySubnet": "8.8.8.0/24"}, "overlaySubnet", "must be a private IPv4 network in CIDR form"),
     ({"overlaySubnet": "10.0.0.1/24"}, "overlaySubnet", "host bits must be zero"),
+    ({"edgeSubnet": "100.64.0.0/24"}, "edgeSubnet", "must be a private IPv4 network in CIDR form"),
+    ({"edgeSubnet": "10.240.0.0/24"}, "edgeSubnet", "overlaps overlaySubnet 10.240.0.0/24"),
     ({"edgeImage": "Nginx"}, "edgeImage", "must be an image reference"),
     ({"spreadOver": "zone a"}, "spreadOver", "must be empty, or a node label key"),
     ({"updateParallelism": 3}, "updateParallelism", "3 is above realReplicas (2); must be between 1 and 2"),
@@ -171,6 +173,6 @@ def test_validate_cli_summarises_a_good_stack(stack):
     result = validate(stack)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        f"stack {stack}: valid; would declare 10 resources (1 Network, 3 RolloutGate, 4 Service, 2 ServiceConfig)"
-        " in 6 components"
+        f"stack {stack}: valid; would declare 11 resources (2 Network, 3 RolloutGate, 4 Service, 2 ServiceConfig)"
+        " in 7 components"
     )

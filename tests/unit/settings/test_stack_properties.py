@@ -22,6 +22,7 @@ CROSS_KEYS = {
     "rollbackMonitor",
     "nginxNextUpstreamTries",
     "overlaySubnet",
+    "edgeSubnet",
 }
 
 
