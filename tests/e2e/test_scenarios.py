@@ -25,7 +25,7 @@ import requests
 
 from components import edge as edge_component
 from components.nginx_service import EDGE_SYSCTLS, RETRANSMISSION_LIMIT
-from engine_standin.swarm_applier import ApplyError, SwarmApplier, parse_time
+from engine_standin.swarm_applier import NETWORK, ApplyError, SwarmApplier, parse_time
 from settings import SettingsError
 from tests.conftest import record_measurement
 from tests.e2e.harness import (
@@ -174,6 +174,43 @@ def test_scenario1b_a_failed_read_during_the_deploys_refresh_replaces_nothing(de
     assert "Network" in dropped and "ServiceConfig" in dropped, str(full)
     assert {role: d.existing(role)["ID"] for role in ROLES} == services
     assert d.apply(imageTag="v1").changed() == {}
+
+
+def test_scenario1c_only_the_edge_may_say_who_the_client_is(deployment: Deployment):
+    d = deployment
+    forged = "203.0.113.7"
+    forging = {"X-Real-IP": forged, "X-Forwarded-For": forged}
+    # Through the edge: it overwrites what the client claims.
+    through_edge = requests.get(f"{URL}client", headers=forging, timeout=5)
+    through_edge.raise_for_status()
+    # From a container on the app network (attachable, as an app task or a debugging
+    # shell is), straight to the L7 tier: that network is not trusted.
+    network = d.applier.find(NETWORK, f"{E2E_OVERRIDES['appName']}-net")
+    assert network is not None
+    l7_tier = d.existing("nginx")["Spec"]["Name"]
+    headers = " ".join(f"-H '{name}: {value}'" for name, value in forging.items())
+    script = f"hostname -i; curl -sS --max-time 5 {headers} http://{l7_tier}/client"
+    client = docker.from_env(timeout=120)  # as the deployment's own client (conftest.py)
+    try:
+        out = client.containers.run(
+            d.pinned("szd-nginx:test"), ["sh", "-c", script], network=network["Name"], remove=True
+        )
+    finally:
+        client.close()
+    own_address, *app_answer = out.decode().splitlines()
+    seen = {"through the edge": client_address(through_edge.text), "from the app network": client_address(app_answer)}
+    figures = f"FIGURES {json.dumps({'scenario': '1c a forged client address: what the app saw', **seen})}"
+    print(f"\n=== 1c\n{figures}", flush=True)
+    record_measurement("end-to-end on the swarm: what each scenario measured", figures)
+    assert seen["through the edge"] != forged, through_edge.text
+    assert seen["from the app network"] == own_address.split()[0], app_answer
+
+
+def client_address(answer: str | list[str]) -> str:
+    """The X-Real-IP the app saw, from its /client answer."""
+    lines = answer.splitlines() if isinstance(answer, str) else answer
+    (value,) = [line.removeprefix("X-Real-IP: ") for line in lines if line.startswith("X-Real-IP: ")]
+    return value
 
 
 def test_scenario2_real_removed_backup_answers_then_real_again(deployment: Deployment):
