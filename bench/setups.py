@@ -227,6 +227,7 @@ class ProjectSetup:
             # Two overlay networks on one swarm cannot share a subnet (Swarm leaves
             # the tasks in "new"): clear of the dev stack's and the e2e stack's.
             "overlaySubnet": "10.251.0.0/24",
+            "edgeSubnet": "10.251.1.0/24",
         }
 
     def _apply(self, tag: str) -> None:

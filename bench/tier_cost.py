@@ -2,16 +2,17 @@
 requests/s each path sustains on this machine before errors.
 
 The `dev` stack is deployed once (as in setup (c)); then every path gets the same
-load generator with the same load, started from the same place: a throw-away
-container on the stack's attachable overlay network, running this host's `hey`
+load generator with the same load, started from the same place: the task of a
+throw-away service on both of the stack's overlay networks (the edge network
+admits services only, no one-off container), running this host's `hey`
 and `wrk` (Debian's packages, bind-mounted together with the libraries they link
 besides glibc, which the container's Debian sid supplies). Every path therefore
 starts in the same network namespace and on the same overlay, and the paths
 differ only in the hops they take:
 
-- tier: load generator -> the edge task (overlay IP, port 80) -> an L7 task -> an app task;
-- l7: load generator -> one L7 task (overlay IP, port 80) -> an app task: splits the edge off;
-- app: load generator -> one real app task (overlay IP, port 8080), no proxy at all;
+- tier: load generator -> the edge task (edge network IP, port 80) -> an L7 task -> an app task;
+- l7: load generator -> one L7 task (edge network IP, port 80) -> an app task: splits the edge off;
+- app: load generator -> one real app task (app network IP, port 8080), no proxy at all;
 - host: the same tools on the host -> 127.0.0.1:<published port> (Docker's docker-proxy,
   with its default userland proxy) -> the edge -> ...: what a client on this machine
   sees (a different starting place, so in no difference).
@@ -48,11 +49,11 @@ from nginx.l7_tier import HTTP_PORT
 from offline_runner.mock_program import DeclaredProgram, run_program
 from offline_runner.resource_types import NETWORK, SERVICE
 from offline_runner.stack_config import load_stack_config, project_name
-from swarm.naming import REAL, edge_name, l7_tier_name, network_name, pool_name
+from swarm.naming import REAL, edge_name, edge_network_name, l7_tier_name, network_name, pool_name
 from tools.render_nginx import edge_config, nginx_config
 
 LOADGEN_NAME = f"{PREFIX}-loadgen"
-LOADGEN_LABEL = "szd.bench-helper"  # scripts/provision.sh clean removes containers with it
+LOADGEN_LABEL = "szd.bench-helper"
 LOADGEN_IMAGE = "szd-base:sid"  # the Debian sid root filesystem every test image is built on
 MOUNT_DIR = PurePosixPath("/opt/szdbench")
 
@@ -109,31 +110,31 @@ class TierCostBench:
         self.setup.tear_down()
 
     def start_loadgen(self) -> None:
-        network = self._find(NETWORK, network_name(PREFIX))
-        volumes: dict[str, dict[str, str]] = {}
+        networks = [self._find(NETWORK, name)["Id"] for name in (edge_network_name(PREFIX), network_name(PREFIX))]
+        mounts: list[str] = []
         for tool in TOOLS:
             binary = shutil.which(tool)
             if binary is None:
                 raise RuntimeError(f"{tool} is not installed: bash scripts/provision.sh load-tools")
-            volumes[os.path.realpath(binary)] = {"bind": str(MOUNT_DIR / "bin" / tool), "mode": "ro"}
+            mounts.append(f"{os.path.realpath(binary)}:{MOUNT_DIR / 'bin' / tool}:ro")
             ldd = subprocess.run(["ldd", binary], capture_output=True, text=True, check=False).stdout
             for library in foreign_libraries(ldd):
-                name = PurePosixPath(library).name
-                volumes[os.path.realpath(library)] = {"bind": str(MOUNT_DIR / "lib" / name), "mode": "ro"}
+                mounts.append(f"{os.path.realpath(library)}:{MOUNT_DIR / 'lib' / PurePosixPath(library).name}:ro")
         try:
             self.client.images.get(LOADGEN_IMAGE)
         except ImageNotFound:
             raise RuntimeError(f"image {LOADGEN_IMAGE} is missing: bash scripts/provision.sh images") from None
-        self._container = self.client.containers.run(
+        service = self.client.services.create(
             LOADGEN_IMAGE,
             ["sleep", "infinity"],
             name=LOADGEN_NAME,
-            detach=True,
-            network=network["Name"],
-            volumes=volumes,
-            environment={"LD_LIBRARY_PATH": str(MOUNT_DIR / "lib"), "PATH": f"{MOUNT_DIR / 'bin'}:/usr/bin:/bin"},
+            networks=networks,
+            mounts=mounts,
+            env=[f"LD_LIBRARY_PATH={MOUNT_DIR / 'lib'}", f"PATH={MOUNT_DIR / 'bin'}:/usr/bin:/bin"],
             labels={LOADGEN_LABEL: PREFIX},
+            stop_grace_period=1_000_000_000,  # sleep ignores SIGTERM: no need to wait 10 s for the kill
         )
+        self._container = self.client.containers.get(self._running_container(service.id))
         for tool in TOOLS:  # fails here, not in the middle of a measurement, when a tool cannot run
             code, output = self._container.exec_run(["sh", "-c", f"command -v {tool} && ldd $(command -v {tool})"])
             if code != 0 or b"not found" in output:
@@ -156,10 +157,10 @@ class TierCostBench:
         return done.stdout
 
     def routes(self) -> list[Route]:
-        network = self._find(NETWORK, network_name(PREFIX))["Id"]
-        edge = self._addresses(edge_name(PREFIX), network)
-        l7 = self._addresses(l7_tier_name(PREFIX), network)
-        real = self._addresses(pool_name(PREFIX, REAL), network)
+        edge_network = self._find(NETWORK, edge_network_name(PREFIX))["Id"]
+        edge = self._addresses(edge_name(PREFIX), edge_network)
+        l7 = self._addresses(l7_tier_name(PREFIX), edge_network)
+        real = self._addresses(pool_name(PREFIX, REAL), self._find(NETWORK, network_name(PREFIX))["Id"])
         app_port = int(self.config[f"{project_name()}:appPort"])
         return [
             Route("tier", "through the tier", "edge → L7 → app", f"http://{edge[0]}:{HTTP_PORT}/"),
@@ -173,6 +174,19 @@ class TierCostBench:
         if found is None:
             raise RuntimeError(f"{type_} {logical_name} is not deployed")
         return found
+
+    def _running_container(self, service_id: str) -> str:
+        """The container of the service's one task, once it runs (the image is local: no pull)."""
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            for task in self.client.api.tasks(filters={"service": service_id}):
+                if task["Status"]["State"] == "running":
+                    return str(task["Status"]["ContainerStatus"]["ContainerID"])
+                if task["Status"]["State"] in ("failed", "rejected"):
+                    raise RuntimeError(f"{LOADGEN_NAME}: {task['Status'].get('Err') or task['Status']['State']}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{LOADGEN_NAME}: no running task after {TIMEOUT_S:g}s")
+            time.sleep(0.25)
 
     def _addresses(self, logical_name: str, network_id: str) -> list[str]:
         """Overlay IPs of the service's running tasks, in task slot order."""
@@ -209,9 +223,15 @@ def is_docker_proxy(argv: Sequence[str], port: int) -> bool:
 
 
 def remove_loadgen(client: docker.DockerClient) -> None:
-    for container in client.containers.list(all=True, filters={"label": f"{LOADGEN_LABEL}={PREFIX}"}):
+    """Also waits for its container to go: until then it holds on to the stack's networks."""
+    for service in client.services.list(filters={"label": f"{LOADGEN_LABEL}={PREFIX}"}):
         with contextlib.suppress(NotFound, APIError):
-            container.remove(force=True)
+            service.remove()
+    deadline = time.monotonic() + TIMEOUT_S
+    while client.containers.list(all=True, filters={"label": f"com.docker.swarm.service.name={LOADGEN_NAME}"}):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{LOADGEN_NAME}: its container is still there after {TIMEOUT_S:g}s")
+        time.sleep(0.25)
 
 
 # --- one run ------------------------------------------------------------------------------
@@ -259,7 +279,7 @@ def _log(message: str) -> None:
 
 LOAD_GENERATOR_NOTE = (
     f"the host's Debian `hey` and `wrk` (dynamically linked: hey to glibc only, wrk also to LuaJIT and"
-    f" OpenSSL), bind-mounted read-only into a throw-away `{LOADGEN_IMAGE}` container on the stack's overlay"
-    f" network with the libraries they link besides glibc (which the container's newer glibc provides), so"
+    f" OpenSSL), bind-mounted read-only into the task of a throw-away `{LOADGEN_IMAGE}` service on the stack's two"
+    f" overlay networks with the libraries they link besides glibc (which the container's newer glibc provides), so"
     " the load for every path leaves from the same place; only the host row runs them on the host itself."
 )

@@ -504,12 +504,8 @@ cmd_load_tools() {
 # A swarm or a dockerd that was there before is left alone.
 cmd_clean() {
 	if docker info >/dev/null 2>&1; then
-		# What the e2e tests and the benchmark deploy: their names start with these.
+		# What the e2e tests and the benchmark deploy (its load generator too): their names start with these.
 		local prefix ids
-		# The benchmark's load generator container, attached to its overlay network.
-		ids="$(docker ps -aq --filter label=szd.bench-helper)"
-		# shellcheck disable=SC2086
-		[ -z "$ids" ] || docker rm --force $ids >/dev/null || true
 		# What an interrupted cluster test left: its node containers, their volumes, its network.
 		ids="$(docker ps -aq --filter "label=$CLUSTER_LABEL")"
 		# shellcheck disable=SC2086
