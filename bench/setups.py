@@ -23,8 +23,8 @@ from docker.errors import NotFound
 from docker.types import ContainerSpec, EndpointSpec, Mount, NetworkAttachmentConfig, ServiceMode, TaskTemplate
 
 from engine_standin.swarm_applier import SERVICE, SwarmApplier, remove_network
-from engine_standin.swarm_env import destroy_stack
-from offline_runner.mock_program import run_program
+from engine_standin.swarm_env import destroy_stack, local_registry
+from offline_runner.mock_program import DeclaredProgram, run_program
 from offline_runner.stack_config import load_stack_config
 from swarm.naming import BACKUP as BACKUP_ROLE
 from swarm.naming import REAL as REAL_ROLE
@@ -218,6 +218,8 @@ class ProjectSetup:
 
     def __init__(self, api: docker.APIClient, port: int):
         self.applier = SwarmApplier(api, PREFIX)
+        # Every image pulled from the test registry, as production pulls from one.
+        self.registry = local_registry()
         self.overrides: dict[str, object] = {
             "appName": PREFIX,
             "appImage": APP_REPO,
@@ -231,9 +233,12 @@ class ProjectSetup:
         }
 
     def _apply(self, tag: str) -> None:
-        self.applier.deploy(
-            run_program(load_stack_config("dev", overrides={**self.overrides, "imageTag": tag}), PREFIX)
-        )
+        self.applier.deploy(self.program({**self.overrides, "imageTag": tag}))
+
+    def program(self, overrides: dict[str, object]) -> DeclaredProgram:
+        """The `dev` stack with ``overrides``, its images on the test registry."""
+        config = load_stack_config("dev", overrides=self.registry.on_registry(overrides))
+        return run_program(config, PREFIX, digest=self.registry.digests)
 
     def deploy(self) -> None:
         self._apply("v1")

@@ -46,7 +46,7 @@ from bench.tier_figures import Route, measure
 from bench.tier_report import TierCostReport
 from engine_standin.swarm_env import overlay_addresses
 from nginx.l7_tier import HTTP_PORT
-from offline_runner.mock_program import DeclaredProgram, run_program
+from offline_runner.mock_program import DeclaredProgram
 from offline_runner.resource_types import NETWORK, SERVICE
 from offline_runner.stack_config import load_stack_config, project_name
 from swarm.naming import REAL, edge_name, edge_network_name, l7_tier_name, network_name, pool_name
@@ -97,7 +97,7 @@ class TierCostBench:
         return f"http://127.0.0.1:{self.port}/"
 
     def program(self) -> DeclaredProgram:
-        return run_program(self.config, PREFIX)
+        return self.setup.program(self.overrides)
 
     def deploy(self, program: DeclaredProgram) -> None:
         self.setup.applier.deploy(program)

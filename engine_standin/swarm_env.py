@@ -23,6 +23,8 @@ from offline_runner.stack_config import REPO_ROOT
 
 IMAGES = ("szd-testapp:v1", "szd-testapp:v2", "szd-testapp:bad", "szd-nginx:test", "szd-nginx:next")
 PROVISION = "bash scripts/provision.sh all  (or: make provision)"
+# The stack keys that name an image.
+IMAGE_KEYS = ("appImage", "nginxImage", "edgeImage")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,10 @@ class LocalRegistry:
     def ref(self, image: str) -> str:
         """``image`` (repo:tag) as the stacks name it: on this registry."""
         return f"{self.address}/{image}"
+
+    def on_registry(self, values: dict[str, object]) -> dict[str, object]:
+        """Stack overrides with their images (names such as ``szd-nginx:next``) on this registry."""
+        return {**values, **{key: self.ref(str(values[key])) for key in IMAGE_KEYS}}
 
     @property
     def digests(self) -> RegistryDigests:

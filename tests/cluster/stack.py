@@ -30,7 +30,7 @@ from swarm.naming import POOL_ROLES, TASK_PATTERN, l7_tier_name, role_of_hostnam
 from swarm.rollout_gate import wait_for_rollout
 from tests.cluster.nodes import Cluster, Node, host_api, wait_until
 from tests.conftest import record_measurement
-from tests.e2e.harness import E2E_OVERRIDES, on_registry
+from tests.e2e.harness import E2E_OVERRIDES
 from tests.support.probe_load import Load as ProbeLoad
 from tools.probe import ProbeOptions, ProbeResult, format_summary
 
@@ -98,7 +98,7 @@ class Deployment:
         self.applier = SwarmApplier(self.api, STACK)
 
     def program(self, **overrides: object) -> DeclaredProgram:
-        config = load_stack_config(BASE_STACK, overrides=on_registry(self.registry, {**CLUSTER_OVERRIDES, **overrides}))
+        config = load_stack_config(BASE_STACK, overrides=self.registry.on_registry({**CLUSTER_OVERRIDES, **overrides}))
         # `pulumi config set docker:host tcp://...`: pulumi-docker and the rollout gates use it.
         config["docker:host"] = self.manager.url
         return run_program(config, STACK, digest=self.registry.digests)

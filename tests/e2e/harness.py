@@ -67,14 +67,6 @@ E2E_OVERRIDES: dict[str, object] = {
     "convergeTimeout": "2m",
 }
 
-IMAGE_KEYS = ("appImage", "nginxImage", "edgeImage")
-
-
-def on_registry(registry: LocalRegistry, values: dict[str, object]) -> dict[str, object]:
-    """Stack overrides with the images (registry names such as ``szd-nginx:next``) on ``registry``."""
-    return {**values, **{key: registry.ref(str(values[key])) for key in IMAGE_KEYS}}
-
-
 # 4 clients, 2 of them on ~1 s requests, no rate cap.
 LOAD = ProbeOptions(url=URL, concurrency=4, slow_path="/1000", slow_share=0.5, timeout=5.0)
 ANSWER = re.compile(r"^(?P<host>[\w-]+), current time : \d+, version : (?P<version>\S+)$")
@@ -92,7 +84,7 @@ class Deployment:
     def program(self, secrets: dict[str, str] | None = None, **overrides: object) -> DeclaredProgram:
         """The program for E2E_OVERRIDES + ``overrides``, images named in the registry (``szd-nginx:next``)."""
         secrets = secrets or {}
-        values = on_registry(self.registry, {**E2E_OVERRIDES, **overrides})
+        values = self.registry.on_registry({**E2E_OVERRIDES, **overrides})
         config = load_stack_config(BASE_STACK, overrides={**values, **secrets})
         return run_program(
             config, STACK, secret_keys=[f"{project_name()}:{key}" for key in secrets], digest=self.registry.digests
