@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_docker as docker
 
 from components.base import child_options, component_type, rollout_gate, spec_label
+from settings.process import AppProcess
 from swarm.naming import POOL_LABEL, task_hostname
 from swarm.rollout_plan import plan_rollout
 from swarm.service_spec import (
@@ -40,6 +41,8 @@ class AppPoolArgs:
     """Node label to spread tasks over; "" for Swarm's own spread."""
     converge_timeout: Duration
     network_id: pulumi.Input[str]
+    process: AppProcess = field(default_factory=AppProcess)
+    """Environment, command and stop signal; the defaults keep the image's."""
     gated: bool = False
     """Put a rollout gate after the service: what depends on the pool waits for Swarm to finish."""
 
@@ -59,6 +62,11 @@ class AppPool(pulumi.ComponentResource):
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                     image=args.image,
+                    # None when unset: a stack that sets none of these declares what it did before.
+                    commands=list(args.process.command) or None,
+                    args=list(args.process.args) or None,
+                    env=dict(args.process.env) or None,
+                    stop_signal=args.process.stop_signal or None,
                     hostname=task_hostname(args.role),
                     healthcheck=http_healthcheck(args.port, args.health),
                     stop_grace_period=args.stop_grace_period.text,

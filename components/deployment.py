@@ -95,6 +95,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                     spread_over=pools_.spread_over,
                     converge_timeout=pools_.converge_timeout,
                     network_id=network.id,
+                    process=app.process,
                     gated=gated,
                 ),
                 opts=child_options(self, opts, after),

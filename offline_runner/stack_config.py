@@ -11,6 +11,7 @@ here raises anything but StackConfigError.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,11 @@ def available_stacks(root: Path = REPO_ROOT) -> list[str]:
 
 
 def _override(value: object) -> str:
-    # Overrides are Python values, as `pulumi config set` would write them.
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+    # Overrides are Python values, as `pulumi config set` would write them; a map or
+    # a list (`--path`) reaches the program as JSON.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
 
 
 @dataclass(frozen=True)

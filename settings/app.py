@@ -1,10 +1,11 @@
-"""The app section: which image, on which port, under which name."""
+"""The app section: which image, on which port, under which name, and how its process runs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from settings.parsers import HOSTNAME, PINNABLE_TAG, PORT, REPOSITORY, Rule, dns_label
+from settings.process import AppProcess, EnvironmentMap, StopSignal, WordList
 from settings.reader import ConfigReader, complete, section_reader
 from swarm.naming import APP_NAME_MAX
 
@@ -14,6 +15,10 @@ RULES: dict[str, Rule[object]] = {
     "imageTag": PINNABLE_TAG,
     "appPort": PORT,
     "publicHost": HOSTNAME,
+    "appEnv": EnvironmentMap(),
+    "appCommand": WordList(),
+    "appArgs": WordList(),
+    "appStopSignal": StopSignal(),
 }
 
 
@@ -24,6 +29,8 @@ class AppSettings:
     tag: str
     port: int
     public_host: str
+    process: AppProcess
+    """The same for both pools."""
 
     @property
     def image(self) -> str:
@@ -32,6 +39,14 @@ class AppSettings:
 
 def read_app(r: ConfigReader) -> AppSettings | None:
     read = section_reader(r, RULES)
+    # Anyone who can inspect the service reads its environment, and so does
+    # `pulumi preview`: a secret has no place there.
+    r.require(
+        not r.is_secret("appEnv"),
+        "appEnv",
+        "holds a secret: environment variables are stored in plain text in the Swarm service"
+        " (`docker service inspect` shows them); keep secrets out of appEnv",
+    )
     return complete(
         AppSettings,
         name=read("appName"),
@@ -39,4 +54,11 @@ def read_app(r: ConfigReader) -> AppSettings | None:
         tag=read("imageTag"),
         port=read("appPort"),
         public_host=read("publicHost"),
+        process=complete(
+            AppProcess,
+            env=read("appEnv"),
+            command=read("appCommand"),
+            args=read("appArgs"),
+            stop_signal=read("appStopSignal"),
+        ),
     )

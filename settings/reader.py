@@ -86,6 +86,10 @@ class ConfigReader:
     def all_parsed(self, *keys: str) -> bool:
         return all(key in self.parsed for key in keys)
 
+    def is_secret(self, key: str) -> bool:
+        """Whether the stack holds ``key`` encrypted (`pulumi config set --secret`, or --path inside it)."""
+        return pulumi.runtime.is_config_secret(self._config.full_key(key))
+
     def require(self, ok: bool, key: str, message: str) -> None:
         if not ok:
             self.problems.append(f"{self._config.full_key(key)}: {message}")

@@ -21,6 +21,7 @@ registry's digest (``resolveContainerSpecImage``): see ``apply``.
 from __future__ import annotations
 
 import base64
+import random
 from typing import Any
 
 from engine_standin.swarm_applier.gotime import parse_duration_or_zero
@@ -42,8 +43,18 @@ def _container_spec(cs: dict[str, Any]) -> dict[str, Any]:
     spec: dict[str, Any] = {"Image": _get(cs, "image", "")}
     if labels := _label_map(cs.get("labels")):
         spec["Labels"] = labels
+    if command := _get(cs, "commands", []):
+        spec["Command"] = list(command)
+    if args := _get(cs, "args", []):
+        spec["Args"] = list(args)
     if hostname := _get(cs, "hostname", ""):
         spec["Hostname"] = hostname
+    if env := _get(cs, "env", {}):
+        # mapTypeMapValsToStringSlice ranges over a Go map: the order differs from one request to
+        # the next, and Swarm compares Env as a list, so a request that changes anything else
+        # (replicas) restarts the tasks too. Shuffled here as Go's map iteration is.
+        entries = [f"{k}={v}" for k, v in env.items() if k]
+        spec["Env"] = random.sample(entries, len(entries))
     # stop_signal: always read ("" when unset), StopSignal has omitempty: sent only when set.
     if stop_signal := _get(cs, "stopSignal", ""):
         spec["StopSignal"] = stop_signal

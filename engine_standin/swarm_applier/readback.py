@@ -38,6 +38,9 @@ class UnmodelledOutput(ApplyError):
 # ContainerSpec keys flattenContainerSpec reads that the applier models; any other non-empty key is refused.
 _CONTAINER_KEYS = {
     "Image",
+    "Command",
+    "Args",
+    "Env",
     "Labels",
     "Hostname",
     "Init",
@@ -126,8 +129,15 @@ def flatten_container_spec(cs: dict[str, Any], where: str = "ContainerSpec") -> 
         out["image"] = cs["Image"]
     if cs.get("Labels"):
         out["labels"] = labels_set(cs["Labels"])
+    if cs.get("Command"):
+        out["commands"] = list(cs["Command"])
+    if cs.get("Args"):
+        out["args"] = list(cs["Args"])
     if cs.get("Hostname"):
         out["hostname"] = cs["Hostname"]
+    if cs.get("Env"):
+        # mapStringSliceToMap: split at the first "=", a later entry of the same name wins.
+        out["env"] = dict(entry.split("=", 1) if "=" in entry else (entry, "") for entry in cs["Env"] if entry)
     if cs.get("StopSignal"):
         out["stopSignal"] = cs["StopSignal"]
     if cs.get("StopGracePeriod") is not None:

@@ -112,7 +112,12 @@ CONTAINER_SPEC = _block(
     "container_spec",
     _s("image", "image", required=True),
     _labels("labels", "labels", force_new=True),  # container labels use labelSchema (ForceNew)
+    # "command" (Swarm's Command: the image's entrypoint) and "args" (its CMD): Optional lists;
+    # "env": an Optional map.
+    Field("commands", "command", "list"),
+    Field("args", "args", "list"),
     _s("hostname", "hostname"),
+    Field("env", "env", "map"),
     _s("stopSignal", "stop_signal"),  # Optional only: unset is "" (no signal), not the last read-back
     _s("stopGracePeriod", "stop_grace_period", computed=True),
     _block(

@@ -239,7 +239,10 @@ def _container_spec(value: Any, path: str) -> dict[str, Any]:
     r = _Obj(value, path)
     spec = {
         "Image": r.get("image", _string),
+        "Command": r.get("commands", _list(_string), None),
+        "Args": r.get("args", _list(_string), None),
         "Hostname": r.get("hostname", _string, None),  # Go templates pass through verbatim
+        "Env": r.get("env", _string_map, None),
         "Healthcheck": r.get("healthcheck", _healthcheck, None),
         "StopSignal": r.get("stopSignal", _string, None),  # sent as written ("SIGQUIT", "15"), no validation
         "StopGracePeriod": r.get("stopGracePeriod", _duration, None),

@@ -282,6 +282,59 @@ def test_scenario3_image_tag_v1_to_v2_zero_downtime(deployment: Deployment):
     assert {version for host, version in answers(10)} == {"v2"}
 
 
+def test_scenario3c_environment_command_and_stop_signal_roll_out_like_an_image(deployment: Deployment):
+    d = deployment
+    args = ["/app/app.py", "--port", "8080"]
+    run = apply_under_load(
+        d,
+        SETTLE_S,
+        imageTag="v2",
+        appEnv={"GREETING": "hello from the stack", "WORKERS": 4},
+        appCommand=["python3", "-u"],
+        appArgs=args,
+        appStopSignal="SIGINT",
+    )
+    report, load, result = run.report, run.load, run.result
+    real, backup = d.existing("real"), d.existing("backup")
+    print_figures(
+        "3c appEnv, appCommand, appArgs and appStopSignal set",
+        result,
+        run.seconds,
+        real_update_s=round(report.get(REAL).seconds, 1),
+        backup_update_s=round(report.get(BACKUP).seconds, 1),
+    )
+
+    assert result.failed == 0, d.explain(load)
+    # Like an image change: the real pool, its gate, then the backup pool.
+    changed = report.changed()
+    container = ("args", "commands", "env", "stopSignal")
+    assert set(changed) == {REAL, GATE, BACKUP}, str(report)
+    for pool in (REAL, BACKUP):
+        assert changed[pool][0] == "update" and set(changed[pool][1]) == {
+            POOL_SPEC,
+            *(f"taskSpec.containerSpec.{key}" for key in container),
+        }, str(report)
+    assert changed[GATE] == ("update", ("spec_sha256",)), str(report)
+    assert parse_time(backup["UpdateStatus"]["StartedAt"]) >= parse_time(real["UpdateStatus"]["CompletedAt"])
+    for service in (real, backup):
+        spec = service["Spec"]["TaskTemplate"]["ContainerSpec"]
+        assert sorted(spec["Env"]) == ["GREETING=hello from the stack", "WORKERS=4"], spec
+        assert (spec["Command"], spec["Args"], spec["StopSignal"]) == (["python3", "-u"], args, "SIGINT")
+    # What the real pool's tasks run, asked through the edge.
+    assert requests.get(f"{URL}env/GREETING", timeout=5).text == "hello from the stack"
+    assert requests.get(f"{URL}cmdline", timeout=5).text.splitlines() == [
+        "python3",
+        "-u",
+        "/app/app.py",
+        "--port",
+        "8080",
+    ]
+    # Docker stops the new containers with the declared signal.
+    for task in d.running_tasks("real"):
+        container_id = task["Status"]["ContainerStatus"]["ContainerID"]
+        assert d.api.inspect_container(container_id)["Config"]["StopSignal"] == "SIGINT"
+
+
 def test_scenario3b_a_tag_moved_in_the_registry_rolls_out(deployment: Deployment):
     d = deployment
     # MOVED holds v1's image, then v2's: a release pushed again under the same tag.

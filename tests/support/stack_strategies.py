@@ -28,6 +28,7 @@ from settings.parsers import (
     PrivateSubnet,
     Repository,
 )
+from settings.process import STOP_SIGNALS, EnvironmentMap, StopSignal, WordList
 from swarm.values import go_duration
 
 PROJECT = project_name()
@@ -61,6 +62,13 @@ NEVER_VALID_TEXT = st.sampled_from(
 )
 # YAML that is not a plain string: a list, a map (JSON text for the program) or null.
 NOT_A_STRING = st.sampled_from(["[1, 2]", "{a: b}", "~", "null"])
+# What a map or list key (appEnv, appCommand) takes: JSON text, or the same as a YAML map or list.
+ENV_NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,20}", fullmatch=True)
+WORDS = st.text(st.characters(codec="utf-8", exclude_characters="\0"), max_size=20)
+STRUCTURED_BAD = {
+    EnvironmentMap: ['{"1ST": "x"}', '{"A-B": "x"}', '{"A": {"b": 1}}', '{"A": null}', '["A=1"]', "A=1", ""],
+    WordList: ['"puma"', "[[1]]", '{"a": "b"}', "puma -C x", "", '["a", null]'],
+}
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,15 @@ def _good_and_bad(key: str) -> tuple[st.SearchStrategy[str], st.SearchStrategy[s
         # Only "no TLS" is valid in a stack file; a key set there is plain text.
         good = st.sampled_from(["", " "])
         bad = st.one_of(st.just(PLAIN_PEM), NEVER_VALID_TEXT.filter(lambda t: t.strip() != ""))
+    elif isinstance(rule, EnvironmentMap):
+        good = st.dictionaries(ENV_NAMES, st.one_of(WORDS, st.integers(), st.booleans()), max_size=4).map(json.dumps)
+        bad = st.sampled_from(STRUCTURED_BAD[EnvironmentMap])
+    elif isinstance(rule, WordList):
+        good = st.lists(st.one_of(WORDS, st.integers()), max_size=4).map(json.dumps)
+        bad = st.sampled_from(STRUCTURED_BAD[WordList])
+    elif isinstance(rule, StopSignal):
+        good = st.sampled_from(("", *STOP_SIGNALS))
+        bad = st.sampled_from(["SIGKILL", "SIGSTOP", "TERM", "15", "sigterm"])
     elif isinstance(rule, Pattern | Repository):
         good = st.sampled_from(GOOD_TEXT[key])
         if rule is HOSTNAME:
@@ -154,11 +171,16 @@ def _good_and_bad(key: str) -> tuple[st.SearchStrategy[str], st.SearchStrategy[s
 
 def value_strategy(key: str) -> st.SearchStrategy[Written]:
     good, bad = _good_and_bad(key)
-    return st.one_of(
-        good.map(lambda text: Written(_quoted(text), True)),
-        bad.map(lambda text: Written(_quoted(text), False)),
-        NOT_A_STRING.map(lambda text: Written(text, False)),
-    )
+    written = [good.map(lambda text: Written(_quoted(text), True)), bad.map(lambda text: Written(_quoted(text), False))]
+    if isinstance(RULES[key], EnvironmentMap | WordList):
+        # JSON is YAML: the same value written as a map or list; a YAML map is an
+        # environment, a list of numbers a command line.
+        written.append(good.map(lambda text: Written(text, True)))
+        fits = "{a: b}" if isinstance(RULES[key], EnvironmentMap) else "[1, 2]"
+        written.append(NOT_A_STRING.map(lambda text: Written(text, text == fits)))
+    else:
+        written.append(NOT_A_STRING.map(lambda text: Written(text, False)))
+    return st.one_of(*written)
 
 
 def valid_value(key: str) -> st.SearchStrategy[str]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -223,6 +225,13 @@ def test_client_path_echoes_the_proxy_headers(app: AppProcess) -> None:
     lines = response.text.splitlines()
     assert lines[:4] == ["Host: a.example", "X-Real-IP: 10.1.2.3", "X-Forwarded-For: -", "X-Forwarded-Proto: -"]
     assert len(lines) == 15 and all(line.endswith(": -") for line in lines[4:])
+
+
+def test_env_and_cmdline_paths_show_how_the_process_runs(app: AppProcess) -> None:
+    assert requests.get(f"{app.url}/env/PATH", timeout=5).text == os.environ["PATH"]
+    assert requests.get(f"{app.url}/env/SZD_NEVER_SET", timeout=5).status_code == 404
+    words = requests.get(f"{app.url}/cmdline", timeout=5).text.splitlines()
+    assert words[0] == sys.executable and words[1].endswith("app.py"), words
 
 
 def test_headers_path_pads_the_answer_headers(app: AppProcess) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.base import spec_fingerprint
-from offline_runner.mock_program import mock_digest
+from offline_runner.mock_program import mock_digest, run_stack
 from offline_runner.resource_types import NETWORK, SERVICE
 from swarm.naming import SPEC_LABEL
 from tests.unit.conftest import run_stack_with_args, service
@@ -27,6 +27,33 @@ def test_task_spec(dev, role):
         "retries": 3,
         "startPeriod": "10s",
     }
+
+
+@pytest.mark.parametrize("role", ["real", "backup"])
+def test_a_stack_that_sets_no_process_key_keeps_the_images_own(dev, role):
+    container = service(dev, f"webapp-{role}").inputs["taskSpec"]["containerSpec"]
+    assert not {"env", "commands", "args", "stopSignal"} & set(container)
+
+
+def test_environment_command_and_stop_signal_reach_both_pools():
+    program = run_stack(
+        "dev",
+        overrides={
+            "appEnv": {"DATABASE_HOST": "db.internal", "WORKERS": 4},
+            "appCommand": ["bundle", "exec"],
+            "appArgs": ["puma", "-C", "config/puma.rb"],
+            "appStopSignal": "SIGQUIT",
+        },
+    )
+    for role in ("real", "backup"):
+        container = service(program, f"webapp-{role}").inputs["taskSpec"]["containerSpec"]
+        assert container["env"] == {"DATABASE_HOST": "db.internal", "WORKERS": "4"}
+        assert container["commands"] == ["bundle", "exec"]
+        assert container["args"] == ["puma", "-C", "config/puma.rb"]
+        assert container["stopSignal"] == "SIGQUIT"
+    # The nginx tiers run their own processes.
+    for tier in ("webapp-nginx", "webapp-edge"):
+        assert "env" not in service(program, tier).inputs["taskSpec"]["containerSpec"]
 
 
 @pytest.mark.parametrize("role", ["real", "backup"])

@@ -27,7 +27,14 @@ from tests.unit.conftest import run_stack_with_args, service
 HOST = "app.example.com"
 # The dev stack with every optional part there (TLS, a served host name, the backup pool):
 # no field of any component's args is None, so each can be changed to another value of its kind.
-FULL = {"httpsPort": 8443, "publicHost": HOST}
+FULL = {
+    "httpsPort": 8443,
+    "publicHost": HOST,
+    "appEnv": {"A": "1", "B": "2"},
+    "appCommand": ["run"],
+    "appArgs": ["--fast"],
+    "appStopSignal": "SIGINT",
+}
 COMPONENTS = ("webapp-real", "webapp-backup", "webapp-nginx", "webapp-edge")
 GATED = ("webapp-real", "webapp-nginx", "webapp-edge")
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -70,6 +77,8 @@ def changed(value: Any) -> Any:
         return Duration(value.nanos + SECOND)
     if isinstance(value, Certificate):
         return other_certificate(value)
+    if isinstance(value, tuple) and value:
+        return value[:-1]
     raise AssertionError(f"no other value for a {type(value).__name__} ({value!r}): teach changed() one")
 
 

@@ -179,9 +179,41 @@ def test_read_back_keeps_what_the_read_does_not_set():
 
 def test_a_docker_setting_whose_read_back_is_not_modelled_is_refused():
     service = docker_service()
-    service["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"] = ["A=1"]
-    with pytest.raises(UnmodelledOutput, match="Env"):
+    service["Spec"]["TaskTemplate"]["ContainerSpec"]["Dir"] = "/srv"
+    with pytest.raises(UnmodelledOutput, match="Dir"):
         read_service(service)
+
+
+def provider_container_spec(container_spec: dict[str, Any]) -> dict[str, Any]:
+    """The ContainerSpec pulumi-docker sends for a service created with ``container_spec``."""
+    config = {"name": "s", "taskSpec": {"containerSpec": container_spec}}
+    return service_spec(plan(S, None, config).planned)["TaskTemplate"]["ContainerSpec"]
+
+
+def test_command_args_and_env_are_sent_and_read_back_as_the_provider_does():
+    planned = {
+        "image": "app:1",
+        "commands": ["/bin/app"],
+        "args": ["--port", "8080"],
+        "env": {"A": "1", "B": "x=y", "C": ""},
+    }
+    spec = provider_container_spec(planned)
+    assert (spec["Command"], spec["Args"]) == (["/bin/app"], ["--port", "8080"])
+    # Go map order: the same entries, in any order.
+    assert sorted(spec["Env"]) == ["A=1", "B=x=y", "C="]
+    service = docker_service()
+    service["Spec"]["TaskTemplate"]["ContainerSpec"].update(Command=spec["Command"], Args=spec["Args"], Env=spec["Env"])
+    read_back = read_service(service)
+    assert read_back is not None
+    read = read_back["taskSpec"]["containerSpec"]
+    assert {k: read[k] for k in ("commands", "args", "env")} == {k: planned[k] for k in ("commands", "args", "env")}
+
+
+def test_env_goes_out_in_go_map_order():
+    # mapTypeMapValsToStringSlice ranges over a Go map: requests differ in order.
+    env = {f"K{i}": str(i) for i in range(8)}
+    orders = {tuple(provider_container_spec({"image": "app:1", "env": env})["Env"]) for _ in range(20)}
+    assert len(orders) > 1
 
 
 def test_network_and_config_read_back():

@@ -119,7 +119,7 @@ def test_service_spec_mirrors_pulumi_docker_fields(e2e: DeclaredProgram):
 @pytest.mark.parametrize(
     "path, value",
     [
-        (("taskSpec", "containerSpec", "env"), {"A": "1"}),  # a key it does not know
+        (("taskSpec", "containerSpec", "dir"), "/srv"),  # a key it does not know
         (("taskSpec", "restartPolicy"), {"condition": "any"}),
         (("updateConfig", "monitor"), "5 seconds"),  # not a Go duration
         (("mode", "replicated", "replicas"), 1.5),  # not a whole number
@@ -558,7 +558,8 @@ def test_converter_rejects_a_wrong_type(convert, value, message):
         (_secret_reference, {"fileName": "/f"}, r"^p\.secretId: required input is missing$"),
         (_secret_reference, {"secretId": "s", "fileName": "/f", "target": "x"}, r"does not translate: p\.target$"),
         (_container_spec, {"image": "x", "stopSignal": 15}, r"^p\.stopSignal: expected a string, got 15$"),
-        (_container_spec, {"image": "x", "env": {"A": "1"}}, r"does not translate: p\.env$"),
+        (_container_spec, {"image": "x", "dir": "/srv"}, r"does not translate: p\.dir$"),
+        (_container_spec, {"image": "x", "env": {"A": 1}}, r"^p\.env\.A: expected a string"),
         (_network_attachment, {"id": "n", "aliases": "a"}, r"^p\.aliases: expected a list"),
         (
             _task_spec,

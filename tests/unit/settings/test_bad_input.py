@@ -90,6 +90,21 @@ CASES: list[tuple[dict[str, object], str, str]] = [
     ({"realReplicas": "9" * 5000}, "realReplicas", "must be a whole number from 1 to 100"),
     ({"imageTag": "v\u00e9"}, "imageTag", "must be an image tag"),
     ({"appImage": "Registry/app"}, "appImage", "must be an image repository such as"),
+    ({"appEnv": {"LOG-LEVEL": "x"}}, "appEnv", "entry 'LOG-LEVEL': must be a map of environment variable names"),
+    ({"appEnv": {"1ST": "x"}}, "appEnv", "entry '1ST': must be a map"),
+    ({"appEnv": {"A": {"nested": 1}}}, "appEnv", "entry A: the value must be text, a number or true/false"),
+    ({"appEnv": {"A": None}}, "appEnv", "entry A: the value must be text"),
+    ({"appEnv": {"A": "x\u0000y"}}, "appEnv", "entry A: the value must be text"),
+    ({"appEnv": ["A=1"]}, "appEnv", "must be a map of environment variable names"),
+    ({"appEnv": "A=1"}, "appEnv", "'A=1' must be a map of environment variable names"),
+    ({"appEnv": {f"K{i}": "v" for i in range(201)}}, "appEnv", "this has 201 entries"),
+    ({"appEnv": {"A": "x" * 70000}}, "appEnv", "this is 70009 characters"),
+    ({"appEnv": "[" * 5000 + "]" * 5000}, "appEnv", "must be a map of environment variable names"),
+    ({"appCommand": "puma -C config.rb"}, "appCommand", "must be a list of words"),
+    ({"appCommand": ["puma", ["-p"]]}, "appCommand", "word 1: must be a list of words"),
+    ({"appArgs": {"a": "b"}}, "appArgs", "must be a list of words"),
+    ({"appStopSignal": "SIGKILL"}, "appStopSignal", "must be empty (the image's STOPSIGNAL, else SIGTERM) or one of"),
+    ({"appStopSignal": "TERM"}, "appStopSignal", "SIGTERM, SIGINT, SIGQUIT"),
 ]
 
 
@@ -102,6 +117,14 @@ def test_bad_value_names_key_value_and_allowed(overrides, key, fragment):
     (problem,) = error.value.problems
     assert problem.startswith(f"{KEY}{key}: "), problem
     assert fragment in problem
+
+
+def test_a_secret_environment_is_refused_without_showing_it():
+    with pytest.raises(SettingsError) as error:
+        run_stack("dev", secrets={"appEnv": '{"DATABASE_URL": "postgres://app:hunter2@db/app"}'})
+    (problem,) = error.value.problems
+    assert problem.startswith(f"{KEY}appEnv: holds a secret: environment variables are stored in plain text")
+    assert "hunter2" not in problem
 
 
 def test_slower_health_check_needs_longer_monitors():
@@ -122,6 +145,8 @@ def test_slower_health_check_needs_longer_monitors():
         {"appImage": "registry.example.com:5000/team/web-app"},
         {"nginxImage": "registry.example.com/nginx@sha256:" + "a" * 64},
         {"imageTag": "2026.11.26-rc_1"},
+        {"appEnv": {"_X": "a=b", "DATABASE_HOST": "db.internal", "PORT": 5432, "FEATURE": True}},
+        {"appCommand": ["/bin/sh", "-c", "exec app --port $PORT"], "appArgs": [], "appStopSignal": "SIGINT"},
     ],
 )
 def test_good_values_pass(overrides):

@@ -10,6 +10,7 @@ from settings.app import AppSettings, read_app
 from settings.health import read_health
 from settings.nginx import check_nginx, read_nginx
 from settings.pools import PoolSettings, read_pools
+from settings.process import AppProcess
 from settings.reader import ConfigReader
 from settings.rollout import check_rollout, read_rollout
 
@@ -26,9 +27,26 @@ def keys(r: ConfigReader) -> list[str]:
 def test_app_section():
     r = reader(appName="shop", imageTag="v2", appPort=9000)
     app = read_app(r)
-    assert app == AppSettings("shop", "windowforsun/test-web", "v2", 9000, "localhost")
+    assert app == AppSettings("shop", "windowforsun/test-web", "v2", 9000, "localhost", AppProcess())
     assert app.image == "windowforsun/test-web:v2"
     assert r.problems == []
+
+
+def test_app_process_keys_keep_their_order_and_take_scalars_as_written():
+    r = reader(
+        appEnv={"LOG_LEVEL": "info", "WORKERS": 4, "DEBUG": False, "RATIO": 0.5, "EMPTY": ""},
+        appCommand=["/usr/local/bin/app"],
+        appArgs=["--port", "8080"],
+        appStopSignal="SIGQUIT",
+    )
+    app = read_app(r)
+    assert r.problems == []
+    assert app is not None and app.process == AppProcess(
+        env=(("LOG_LEVEL", "info"), ("WORKERS", "4"), ("DEBUG", "false"), ("RATIO", "0.5"), ("EMPTY", "")),
+        command=("/usr/local/bin/app",),
+        args=("--port", "8080"),
+        stop_signal="SIGQUIT",
+    )
 
 
 def test_pools_section():
