@@ -5,15 +5,19 @@ VENV := venv
 PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
 LOCK := requirements.lock
+POLICY_VENV := policy/venv
+POLICY_LOCK := policy/requirements.txt
 
-.PHONY: help venv venv-deploy lock provision clean-machine lint docs test test-unit test-nginx test-nginx-configs test-nginx-live test-e2e test-cluster validate render-nginx deploy bench
+.PHONY: help venv venv-deploy venv-policy policy-test lock provision clean-machine lint docs test test-unit test-nginx test-nginx-configs test-nginx-live test-e2e test-cluster validate render-nginx deploy bench
 
 help:
 	@echo "make deploy [STACK=dev]        deploy a stack on the local swarm (local state); installs the SDK's Pulumi CLI, and Docker as root on Debian/Ubuntu"
 	@echo "make test                      lint, provision docker, swarm, images and nginx, then run every test"
 	@echo "make lint                      ruff (lint and format check) and mypy"
-	@echo "make lock                      rewrite requirements.lock (every dependency of requirements.txt, with hashes)"
+	@echo "make lock                      rewrite requirements.lock and policy/requirements.txt (every dependency, with hashes)"
 	@echo "make venv-deploy               the virtualenv \`pulumi up\` needs and nothing else, from requirements.lock"
+	@echo "make venv-policy               the policy pack's virtualenv (policy/venv), from policy/requirements.txt"
+	@echo "make policy-test               the policy pack's tests: its rules against the program's own services"
 	@echo "make clean-machine             undo make test's provisioning (test services, images, swarm, dockerd, caches)"
 	@echo "make docs                      rewrite the config table in docs/configuration.md from Pulumi.yaml"
 	@echo "make test-unit                 unit tests (Pulumi mock runtime, no Docker)"
@@ -35,16 +39,29 @@ $(VENV)/.installed-deploy: $(LOCK)
 	touch $@
 
 # The same, then the tools: tests and developers run the versions that deploy.
+# requirements-nodeps.txt: what the tests import whose declared dependencies the lock contradicts.
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: $(VENV)/.installed-deploy requirements.txt requirements-dev.txt pyproject.toml
+$(VENV)/.installed: $(VENV)/.installed-deploy requirements.txt requirements-dev.txt requirements-nodeps.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
+	touch $@
+
+# The virtualenv PulumiPolicy.yaml names, which `pulumi preview --policy-pack policy`
+# runs the pack in: checked against the pack's lock as venv-deploy is against the program's.
+venv-policy: $(POLICY_VENV)/.installed
+
+$(POLICY_VENV)/.installed: $(POLICY_LOCK)
+	$(PYTHON) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps --only-binary :all: -r $(POLICY_LOCK)
 	touch $@
 
 # Keeps the lock's other pins; after changing requirements.txt, run it and commit both.
 lock: venv
 	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
 		--strip-extras --no-emit-find-links --no-emit-index-url --output-file $(LOCK) requirements.txt
+	cd policy && CUSTOM_COMPILE_COMMAND="make lock" ../$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
+		--strip-extras --no-emit-find-links --no-emit-index-url --output-file requirements.txt requirements.in
 
 provision:
 	bash scripts/provision.sh all
@@ -57,6 +74,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy policy/__main__.py
 
 docs: venv
 	$(PY) -m tools.config_docs
@@ -71,6 +89,9 @@ test:
 
 test-unit: venv
 	$(PYTEST) tests/unit
+
+policy-test: venv
+	$(PYTEST) tests/unit/policy
 
 test-nginx: test-nginx-configs test-nginx-live
 

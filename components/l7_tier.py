@@ -14,7 +14,7 @@ from nginx.l7_health import l7_health_command
 from nginx.l7_tier import TLS_SECRET_FILE, L7TierConfigArgs, render_l7_tier_config
 from nginx.render import content_hash
 from settings.tls import Certificate
-from swarm.naming import tls_secret_name
+from swarm.naming import L7_TIER, TIER_LABEL, tls_secret_name
 from swarm.rollout_plan import plan_rollout
 from swarm.service_spec import (
     converge_config,
@@ -82,7 +82,8 @@ class L7Tier(pulumi.ComponentResource):
             )
         service = docker.Service(
             name,
-            labels=[spec_label(args)],
+            # A service label, not a task's: changing it restarts no task.
+            labels=[spec_label(args), docker.ServiceLabelArgs(label=TIER_LABEL, value=L7_TIER)],
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                     image=args.image,

@@ -13,6 +13,10 @@ POOL_ROLES = (REAL, BACKUP)
 
 # Service label that says which pool a service is.
 POOL_LABEL = "swarm-zero-downtime.pool"
+# Service label that marks the L7 tier, for what checks a stack from outside the
+# program (the policy pack in policy/, which needs it to be at least 2 tasks).
+TIER_LABEL = "swarm-zero-downtime.tier"
+L7_TIER = "l7"
 # On every gated service: the fingerprint of the spec it was declared with (components/base.py spec_label).
 SPEC_LABEL = "swarm-zero-downtime.spec-sha256"
 

@@ -9,6 +9,7 @@ from offline_runner.stack_config import REPO_ROOT
 
 RUNTIME = REPO_ROOT / "requirements.txt"
 DEV = REPO_ROOT / "requirements-dev.txt"
+NODEPS = REPO_ROOT / "requirements-nodeps.txt"
 LOCK = REPO_ROOT / "requirements.lock"
 
 

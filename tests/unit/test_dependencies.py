@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from offline_runner.stack_config import REPO_ROOT
-from tests.support.requirements_files import DEV, RUNTIME, normalise, pins
+from tests.support.requirements_files import DEV, NODEPS, RUNTIME, normalise, pins
 
 LOCAL = {
     "__main__",
@@ -20,6 +20,7 @@ LOCAL = {
     "settings",
     "offline_runner",
     "engine_standin",
+    "rollout_policy",
     "swarm",
     "tests",
     "tools",
@@ -56,8 +57,8 @@ def imported_top_level_names() -> dict[str, set[str]]:
 
 
 def declared() -> dict[str, str]:
-    """Normalised distribution name -> its pin, from requirements.txt and requirements-dev.txt."""
-    return {**pins(RUNTIME), **pins(DEV)}
+    """Normalised distribution name -> its pin, from requirements.txt, requirements-dev.txt and requirements-nodeps.txt."""
+    return {**pins(RUNTIME), **pins(DEV), **pins(NODEPS)}
 
 
 def test_every_third_party_import_is_a_declared_and_pinned_distribution():

@@ -14,11 +14,24 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 
 from offline_runner.stack_config import REPO_ROOT
-from tests.support.requirements_files import DEV, LOCK, RUNTIME, lock_python, normalise, pins, requirement_lines
+from tests.support.requirements_files import (
+    DEV,
+    LOCK,
+    NODEPS,
+    RUNTIME,
+    lock_python,
+    normalise,
+    pins,
+    requirement_lines,
+)
 
+# The policy pack's: what its virtualenv gets (make venv-policy), resolved from what it needs.
+POLICY_LOCK = REPO_ROOT / "policy" / "requirements.txt"
+POLICY_NEEDS = REPO_ROOT / "policy" / "requirements.in"
 EXACT_PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$")
 SHA256 = re.compile(r"^--hash=sha256:[0-9a-f]{64}$")
 
@@ -56,12 +69,13 @@ def needed_at_deploy_time() -> set[str]:
     return {name for name, _ in seen}
 
 
-def make_dry_run(target: str, venv: Path) -> list[str]:
-    """The commands `make TARGET` would run for a virtualenv at ``venv`` (none exists there)."""
+def make_dry_run(target: str, venv: Path, variable: str = "VENV") -> list[str]:
+    """The commands `make TARGET` would run for a virtualenv at ``venv`` (none exists there),
+    which the Makefile's ``variable`` names."""
     # Not the flags and jobserver of a `make test-unit` these tests may run under.
     env = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     result = subprocess.run(
-        ["make", "--dry-run", target, f"VENV={venv}"],
+        ["make", "--dry-run", target, f"{variable}={venv}"],
         capture_output=True,
         text=True,
         timeout=30,
@@ -72,9 +86,10 @@ def make_dry_run(target: str, venv: Path) -> list[str]:
     return result.stdout.splitlines()
 
 
-def test_every_lock_entry_is_one_exact_version_with_sha256_hashes():
+@pytest.mark.parametrize("lock", [LOCK, POLICY_LOCK], ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_every_lock_entry_is_one_exact_version_with_sha256_hashes(lock: Path):
     names = []
-    for line in requirement_lines(LOCK):
+    for line in requirement_lines(lock):
         spec, *options = line.split()
         assert EXACT_PIN.match(spec), f"not name==version: {spec}"
         assert options, f"{spec} has no hash"
@@ -120,6 +135,31 @@ def test_make_venv_deploy_installs_the_lock_alone_with_hashes_required(tmp_path:
 
 def test_make_venv_adds_the_tools_to_the_lock(tmp_path: Path):
     installs = [line for line in make_dry_run("venv", tmp_path / "venv") if " -m pip install " in line]
-    assert len(installs) == 2, installs
+    assert len(installs) == 3, installs
     assert "--require-hashes" in installs[0] and "-r requirements.lock" in installs[0]
     assert "-r requirements-dev.txt" in installs[1]
+    assert "--no-deps" in installs[2].split() and installs[2].endswith("-r requirements-nodeps.txt")
+
+
+def test_make_venv_policy_installs_the_policy_lock_alone_with_hashes_required(tmp_path: Path):
+    venv = tmp_path / "venv"
+    installs = [line for line in make_dry_run("venv-policy", venv, "POLICY_VENV") if " -m pip install " in line]
+    (install,) = installs
+    words = install.split()
+    assert words[0] == f"{venv}/bin/python"
+    for flag in ("--require-hashes", "--no-deps", "--only-binary"):
+        assert flag in words, install
+    assert words[words.index("-r") + 1] == "policy/requirements.txt"
+    assert words.count("-r") == 1, install
+
+
+def test_the_policy_lock_holds_the_packs_pins_and_the_programs_sdk():
+    locked = pins(POLICY_LOCK)
+    needed = pins(POLICY_NEEDS)
+    assert {name: locked.get(name) for name in needed} == needed, "make lock"
+    # The pack and the program run one pulumi SDK, and one gRPC.
+    assert {name: needed[name] for name in ("pulumi", "grpcio")} == {
+        name: pins(RUNTIME)[name] for name in ("pulumi", "grpcio")
+    }
+    # The tests import the SDK the pack runs on.
+    assert pins(NODEPS)["pulumi-policy"] == locked["pulumi-policy"]

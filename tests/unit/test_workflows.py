@@ -80,6 +80,10 @@ def pulumi_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
 
 
+def uses_policy_pack(job: dict[str, Any]) -> bool:
+    return any("policyPacks" in step.get("with", {}) for step in pulumi_steps(job))
+
+
 def production_stacks() -> list[str]:
     return [stack for stack in available_stacks() if stack not in BRANCH_PREVIEW_STACKS]
 
@@ -289,6 +293,14 @@ def test_the_pulumi_cli_matches_the_sdk_pin():
                 assert step["with"]["pulumi-version"] == pinned_version(), workflow.name
 
 
+def test_pull_request_previews_run_the_policy_pack():
+    job = load(PREVIEW)["jobs"]["preview"]
+    (step,) = pulumi_steps(job)
+    assert step["with"]["command"] == "preview"
+    assert step["with"]["policyPacks"] == "policy"
+    assert (REPO_ROOT / "policy" / "PulumiPolicy.yaml").is_file()
+
+
 def test_every_job_sets_up_the_python_the_lock_was_resolved_for():
     pythons = [
         step["with"]["python-version"]
@@ -307,8 +319,10 @@ def test_jobs_that_run_pulumi_install_the_lock_alone_before_any_key():
                 continue
             runs = [(i, s["run"]) for i, s in enumerate(job["steps"]) if "run" in s]
             installs = [i for i, run in runs if re.search(r"\bmake venv\b|\bpip\b|\buv\b", run)]
-            # make venv-deploy: requirements.lock, --require-hashes (tests/unit/test_requirements_lock.py).
-            assert [run for i, run in runs if i in installs] == ["make venv-deploy"], f"{path.name}: {name}"
+            # make venv-deploy: requirements.lock, --require-hashes; make venv-policy: the policy
+            # pack's lock, the same way (tests/unit/test_requirements_lock.py).
+            expected = ["make venv-deploy", "make venv-policy"] if uses_policy_pack(job) else ["make venv-deploy"]
+            assert [run for i, run in runs if i in installs] == expected, f"{path.name}: {name}"
             first_secret = min(i for i, s in enumerate(job["steps"]) if reads_secrets(s))
             assert installs[0] < first_secret, f"{path.name}: {name}"
 

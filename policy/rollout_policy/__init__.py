@@ -1,0 +1,1 @@
+"""Rollout-safety policies for Docker Swarm services declared with pulumi-docker."""
