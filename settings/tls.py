@@ -120,7 +120,9 @@ def _refused_pair(pem: str) -> tuple[str, str] | None:
             # A password callback, so an encrypted key fails here instead of prompting.
             context.load_cert_chain(file.name, password=lambda: b"")
         except ssl.SSLError as error:
-            if error.reason == "KEY_VALUES_MISMATCH":
+            # A key of another type than the certificate's goes to another of
+            # OpenSSL's slots (one per key type), left without a certificate.
+            if error.reason in ("KEY_VALUES_MISMATCH", "NO_CERTIFICATE_ASSIGNED"):
                 return "tlsKey", (
                     "is not the private key of the first certificate in tlsCertificate: give the key that"
                     " certificate was issued for, and put the server's certificate first, then its intermediates"

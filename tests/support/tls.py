@@ -43,10 +43,16 @@ class IssuedCertificate:
         return path
 
 
-def issue(hostname: str, ca: trustme.CA | None = None, not_after: datetime.datetime | None = None) -> IssuedCertificate:
-    """A certificate for ``hostname`` from ``ca`` (a new CA when None), valid until ``not_after`` (trustme's default)."""
+def issue(
+    hostname: str,
+    ca: trustme.CA | None = None,
+    not_after: datetime.datetime | None = None,
+    key_type: trustme.KeyType = trustme.KeyType.ECDSA,
+) -> IssuedCertificate:
+    """A certificate for a new ``key_type`` key and ``hostname`` from ``ca`` (a new CA when None), valid until
+    ``not_after`` (trustme's default)."""
     ca = ca or trustme.CA()
-    cert = ca.issue_cert(hostname, not_after=not_after)
+    cert = ca.issue_cert(hostname, not_after=not_after, key_type=key_type)
     chain = "".join(blob.bytes().decode() for blob in cert.cert_chain_pems)
     return IssuedCertificate(ca=ca, chain=chain, key=cert.private_key_pem.bytes().decode())
 

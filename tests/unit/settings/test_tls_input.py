@@ -105,7 +105,7 @@ def test_a_secret_of_any_key_is_not_shown_in_its_problem():
 
 
 def issued(key_type: trustme.KeyType) -> IssuedCertificate:
-    return issue("app.example.com", trustme.CA(key_type=key_type))
+    return issue("app.example.com", trustme.CA(key_type=key_type), key_type=key_type)
 
 
 RSA = trustme.KeyType.RSA
@@ -136,6 +136,7 @@ MISMATCH = "is not the private key of the first certificate in tlsCertificate"
     "pair, field, fragment",
     [
         (lambda: {**issued(RSA).secrets, "tlsKey": issued(EC).key}, "tlsKey", MISMATCH),
+        (lambda: {**issued(EC).secrets, "tlsKey": issued(RSA).key}, "tlsKey", MISMATCH),
         (lambda: {**issued(EC).secrets, "tlsKey": issued(EC).key}, "tlsKey", MISMATCH),
         (lambda: {**issued(RSA).secrets, "tlsKey": issued(RSA).key}, "tlsKey", MISMATCH),
         (lambda: {**issued(EC).secrets, "tlsKey": NOT_A_KEY}, "tlsKey", "the key does not parse"),
@@ -158,6 +159,7 @@ MISMATCH = "is not the private key of the first certificate in tlsCertificate"
     ],
     ids=[
         "rsa-certificate-ec-key",
+        "ec-certificate-rsa-key",
         "another-certificates-ec-key",
         "another-certificates-rsa-key",
         "not-a-key",
