@@ -3,7 +3,9 @@ with TLS on, completes a handshake on its own TLS listener.
 
 nginx starts with some certificates it cannot serve: a DSA pair loads, but TLS
 1.3 has no DSA signature and the TLS 1.2 ciphers here are ECDSA and RSA only,
-so every handshake fails. A task whose handshake fails never turns healthy,
+so every handshake fails. Validation refuses the key types nginx 1.30 cannot
+serve (settings/tls.py); another image's OpenSSL may serve fewer. A task
+whose handshake fails never turns healthy,
 and Swarm's start-first rollout rolls back (updateConfig failure_action)
 instead of replacing serving tasks with ones that refuse every HTTPS client.
 """

@@ -11,6 +11,7 @@ import ssl
 import tempfile
 from dataclasses import dataclass, field
 
+from settings.certificate_key import public_key
 from settings.parsers import CERTIFICATE_CHAIN, PORT, PRIVATE_KEY, Rule
 from settings.reader import SECRET_NOT_SHOWN, ConfigReader
 
@@ -20,6 +21,19 @@ RULES: dict[str, Rule[object]] = {
     "tlsKey": PRIVATE_KEY,
 }
 SECRET_KEYS = ("tlsCertificate", "tlsKey")
+
+# The keys nginx 1.30 with OpenSSL 3 serves to OpenSSL's clients (Python's ssl
+# over TLS 1.3 and 1.2, curl), measured in tests/nginx/test_tls_key_types.py.
+# nginx starts with a DSA key, or an EC key on another curve, and then fails
+# Python's ssl's handshakes. OpenSSL's default security level (2) refuses an
+# RSA key under 2048 bits: nginx -t fails with "ee key too small".
+RSA_MIN_BITS = 2048
+SERVED_ALGORITHMS = ("RSA", "RSA-PSS", "Ed25519", "Ed448")
+SERVED_CURVES = ("P-256", "P-384", "P-521")
+SERVED_KEYS = (
+    f"an RSA or RSA-PSS key of at least {RSA_MIN_BITS} bits, an EC key on P-256, P-384 or P-521,"
+    " or an Ed25519 or Ed448 key"
+)
 
 
 @dataclass(frozen=True)
@@ -52,25 +66,51 @@ def read_tls(r: ConfigReader) -> TlsSettings | None:
         r.require(False, missing, f"is empty while {given} is set; set both (TLS) or neither (plain HTTP)")
         return None
     pem = f"{chain.text}\n{key.text}\n"
-    refused = _refused_by_openssl(chain.text, pem)
+    refused = _unparsed_chain(chain.text) or _unserved_key(chain.ders[0]) or _refused_pair(pem)
     if refused is not None:
         r.require(False, *refused)
         return None
     return TlsSettings(https_port, Certificate(pem=pem, sha256=hashlib.sha256(chain.ders[0]).hexdigest()))
 
 
-def _refused_by_openssl(chain: str, pem: str) -> tuple[str, str] | None:
-    """(key, problem) when OpenSSL refuses the chain or the key in ``pem``, the file nginx loads both from.
-
-    Well-formed PEM can still hold a certificate that does not parse, a key that
-    does not, or a key of another certificate: nginx -t is the first to say so
-    otherwise, or, with a key of another type, only every handshake.
-    """
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+def _unparsed_chain(chain: str) -> tuple[str, str] | None:
+    """(key, problem) when OpenSSL cannot parse a certificate of the chain: well-formed PEM may still not be one."""
     try:
-        context.load_verify_locations(cadata=chain)
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_verify_locations(cadata=chain)
     except ssl.SSLError:
         return "tlsCertificate", f"{SECRET_NOT_SHOWN} must be {CERTIFICATE_CHAIN.allowed}; a certificate does not parse"
+    return None
+
+
+def _unserved_key(server_der: bytes) -> tuple[str, str] | None:
+    """(key, problem) when the server certificate is for a key nginx cannot serve, or one that does not parse.
+
+    Checked before the pair is loaded: the OpenSSL running the program may
+    refuse a short RSA key there, which would read as a key that does not parse.
+    """
+    try:
+        key = public_key(server_der)
+    except ValueError:
+        return (
+            "tlsCertificate",
+            f"{SECRET_NOT_SHOWN} must be {CERTIFICATE_CHAIN.allowed}; the server certificate's key does not parse",
+        )
+    if key.algorithm == "EC":
+        served = key.curve in SERVED_CURVES
+    else:
+        served = key.algorithm in SERVED_ALGORITHMS and (key.rsa_bits or RSA_MIN_BITS) >= RSA_MIN_BITS
+    if served:
+        return None
+    return "tlsCertificate", f"is for {key}, which nginx cannot serve; it must be for {SERVED_KEYS}"
+
+
+def _refused_pair(pem: str) -> tuple[str, str] | None:
+    """(key, problem) when OpenSSL refuses the key in ``pem``, the file nginx loads the chain and key from.
+
+    A key that does not parse, or a key of another certificate: nginx -t is the
+    first to say so otherwise, or, with a key of another type, only every handshake.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     # OpenSSL reads a key from a file only: this one is created readable by
     # this user alone (mkstemp) and removed when the block ends, however it ends.
     with tempfile.NamedTemporaryFile("w", suffix=".pem", encoding="utf-8") as file:
@@ -80,7 +120,9 @@ def _refused_by_openssl(chain: str, pem: str) -> tuple[str, str] | None:
             # A password callback, so an encrypted key fails here instead of prompting.
             context.load_cert_chain(file.name, password=lambda: b"")
         except ssl.SSLError as error:
-            if error.reason == "KEY_VALUES_MISMATCH":
+            # A key of another type than the certificate's goes to another of
+            # OpenSSL's slots (one per key type), left without a certificate.
+            if error.reason in ("KEY_VALUES_MISMATCH", "NO_CERTIFICATE_ASSIGNED"):
                 return "tlsKey", (
                     "is not the private key of the first certificate in tlsCertificate: give the key that"
                     " certificate was issued for, and put the server's certificate first, then its intermediates"

@@ -125,11 +125,15 @@ class LoopbackSite:
         overrides: dict[str, Any] | None = None,
         secrets: dict[str, str] | None = None,
         trusted_proxies: str | None = None,
+        loaded_pair: dict[str, str] | None = None,
     ) -> None:
+        """``loaded_pair``: the certificate and key nginx loads instead of ``secrets``'s, which the config is
+        rendered with: for a pair validation refuses, to show what nginx does with it."""
         self.install = install
         self.stack = stack
         self.overrides = dict(overrides or {})
         self.secrets = dict(secrets or {})
+        self.loaded_pair = dict(loaded_pair or self.secrets)
         self.trusted_proxies = trusted_proxies
         # Free on every address, so on each backend's own loopback address too.
         self.port, self._listen_port, self._health_port, self._https_port = free_ports(4)
@@ -166,7 +170,8 @@ class LoopbackSite:
             self.dns.start()
             pem = self.nginx.host_dir / "tls.pem"
             if self.secrets:
-                pem.write_text(self.secrets["tlsCertificate"].strip() + "\n" + self.secrets["tlsKey"].strip() + "\n")
+                pair = self.loaded_pair
+                pem.write_text(pair["tlsCertificate"].strip() + "\n" + pair["tlsKey"].strip() + "\n")
             places = LoopbackPlaces(
                 resolver=self.dns.address,
                 listen_port=self._listen_port,

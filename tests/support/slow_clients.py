@@ -15,11 +15,11 @@ from __future__ import annotations
 import select
 import socket
 import time
-from pathlib import Path
+
+from tests.support.proc_net_tcp import tcp_sockets
 
 # Where slow clients connect from: told apart from ordinary clients and the edge.
 SLOW = "127.0.0.10"
-ESTABLISHED = "01"
 
 
 class SlowClient:
@@ -120,6 +120,4 @@ class Crowd:
 
 def established_to(port: int) -> int:
     """TCP connections over IPv4 in this network namespace, established to ``port`` on any address."""
-    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    fields = (line.split() for line in lines)
-    return sum(1 for f in fields if int(f[2].rsplit(":", 1)[1], 16) == port and f[3] == ESTABLISHED)
+    return sum(1 for s in tcp_sockets() if s.remote_port == port and s.established)

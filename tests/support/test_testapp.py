@@ -10,11 +10,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
+from .proc_net_tcp import tcp_sockets
 from .testapp_process import AppProcess, free_ports, start_testapp
 
 BODY = re.compile(r"^(?P<name>.+), current time : (?P<ms>\d+), version : (?P<version>\S+)$")
@@ -132,10 +132,9 @@ def test_keep_alive_reuses_the_connection(app: AppProcess) -> None:
 
 def unread_bytes(local_port: int, remote_port: int) -> int | None:
     """The receive queue of the IPv4 socket local_port <-> remote_port (/proc/net/tcp), None when absent."""
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[1].split(":")[1], 16) == local_port and int(fields[2].split(":")[1], 16) == remote_port:
-            return int(fields[4].split(":")[1], 16)
+    for s in tcp_sockets():
+        if (s.local_port, s.remote_port) == (local_port, remote_port):
+            return s.receive_queue
     return None
 
 

@@ -15,7 +15,8 @@ from offline_runner.mock_program import run_stack
 from offline_runner.stack_config import load_stack_config, project_name
 from settings import SettingsError, load_settings
 from settings.reader import SECRET_NOT_SHOWN
-from tests.support.tls import IssuedCertificate, issue
+from tests.support.tls import PAIRS, IssuedCertificate, issue
+from tools.config_docs import config_table
 
 KEY = "swarm-zero-downtime:"
 
@@ -104,7 +105,7 @@ def test_a_secret_of_any_key_is_not_shown_in_its_problem():
 
 
 def issued(key_type: trustme.KeyType) -> IssuedCertificate:
-    return issue("app.example.com", trustme.CA(key_type=key_type))
+    return issue("app.example.com", trustme.CA(key_type=key_type), key_type=key_type)
 
 
 RSA = trustme.KeyType.RSA
@@ -135,6 +136,7 @@ MISMATCH = "is not the private key of the first certificate in tlsCertificate"
     "pair, field, fragment",
     [
         (lambda: {**issued(RSA).secrets, "tlsKey": issued(EC).key}, "tlsKey", MISMATCH),
+        (lambda: {**issued(EC).secrets, "tlsKey": issued(RSA).key}, "tlsKey", MISMATCH),
         (lambda: {**issued(EC).secrets, "tlsKey": issued(EC).key}, "tlsKey", MISMATCH),
         (lambda: {**issued(RSA).secrets, "tlsKey": issued(RSA).key}, "tlsKey", MISMATCH),
         (lambda: {**issued(EC).secrets, "tlsKey": NOT_A_KEY}, "tlsKey", "the key does not parse"),
@@ -149,15 +151,22 @@ MISMATCH = "is not the private key of the first certificate in tlsCertificate"
             "a certificate does not parse",
         ),
         (lambda: wrong_order(issue("app.example.com", trustme.CA().create_child_ca())), "tlsKey", MISMATCH),
+        (
+            lambda: with_its_key_cut_short(PAIRS["rsa-2048"]("app.example.com")),
+            "tlsCertificate",
+            "the server certificate's key does not parse",
+        ),
     ],
     ids=[
         "rsa-certificate-ec-key",
+        "ec-certificate-rsa-key",
         "another-certificates-ec-key",
         "another-certificates-rsa-key",
         "not-a-key",
         "not-a-certificate",
         "not-an-intermediate",
         "chain-in-the-wrong-order",
+        "a-certificate-whose-key-does-not-parse",
     ],
 )
 def test_a_pair_openssl_refuses_is_named_without_echoing_it(pair, field, fragment):
@@ -167,6 +176,49 @@ def test_a_pair_openssl_refuses_is_named_without_echoing_it(pair, field, fragmen
     assert fragment in problem
     assert "BEGIN" not in problem
     assert not [piece for value in secrets.values() for piece in base64_pieces(value, 8) if piece in problem]
+
+
+SERVED_KEYS = ["rsa-2048", "rsa-pss-2048", "ec-p256", "ec-p384", "ec-p521", "ed25519", "ed448"]
+UNSERVED_KEYS = {
+    "rsa-1024": "a 1024-bit RSA key",
+    "rsa-pss-1024": "a 1024-bit RSA-PSS key",
+    "ec-p224": "an EC key on the curve of OID 1.3.132.0.33",
+    "ec-secp256k1": "an EC key on the curve of OID 1.3.132.0.10",
+    "ec-brainpoolp256r1": "an EC key on the curve of OID 1.3.36.3.3.2.8.1.1.7",
+    "dsa-2048": "a DSA key",
+}
+SERVED_KEYS_TEXT = (
+    "an RSA or RSA-PSS key of at least 2048 bits, an EC key on P-256, P-384 or P-521, or an Ed25519 or Ed448 key"
+)
+
+
+def test_every_kind_of_key_is_decided_and_the_served_ones_are_documented():
+    assert sorted([*SERVED_KEYS, *UNSERVED_KEYS]) == sorted(PAIRS)
+    assert SERVED_KEYS_TEXT in config_table()
+
+
+@pytest.mark.parametrize("key_type", SERVED_KEYS)
+def test_a_pair_for_a_key_nginx_serves_passes(key_type):
+    run_stack("dev", secrets=PAIRS[key_type]("app.example.com"))
+
+
+@pytest.mark.parametrize("key_type, found", UNSERVED_KEYS.items(), ids=UNSERVED_KEYS)
+def test_a_pair_for_a_key_nginx_cannot_serve_is_refused_naming_the_keys_it_can(key_type, found):
+    secrets = PAIRS[key_type]("app.example.com")
+    (problem,) = problems(secrets=secrets)
+    assert (
+        problem == f"{KEY}tlsCertificate: is for {found}, which nginx cannot serve; it must be for {SERVED_KEYS_TEXT}"
+    )
+    assert not [piece for value in secrets.values() for piece in base64_pieces(value, 8) if piece in problem]
+
+
+def with_its_key_cut_short(pair: dict[str, str]) -> dict[str, str]:
+    """The pair with its certificate's RSA key given a length of 1: OpenSSL parses such a certificate."""
+    der = ssl.PEM_cert_to_DER_cert(pair["tlsCertificate"])
+    # RSAPublicKey of a 2048-bit modulus: SEQUENCE (30 82 01 0a), INTEGER (02 82 01 01 00 ...).
+    whole, cut = bytes.fromhex("3082010a0282010100"), bytes.fromhex("3081010a0282010100")
+    assert whole in der
+    return {**pair, "tlsCertificate": ssl.DER_cert_to_PEM_cert(der.replace(whole, cut, 1))}
 
 
 def wrong_order(certificate: IssuedCertificate) -> dict[str, str]:
