@@ -120,17 +120,20 @@ def test_no_test_or_lint_tool_is_in_the_lock():
     assert {"pytest", "ruff", "mypy", "hypothesis", "zizmor", "gixy-ng", "pip-tools"} <= pins(DEV).keys()
 
 
-def test_make_venv_deploy_installs_the_lock_alone_with_hashes_required(tmp_path: Path):
-    venv = tmp_path / "venv"
-    installs = [line for line in make_dry_run("venv-deploy", venv) if " -m pip install " in line]
-    assert len(installs) == 1, installs
+def assert_installs_one_lock_with_hashes_required(installs: list[str], venv: Path, lock: str) -> None:
     (install,) = installs
     words = install.split()
     assert words[0] == f"{venv}/bin/python"
     for flag in ("--require-hashes", "--no-deps", "--only-binary"):
         assert flag in words, install
-    assert words[words.index("-r") + 1] == "requirements.lock"
+    assert words[words.index("-r") + 1] == lock
     assert words.count("-r") == 1, install
+
+
+def test_make_venv_deploy_installs_the_lock_alone_with_hashes_required(tmp_path: Path):
+    venv = tmp_path / "venv"
+    installs = [line for line in make_dry_run("venv-deploy", venv) if " -m pip install " in line]
+    assert_installs_one_lock_with_hashes_required(installs, venv, "requirements.lock")
 
 
 def test_make_venv_adds_the_tools_to_the_lock(tmp_path: Path):
@@ -144,13 +147,7 @@ def test_make_venv_adds_the_tools_to_the_lock(tmp_path: Path):
 def test_make_venv_policy_installs_the_policy_lock_alone_with_hashes_required(tmp_path: Path):
     venv = tmp_path / "venv"
     installs = [line for line in make_dry_run("venv-policy", venv, "POLICY_VENV") if " -m pip install " in line]
-    (install,) = installs
-    words = install.split()
-    assert words[0] == f"{venv}/bin/python"
-    for flag in ("--require-hashes", "--no-deps", "--only-binary"):
-        assert flag in words, install
-    assert words[words.index("-r") + 1] == "policy/requirements.txt"
-    assert words.count("-r") == 1, install
+    assert_installs_one_lock_with_hashes_required(installs, venv, "policy/requirements.txt")
 
 
 def test_the_policy_lock_holds_the_packs_pins_and_the_programs_sdk():
