@@ -21,12 +21,12 @@ from typing import Any
 import docker
 import requests
 
-from engine_standin.swarm_applier import SERVICE, ApplyReport, SwarmApplier
+from engine_standin.swarm_applier import NETWORK, SERVICE, ApplyReport, SwarmApplier
 from engine_standin.swarm_env import LocalRegistry, overlay_addresses
 from nginx.edge import NEXT_UPSTREAM_TIMEOUT
 from offline_runner.mock_program import DeclaredProgram, run_program
 from offline_runner.stack_config import load_stack_config
-from swarm.naming import POOL_ROLES, TASK_PATTERN, l7_tier_name, role_of_hostname
+from swarm.naming import POOL_ROLES, TASK_PATTERN, edge_network_name, l7_tier_name, role_of_hostname
 from swarm.rollout_gate import wait_for_rollout
 from tests.cluster.nodes import Cluster, Node, host_api, wait_until
 from tests.conftest import record_measurement
@@ -139,6 +139,9 @@ class Deployment:
         started = time.monotonic()
         names = self.node_names()
         query = ["getent", "ahostsv4", f"tasks.{l7_tier_name(APP)}"]
+        # The edge resolves the tier on the network they share.
+        edge_network = self.applier.find(NETWORK, edge_network_name(APP))
+        assert edge_network is not None, "the edge network is gone"
 
         def settled() -> bool | None:
             edges = [t for t in self.tasks("edge") if names[t["NodeID"]] == entry.name]
@@ -148,7 +151,7 @@ class Deployment:
             run = api.exec_create(edges[0]["Status"]["ContainerStatus"]["ContainerID"], query)
             output = api.exec_start(run["Id"]).decode()
             seen = {line.split()[0] for line in output.splitlines() if line.strip()}
-            l7 = {address for task in self.tasks("nginx") for address in overlay_addresses(task)}
+            l7 = {address for task in self.tasks("nginx") for address in overlay_addresses(task, edge_network["Id"])}
             return True if seen == l7 else None
 
         wait_until(f"the edge on {entry.name} resolving every L7 task", settled, timeout)
