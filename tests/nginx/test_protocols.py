@@ -99,7 +99,11 @@ def test_an_idle_websocket_is_closed_after_websocket_idle_timeout_not_the_read_t
             sock.settimeout(10)
             closed = sock.recv(1)
             idle = time.monotonic() - started
-        log = [line for line in site.l7.nginx.access_log() if line.path == "/ws"]
+        log = [
+            line
+            for line in site.l7.nginx.access_log_when(lambda lines: any(line.path == "/ws" for line in lines))
+            if line.path == "/ws"
+        ]
     report(f"idle WebSocket with websocketIdleTimeout 1s: closed after {idle:.2f}s, L7 logged {log[0].status}")
     assert closed == b""
     assert 0.9 <= idle <= 3.0
@@ -183,7 +187,7 @@ def test_a_request_body_at_the_limit_reaches_the_app_and_one_byte_more_gets_413(
         over = post(b"x" * (limit + 1))
         # Chunked: no length to refuse up front, so the L7 tier counts as it reads.
         chunked_over = post(iter([b"x" * limit, b"x"]))
-        log = site.l7.nginx.access_log()
+        log = site.l7.nginx.access_log_when(lambda lines: [line.status for line in lines].count(413) == 2)
     report(
         f"requestBodyMaxSize 1k: {limit} bytes {at_limit.status_code}, one more {over.status_code},"
         f" chunked one more {chunked_over.status_code}"
@@ -211,7 +215,11 @@ def test_an_app_slower_than_the_read_timeout_gets_504_from_the_l7_tier_and_is_no
         started = time.monotonic()
         slow = get("/3000")
         waited = time.monotonic() - started
-        log = [line for line in site.l7.nginx.access_log() if line.path == "/3000"]
+        log = [
+            line
+            for line in site.l7.nginx.access_log_when(lambda lines: any(line.path == "/3000" for line in lines))
+            if line.path == "/3000"
+        ]
     report(f"nginxReadTimeout 2s: /1000 {within.status_code}, /3000 {slow.status_code} after {waited:.2f}s")
     assert within.status_code == 200
     assert slow.status_code == 504
