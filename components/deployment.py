@@ -130,6 +130,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                     nginx.upstream,
                     NginxSite(app.public_host, nginx.edge_subnet, https_port),
                     nginx.clients,
+                    nginx.protocols,
                 ),
                 certificate=tls.certificate,
                 stop_grace_period=pools_.stop_grace_period,

@@ -17,19 +17,11 @@ from swarm.values import SECOND, Duration
 # and over TLS it counts against its address's limit (the edge cannot see
 # inside it).
 KEEPALIVE_TIMEOUT = Duration(30 * SECOND)
-# proxy_read_timeout of the L7 tier (nginx's default, written out): how long the
-# app may take between two reads of its answer, the longest silence the L7
-# tier allows inside a request.
-APP_READ_TIMEOUT = Duration(60 * SECOND)
 # The L7 tier waits on the edge this much longer than the edge waits on a
 # client, so the edge always gives up on a slow client first: an L7 task that
 # gave up first would close mid-request, which the edge counts as that task
 # failing (its upstream has nginx's max_fails=1).
 BEHIND_EDGE_MARGIN = Duration(2 * SECOND)
-# The edge's TLS stream sees only bytes: it gives up on a silent one only after
-# every silence the L7 tier allows (which knows what the bytes mean and answers
-# or closes first) plus this.
-STREAM_IDLE_MARGIN = Duration(5 * SECOND)
 # "Too Many Requests": what a plain HTTP request over the limit gets. A TLS
 # connection over it is closed at once: the edge cannot answer inside TLS.
 LIMIT_STATUS = 429
@@ -64,11 +56,6 @@ def client_timeouts(timeout: Duration) -> ClientTimeouts:
 def behind_edge_timeouts(limits: ClientLimits) -> ClientTimeouts:
     """The L7 tier's, for the plain HTTP it takes from the edge (never from a client)."""
     return client_timeouts(limits.timeout + BEHIND_EDGE_MARGIN)
-
-
-def stream_idle_timeout(limits: ClientLimits) -> Duration:
-    """proxy_timeout of the edge's TLS stream: longer than any silence the L7 tier allows a TLS client."""
-    return max(limits.timeout, KEEPALIVE_TIMEOUT, APP_READ_TIMEOUT) + STREAM_IDLE_MARGIN
 
 
 def per_address_limit(limits: ClientLimits, publish_mode: str) -> int | None:

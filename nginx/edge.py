@@ -1,8 +1,9 @@
 """The edge's config (edge.conf.j2): the nginx that owns the published ports.
 
 Its values are constants, the L7 tier's name and the two keys that bound slow
-clients (nginx/client_limits.py), never a failover tuning key, so no ordinary
-change of the stack restarts it (with host publishing, a restart of the edge
+clients (nginx/client_limits.py), never a failover tuning key or a wait on the
+app (it outwaits any the L7 tier may be set to, nginx/protocols.py), so no
+ordinary change of the stack restarts it (with host publishing, a restart of the edge
 is the one thing that still drops connections).
 """
 
@@ -17,7 +18,6 @@ from nginx.client_limits import (
     ClientTimeouts,
     client_timeouts,
     per_address_limit,
-    stream_idle_timeout,
 )
 from nginx.l7_tier import (
     DOCKER_DNS,
@@ -29,6 +29,7 @@ from nginx.l7_tier import (
     ProxyBuffers,
     upstream_host,
 )
+from nginx.protocols import EDGE_WAIT
 from nginx.render import render
 from swarm.values import MILLISECOND, SECOND, Duration
 
@@ -81,8 +82,10 @@ class EdgeConfigArgs:
     clients: ClientTimeouts
     connections_per_address: int | None
     """limit_conn per client address, HTTP and TLS each; None: no limit."""
-    stream_idle_timeout: str
-    """proxy_timeout of the TLS stream."""
+    upstream_timeout: str
+    """proxy_read_timeout and proxy_send_timeout to an L7 task, and proxy_timeout of
+    the TLS stream: longer than any wait the L7 tier allows, for any stack (clientTimeout
+    is at most 10 minutes)."""
     limit_status: int = LIMIT_STATUS
     limit_zone_size: str = LIMIT_ZONE_SIZE
     upstream_name: str = UPSTREAM_NAME
@@ -114,7 +117,7 @@ def edge_config_args(
         shutdown_timeout=shutdown_timeout(stop_grace_period).nginx,
         clients=client_timeouts(clients.timeout),
         connections_per_address=per_address_limit(clients, publish_mode),
-        stream_idle_timeout=stream_idle_timeout(clients).nginx,
+        upstream_timeout=EDGE_WAIT.nginx,
     )
 
 

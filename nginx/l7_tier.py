@@ -11,12 +11,12 @@ import ipaddress
 from dataclasses import dataclass
 
 from nginx.client_limits import (
-    APP_READ_TIMEOUT,
     ClientLimits,
     ClientTimeouts,
     behind_edge_timeouts,
     client_timeouts,
 )
+from nginx.protocols import AppProtocols, ProxyProtocols, proxy_protocols
 from nginx.render import render
 from swarm.naming import BACKUP, REAL, pool_alias
 from swarm.values import Duration
@@ -125,6 +125,8 @@ class TlsListener:
     """":8443" when the published HTTPS port is not 443, else ""."""
     clients: ClientTimeouts
     """The TLS client's own: the edge passes TLS through and bounds only silence on both sides."""
+    http2: bool
+    """Offered by ALPN; a client that asks for HTTP/1.1 still gets it."""
     protocols: str = TLS_PROTOCOLS
     ciphers: str = TLS12_CIPHERS
     hsts_max_age: int = HSTS_MAX_AGE
@@ -157,7 +159,7 @@ class L7TierConfigArgs:
     next_upstream_timeout: str
     clients: ClientTimeouts
     """For plain HTTP, which only the edge sends: longer than the edge's own, so it gives up first."""
-    app_read_timeout: str = APP_READ_TIMEOUT.nginx
+    proxy: ProxyProtocols
     upstream_name: str = UPSTREAM_NAME
     health_path: str = HEALTH_PATH
     buffers: ProxyBuffers = ProxyBuffers(HEADER_BUFFER_KIB)
@@ -186,12 +188,13 @@ def names_hash_bucket_size(name: str) -> int:
     return -(-(entry + POINTER_SIZE) // CACHE_LINE) * CACHE_LINE
 
 
-def tls_listener(published_https_port: int, clients: ClientLimits) -> TlsListener:
+def tls_listener(published_https_port: int, clients: ClientLimits, http2: bool) -> TlsListener:
     return TlsListener(
         listen_port=HTTPS_PORT,
         pem_path=TLS_PEM_PATH,
         redirect_port_suffix="" if published_https_port == 443 else f":{published_https_port}",
         clients=client_timeouts(clients.timeout),
+        http2=http2,
     )
 
 
@@ -213,6 +216,7 @@ def l7_tier_config_args(
     upstream: UpstreamTuning,
     site: NginxSite,
     clients: ClientLimits,
+    protocols: AppProtocols,
 ) -> L7TierConfigArgs:
     def server(role: str) -> UpstreamServer:
         return UpstreamServer(upstream_host(pool_alias(app_name, role), endpoint_mode), app_port)
@@ -224,7 +228,11 @@ def l7_tier_config_args(
         trusted_proxies=site.trusted_proxies,
         server_name=server_name,
         server_names_hash_bucket_size=None if server_name is None else names_hash_bucket_size(server_name),
-        tls=None if site.published_https_port is None else tls_listener(site.published_https_port, clients),
+        tls=(
+            None
+            if site.published_https_port is None
+            else tls_listener(site.published_https_port, clients, protocols.http2)
+        ),
         resolver=DOCKER_DNS,
         resolver_valid=upstream.resolver_valid.nginx,
         real=server(REAL),
@@ -235,6 +243,7 @@ def l7_tier_config_args(
         next_upstream_tries=upstream.next_upstream_tries,
         next_upstream_timeout=upstream.next_upstream_timeout.nginx,
         clients=behind_edge_timeouts(clients),
+        proxy=proxy_protocols(protocols),
     )
 
 

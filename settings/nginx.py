@@ -6,19 +6,22 @@ from dataclasses import dataclass
 
 from nginx.client_limits import ClientLimits
 from nginx.l7_tier import UpstreamTuning
+from nginx.protocols import LARGEST_BODY, LONGEST_APP_WAIT, LONGEST_CONNECT, LONGEST_RETRY_WINDOW, AppProtocols
 from settings.parsers import (
     IMAGE_REFERENCE,
     NGINX_SECOND_UNITS,
     NGINX_UNITS,
     PORT,
     PRIVATE_SUBNET,
+    Boolean,
     Choice,
     DurationRule,
     Integer,
     Rule,
+    SizeRule,
 )
 from settings.reader import ConfigReader, complete, section_reader
-from swarm.values import HOUR, MILLISECOND, MINUTE, SECOND
+from swarm.values import HOUR, MILLISECOND, MINUTE, SECOND, Duration
 
 RULES: dict[str, Rule[object]] = {
     "nginxImage": IMAGE_REFERENCE,
@@ -32,15 +35,23 @@ RULES: dict[str, Rule[object]] = {
     "nginxMaxFails": Integer(1, 100),
     "nginxFailTimeout": DurationRule(SECOND, HOUR, NGINX_SECOND_UNITS),
     # nginx: proxy_connect_timeout "usually cannot exceed 75 seconds".
-    "nginxConnectTimeout": DurationRule(MILLISECOND, 75 * SECOND, NGINX_UNITS),
+    "nginxConnectTimeout": DurationRule(MILLISECOND, LONGEST_CONNECT.nanos, NGINX_UNITS),
     "nginxResolverValid": DurationRule(SECOND, HOUR, NGINX_SECOND_UNITS),
     "nginxNextUpstreamTries": Integer(1, 100),
-    "nginxNextUpstreamTimeout": DurationRule(MILLISECOND, HOUR, NGINX_UNITS),
+    "nginxNextUpstreamTimeout": DurationRule(MILLISECOND, LONGEST_RETRY_WINDOW.nanos, NGINX_UNITS),
     # Under a second a busy client on a slow link is cut off; over ten minutes
     # nothing slow is bounded any more.
     "clientTimeout": DurationRule(SECOND, 10 * MINUTE, NGINX_UNITS),
     # 0: no limit; nginx takes at most 65535.
     "clientConnectionsPerAddress": Integer(0, 65535),
+    # 0: no limit, as nginx reads client_max_body_size 0.
+    "requestBodyMaxSize": SizeRule(0, LARGEST_BODY.bytes),
+    # The edge outwaits the longest of these (nginx/protocols.py, EDGE_WAIT).
+    "nginxReadTimeout": DurationRule(SECOND, LONGEST_APP_WAIT.nanos, NGINX_UNITS),
+    "nginxSendTimeout": DurationRule(SECOND, LONGEST_APP_WAIT.nanos, NGINX_UNITS),
+    "websocketIdleTimeout": DurationRule(SECOND, LONGEST_APP_WAIT.nanos, NGINX_UNITS),
+    "responseBuffering": Boolean(),
+    "http2": Boolean(),
 }
 
 
@@ -57,6 +68,7 @@ class NginxSettings:
     publish_mode: str
     upstream: UpstreamTuning
     clients: ClientLimits
+    protocols: AppProtocols
 
 
 def read_nginx(r: ConfigReader) -> NginxSettings | None:
@@ -84,10 +96,45 @@ def read_nginx(r: ConfigReader) -> NginxSettings | None:
             timeout=read("clientTimeout"),
             connections_per_address=read("clientConnectionsPerAddress"),
         ),
+        protocols=complete(
+            AppProtocols,
+            request_body_max_size=read("requestBodyMaxSize"),
+            read_timeout=read("nginxReadTimeout"),
+            send_timeout=read("nginxSendTimeout"),
+            websocket_idle_timeout=read("websocketIdleTimeout"),
+            response_buffering=read("responseBuffering"),
+            http2=read("http2"),
+        ),
     )
 
 
 def check_nginx(r: ConfigReader) -> None:
+    check_backup_reachable(r)
+    for key in ("nginxReadTimeout", "nginxSendTimeout"):
+        check_timeout_not_retried(r, key)
+
+
+def check_timeout_not_retried(r: ConfigReader, key: str) -> None:
+    """A request that times out waiting on the app is not sent on to another task.
+
+    nginx sends it on (proxy_next_upstream timeout) while the retry window is
+    open, and counts each timeout against the task (nginxMaxFails): one slow
+    request would take every task out of rotation in turn.
+    """
+    if not r.all_parsed(key, "nginxNextUpstreamTimeout"):
+        return
+    timeout: Duration = r.parsed[key]
+    window: Duration = r.parsed["nginxNextUpstreamTimeout"]
+    r.require(
+        timeout >= window,
+        key,
+        f"{timeout.text} is shorter than nginxNextUpstreamTimeout ({window.text}): a request that times out"
+        f" waiting on the app would be sent on to another task, and each timeout takes one out of rotation;"
+        f" must be at least {window.text} (or lower nginxNextUpstreamTimeout)",
+    )
+
+
+def check_backup_reachable(r: ConfigReader) -> None:
     """nginx must be able to reach the backup pool when every real peer fails at once."""
     if not r.all_parsed("nginxNextUpstreamTries", "backupEnabled", "realReplicas", "endpointMode"):
         return

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from swarm.values import HOUR, MILLISECOND, MINUTE, SECOND, Duration, go_duration
+from swarm.values import HOUR, KIB, MILLISECOND, MINUTE, SECOND, ByteSize, Duration, go_duration
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -108,6 +108,33 @@ class DurationRule:
         if not self.minimum <= nanos <= self.maximum:
             raise _reject(self)
         return Duration(nanos)
+
+
+_SIZE_UNIT_BYTES = {"": 1, "k": KIB, "m": KIB**2, "g": KIB**3}
+
+
+@dataclass(frozen=True)
+class SizeRule:
+    """A size in nginx's syntax (bytes, or whole k, m or g, 1024-based), within bounds."""
+
+    minimum: int
+    maximum: int
+
+    @property
+    def allowed(self) -> str:
+        return (
+            f"a size from {ByteSize(self.minimum).nginx} to {ByteSize(self.maximum).nginx}"
+            " such as 1m, 512k or 1048576 (bytes, or units k, m, g: 1024-based)"
+        )
+
+    def parse(self, raw: str) -> ByteSize:
+        match = re.fullmatch(r"([0-9]{1,15})([kKmMgG]?)", raw.strip(), re.ASCII)
+        if match is None:
+            raise _reject(self)
+        size = int(match[1]) * _SIZE_UNIT_BYTES[match[2].lower()]
+        if not self.minimum <= size <= self.maximum:
+            raise _reject(self)
+        return ByteSize(size)
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,26 @@ class Duration:
         return Duration(self.nanos * factor)
 
 
+KIB = 1024
+GIB = KIB**3
+_SIZE_UNITS = (("g", KIB**3), ("m", KIB**2), ("k", KIB))
+
+
+@dataclass(frozen=True, order=True)
+class ByteSize:
+    """A size in bytes, as nginx reads one (client_max_body_size)."""
+
+    bytes: int
+
+    @property
+    def nginx(self) -> str:
+        """In the largest of nginx's units (k, m, g: 1024-based) that holds it whole."""
+        for unit, size in _SIZE_UNITS:
+            if self.bytes and self.bytes % size == 0:
+                return f"{self.bytes // size}{unit}"
+        return str(self.bytes)
+
+
 @dataclass(frozen=True)
 class HealthCheck:
     path: str

@@ -79,3 +79,34 @@ def test_every_valid_client_limit_renders_configs_nginx_accepts(
         "publishMode": Written(publish_mode, True),
     }
     assert_nginx_accepts(nginx_install, {**values, **(TLS_ON if tls else {})})
+
+
+# The keys of what passes between clients and the app reach the L7 tier's
+# app server, its upgrade location and (http2) its TLS listener: a random
+# stack draws them in few examples and never turns TLS on. The retry window
+# is set at its shortest, so every timeout is at least as long.
+@settings(SLOW_EXAMPLES, max_examples=15)
+@given(
+    body=valid_value("requestBodyMaxSize"),
+    read=valid_value("nginxReadTimeout"),
+    send=valid_value("nginxSendTimeout"),
+    websocket=valid_value("websocketIdleTimeout"),
+    buffering=valid_value("responseBuffering"),
+    http2=valid_value("http2"),
+    tls=st.booleans(),
+)
+@example(body='"100g"', read='"1h"', send='"1s"', websocket='"1h"', buffering='"false"', http2='"true"', tls=True)
+@example(body='"0"', read='"1s"', send='"1h"', websocket='"1s"', buffering='"true"', http2='"false"', tls=True)
+def test_every_valid_protocol_setting_renders_configs_nginx_accepts(
+    nginx_install: NginxInstall, body: str, read: str, send: str, websocket: str, buffering: str, http2: str, tls: bool
+):
+    values = {
+        "requestBodyMaxSize": Written(body, True),
+        "nginxReadTimeout": Written(read, True),
+        "nginxSendTimeout": Written(send, True),
+        "websocketIdleTimeout": Written(websocket, True),
+        "responseBuffering": Written(buffering, True),
+        "http2": Written(http2, True),
+        "nginxNextUpstreamTimeout": Written('"1ms"', True),
+    }
+    assert_nginx_accepts(nginx_install, {**values, **(TLS_ON if tls else {})})

@@ -48,7 +48,16 @@ MATRIX: list[tuple[str, dict[str, Any]]] = [
     ("dev", {"nginxResolverValid": "30s"}),
     ("dev", {"nginxResolverValid": "1h"}),
     ("dev", {"nginxNextUpstreamTries": 100, "nginxNextUpstreamTimeout": "500ms"}),
-    ("dev", {"nginxNextUpstreamTries": 3, "nginxNextUpstreamTimeout": "1h"}),
+    # The app's timeouts are at least the retry window (settings/nginx.py).
+    (
+        "dev",
+        {
+            "nginxNextUpstreamTries": 3,
+            "nginxNextUpstreamTimeout": "1h",
+            "nginxReadTimeout": "1h",
+            "nginxSendTimeout": "1h",
+        },
+    ),
     ("dev", {"backupEnabled": False, "nginxNextUpstreamTries": 1, "nginxMaxFails": 100}),
     ("dev", {"nginxMaxFails": 1, "nginxFailTimeout": "10s", "nginxConnectTimeout": "1ms"}),
     ("dev", {"appName": "a" + "b" * 31, "appPort": 1}),
@@ -62,6 +71,9 @@ MATRIX: list[tuple[str, dict[str, Any]]] = [
     ("dev", {TLS: True, "clientTimeout": "1s", "clientConnectionsPerAddress": 1}),
     ("dev", {TLS: True, "clientTimeout": "1500ms", "clientConnectionsPerAddress": 0}),
     ("dev", {TLS: True, "clientTimeout": "10m", "clientConnectionsPerAddress": 65535}),
+    ("dev", {"requestBodyMaxSize": "0", "websocketIdleTimeout": "1s", "responseBuffering": False}),
+    ("dev", {TLS: True, "requestBodyMaxSize": "100g", "websocketIdleTimeout": "1h", "http2": False}),
+    ("dev", {"nginxNextUpstreamTimeout": "1s", "nginxReadTimeout": "1s", "nginxSendTimeout": "1500ms"}),
 ]
 
 # gixy findings of medium or high severity that are accepted, by plugin, with why.

@@ -31,6 +31,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -220,6 +221,17 @@ class NginxSandbox:
                     request_time=float(match["request_time"]),
                 )
             )
+        return lines
+
+    def access_log_when(self, ready: Callable[[list[AccessLine]], bool], timeout: float = 5.0) -> list[AccessLine]:
+        """The access log once ``ready`` holds for it. nginx writes a request's line
+        when it frees the request, which can be after the client has the whole
+        answer (a lingering close after a refused body, a closing connection)."""
+        deadline = time.monotonic() + timeout
+        while not ready(lines := self.access_log()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the access log did not get there within {timeout}s: {lines}")
+            time.sleep(0.02)
         return lines
 
     # --- nginx -t ----------------------------------------------------------------

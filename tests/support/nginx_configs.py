@@ -57,6 +57,7 @@ def settings_config_args(settings: StackSettings) -> L7TierConfigArgs:
             settings.tls.https_port if settings.tls.certificate else None,
         ),
         settings.nginx.clients,
+        settings.nginx.protocols,
     )
 
 

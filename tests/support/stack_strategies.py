@@ -27,6 +27,7 @@ from settings.parsers import (
     PemBlocks,
     PrivateSubnet,
     Repository,
+    SizeRule,
 )
 from settings.process import STOP_SIGNALS, EnvironmentMap, StopSignal, WordList
 from swarm.values import go_duration
@@ -116,6 +117,24 @@ def _duration(rule: DurationRule) -> tuple[st.SearchStrategy[str], st.SearchStra
     return good, bad
 
 
+SIZE_UNIT_BYTES = {"": 1, "k": 1024, "K": 1024, "m": 1024**2, "M": 1024**2, "g": 1024**3, "G": 1024**3}
+
+
+def _size(rule: SizeRule) -> tuple[st.SearchStrategy[str], st.SearchStrategy[str]]:
+    def within(unit: str) -> st.SearchStrategy[str]:
+        size = SIZE_UNIT_BYTES[unit]
+        return st.integers(-(-rule.minimum // size), rule.maximum // size).map(lambda n: f"{n}{unit}")
+
+    good = st.one_of(*(within(u) for u in SIZE_UNIT_BYTES), st.just(f"{rule.maximum // 1024**3}g"))
+    bad = st.one_of(
+        st.just(f"{rule.maximum + 1}"),
+        st.just(f"{rule.maximum // 1024**3 + 1}g"),
+        st.just("9" * 400 + "k"),
+        st.sampled_from(["1.5m", "1t", "1kb", "1 m", "-1", "1mm", "m"]),
+    )
+    return good, bad
+
+
 @st.composite
 def _labels(draw: st.DrawFn) -> str:
     size = draw(st.integers(1, 63))
@@ -137,6 +156,8 @@ def _good_and_bad(key: str) -> tuple[st.SearchStrategy[str], st.SearchStrategy[s
         good, bad = _integer(rule)
     elif isinstance(rule, DurationRule):
         good, bad = _duration(rule)
+    elif isinstance(rule, SizeRule):
+        good, bad = _size(rule)
     elif isinstance(rule, Choice):
         good = st.sampled_from(rule.choices)
         bad = st.text(string.ascii_letters + "-", min_size=1, max_size=12).filter(lambda t: t not in rule.choices)

@@ -16,6 +16,7 @@ import requests
 
 from .proc_net_tcp import tcp_sockets
 from .testapp_process import AppProcess, free_ports, start_testapp
+from .websocket import WebSocket
 
 BODY = re.compile(r"^(?P<name>.+), current time : (?P<ms>\d+), version : (?P<version>\S+)$")
 
@@ -223,7 +224,8 @@ def test_client_path_echoes_the_proxy_headers(app: AppProcess) -> None:
     response = requests.get(f"{app.url}/client", headers={"X-Real-IP": "10.1.2.3", "Host": "a.example"}, timeout=5)
     lines = response.text.splitlines()
     assert lines[:4] == ["Host: a.example", "X-Real-IP: 10.1.2.3", "X-Forwarded-For: -", "X-Forwarded-Proto: -"]
-    assert len(lines) == 15 and all(line.endswith(": -") for line in lines[4:])
+    assert len(lines) == 17 and all(line.endswith(": -") for line in lines[4:15])
+    assert lines[15:] == ["Connection: keep-alive", "Upgrade: -"]
 
 
 def test_env_and_cmdline_paths_show_how_the_process_runs(app: AppProcess) -> None:
@@ -246,3 +248,33 @@ def test_free_ports_are_all_different_and_bindable_on_any_address() -> None:
     with socket.socket() as first, socket.socket() as second:
         first.bind(("127.0.0.1", ports[0]))
         second.bind(("127.0.0.2", ports[0]))
+
+
+def test_ws_path_echoes_websocket_messages(app: AppProcess) -> None:
+    with socket.create_connection((app.host, app.port), timeout=5) as sock:
+        ws = WebSocket.open(sock, "localhost")
+        ws.send_text("hello")
+        assert ws.receive_text() == "hello"
+        ws.close()
+
+
+def test_ws_path_refuses_a_handshake_an_http10_proxy_would_send(app: AppProcess) -> None:
+    # RFC 6455 asks for HTTP/1.1, and servers in use check it.
+    with socket.create_connection((app.host, app.port), timeout=5) as sock:
+        sock.sendall(
+            b"GET /ws HTTP/1.0\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: a2V5\r\n\r\n"
+        )
+        assert sock.recv(100).split(b" ", 2)[1] == b"400"
+
+
+@pytest.mark.parametrize("path, marked", [("/events/300", True), ("/events/300/unmarked", False)])
+def test_events_path_streams_its_first_event_and_ends_later(app: AppProcess, path: str, marked: bool) -> None:
+    started = time.monotonic()
+    with requests.get(f"{app.url}{path}", stream=True, timeout=5) as response:
+        lines = response.iter_lines(chunk_size=1)
+        assert next(lines) == b"data: first"
+        first = time.monotonic() - started
+        assert [line for line in lines if line] == [b"data: last"]
+    assert response.headers["Content-Type"] == "text/event-stream"
+    assert ("X-Accel-Buffering" in response.headers) == marked
+    assert first < 0.3 <= time.monotonic() - started

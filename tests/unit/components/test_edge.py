@@ -53,6 +53,9 @@ def test_prod_publishes_through_ingress_and_starts_first(prod):
         {"realReplicas": 5, "nginxNextUpstreamTries": 6},
         {"publicHost": "app.example.com"},
         {"nginxResolverValid": "5s"},
+        # The edge outwaits any value of these (nginx/protocols.py).
+        {"nginxReadTimeout": "1h", "nginxSendTimeout": "1h", "websocketIdleTimeout": "1h"},
+        {"requestBodyMaxSize": "1g", "responseBuffering": False, "http2": False},
     ],
 )
 def test_no_ordinary_change_touches_the_edge(dev, overrides):

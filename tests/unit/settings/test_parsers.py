@@ -17,9 +17,10 @@ from settings.parsers import (
     DurationRule,
     Integer,
     InvalidValue,
+    SizeRule,
     dns_label,
 )
-from swarm.values import HOUR, MILLISECOND, SECOND, Duration, go_duration
+from swarm.values import GIB, HOUR, MILLISECOND, SECOND, ByteSize, Duration, go_duration
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 ANY_DURATION = DurationRule(0, HOUR)
@@ -192,3 +193,31 @@ def test_image_tag_may_be_pinned_to_a_digest():
     for raw in (f"v2@{DIGEST[:-1]}", f"@{DIGEST}", "v2@sha256:XYZ", f"v2 @{DIGEST}"):
         with pytest.raises(InvalidValue, match="optionally pinned to a digest"):
             PINNABLE_TAG.parse(raw)
+
+
+BODY_SIZE = SizeRule(0, 100 * GIB)
+
+
+@pytest.mark.parametrize(
+    "raw, size, nginx",
+    [
+        ("0", 0, "0"),
+        ("1m", 1024**2, "1m"),
+        ("1M", 1024**2, "1m"),
+        ("512k", 512 * 1024, "512k"),
+        ("1024k", 1024**2, "1m"),
+        ("1048577", 1024**2 + 1, "1048577"),
+        (" 100g ", 100 * GIB, "100g"),
+        ("007m", 7 * 1024**2, "7m"),
+    ],
+)
+def test_a_size_is_bytes_and_written_back_in_nginx_units(raw, size, nginx):
+    parsed = BODY_SIZE.parse(raw)
+    assert parsed == ByteSize(size)
+    assert parsed.nginx == nginx
+
+
+@pytest.mark.parametrize("raw", ["", "m", "1.5m", "1t", "1kb", "1 m", "-1", "+1", "101g", "9" * 16, "\u0661m"])
+def test_a_size_outside_nginx_syntax_or_the_bounds_is_refused(raw):
+    with pytest.raises(InvalidValue, match="must be a size from 0 to 100g"):
+        BODY_SIZE.parse(raw)

@@ -21,6 +21,8 @@ CROSS_KEYS = {
     "updateMonitor",
     "rollbackMonitor",
     "nginxNextUpstreamTries",
+    "nginxReadTimeout",
+    "nginxSendTimeout",
     "overlaySubnet",
     "edgeSubnet",
 }
