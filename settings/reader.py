@@ -51,7 +51,7 @@ class ConfigReader:
             value = rule.parse(raw)
         except InvalidValue as error:
             # Any key may be set with --secret; its value then stays out of the problem too.
-            value_shown = SECRET_NOT_SHOWN if pulumi.runtime.is_config_secret(full_key) else shown(raw)
+            value_shown = SECRET_NOT_SHOWN if self.is_secret(key) else shown(raw)
             self.problems.append(f"{full_key}: {value_shown} {error}")
             return None
         self.parsed[key] = value
@@ -74,7 +74,7 @@ class ConfigReader:
         except InvalidValue as error:
             self.problems.append(f"{full_key}: {SECRET_NOT_SHOWN} {error}")
             return None
-        if raw.strip() and not pulumi.runtime.is_config_secret(full_key):
+        if raw.strip() and not self.is_secret(key):
             self.problems.append(
                 f"{full_key}: is stored in plain text in the stack file; set it with"
                 f" `pulumi config set --secret {key} < file.pem`"
