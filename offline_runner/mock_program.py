@@ -53,6 +53,8 @@ class DeclaredResource(Registration):
 class DeclaredProgram:
     resources: list[DeclaredResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, str] = field(default_factory=dict, repr=False)
+    """The stack config it ran with: the default provider reads its own keys (``docker:*``) there."""
 
     def of_type(self, type_: str) -> list[DeclaredResource]:
         return [r for r in self.resources if r.type == type_]
@@ -114,7 +116,7 @@ def run_program(
         run, _Mocks(digest), project=project_name(), stack=stack, config=config, secret_keys=secret_keys
     )
     resources = [DeclaredResource(**vars(r)) for r in registered]
-    return DeclaredProgram(resources=resources, outputs=outputs)
+    return DeclaredProgram(resources=resources, outputs=outputs, config=dict(config))
 
 
 def run_stack(
@@ -124,7 +126,8 @@ def run_stack(
     secrets: dict[str, str] | None = None,
 ) -> DeclaredProgram:
     """Run the program for ``root``/Pulumi.<stack>.yaml (plus short-key overrides, and
-    ``secrets``: short keys given as `pulumi config set --secret` would store them)."""
+    ``secrets``: keys given as `pulumi config set --secret` would store them; short ones are the project's)."""
     secrets = secrets or {}
     config = load_stack_config(stack, root=root, overrides={**(overrides or {}), **secrets})
-    return run_program(config, stack, secret_keys=[f"{project_name(root)}:{key}" for key in secrets])
+    keys = [key if ":" in key else f"{project_name(root)}:{key}" for key in secrets]
+    return run_program(config, stack, secret_keys=keys)

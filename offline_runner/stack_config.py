@@ -87,7 +87,8 @@ def load_stack_config(stack: str, root: Path = REPO_ROOT, overrides: dict[str, o
 def read_stack_config(stack: str, root: Path = REPO_ROOT, overrides: dict[str, object] | None = None) -> StackConfig:
     """The stack's config values, and the keys that could not be read.
 
-    ``overrides`` (short keys) are applied last, like `pulumi config set`.
+    ``overrides`` (short keys, or a provider's such as ``docker:registryAuth``) are
+    applied last, like `pulumi config set`.
     Undeclared keys in the project's namespace are problems: a typo such as
     ``imagetag`` would otherwise be silently ignored. A file that cannot be
     read at all raises StackConfigError.
@@ -118,7 +119,7 @@ def read_stack_config(stack: str, root: Path = REPO_ROOT, overrides: dict[str, o
             continue
         # Neither a value nor a problem: encrypted.
         values.append((key_node.value, None, None) if encrypted(value_node) else (key_node.value, *scalar(value_node)))
-    values += [(f"{name}:{k}", _override(v), None) for k, v in (overrides or {}).items()]
+    values += [(k if ":" in k else f"{name}:{k}", _override(v), None) for k, v in (overrides or {}).items()]
     secrets: dict[str, None] = {}  # ordered; an override given later replaces an encrypted value
     for key, value, problem in values:
         full_key = key if ":" in key else f"{name}:{key}"

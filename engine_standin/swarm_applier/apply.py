@@ -46,6 +46,7 @@ from engine_standin.swarm_applier.gotime import parse_duration_or_zero
 from engine_standin.swarm_applier.plan import ignore_changes, plan
 from engine_standin.swarm_applier.provider_spec import config_data, network_create_args, secret_data, service_spec
 from engine_standin.swarm_applier.readback import merge_read, read_config, read_network, read_secret, read_service
+from engine_standin.swarm_applier.registry_auth import AuthConfig, provider_auth_configs, service_registry_auth
 from engine_standin.swarm_applier.report import ApplyError, ApplyReport, Change
 from engine_standin.swarm_applier.schema import SCHEMAS
 from engine_standin.swarm_applier.state import (
@@ -121,6 +122,7 @@ class SwarmApplier:
         self._new_host = dynamic_host or (lambda: DynamicHost(self.project_root, self.log))
         self._host: Any = None
         self._host_lock = threading.Lock()  # the refresh's reads share one host
+        self._auths: dict[str, AuthConfig] = {}
 
     # -- public --------------------------------------------------------------------
 
@@ -132,6 +134,8 @@ class SwarmApplier:
         if refresh is None:
             refresh = refresh_always(self.project_root)
         report = ApplyReport()
+        # The default provider's registryAuth: what every service create and update sends.
+        self._auths = provider_auth_configs(program.config)
         resources = [r for r in program.resources if r.custom]
         for resource in resources:
             if is_dynamic(resource.type):
@@ -397,23 +401,33 @@ class SwarmApplier:
 
     # -- services ---------------------------------------------------------------------
 
-    def _service_args(self, spec: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "task_template": spec["TaskTemplate"],
-            "name": spec["Name"],
-            "labels": spec.get("Labels"),
-            "mode": spec["Mode"],
-            "update_config": spec.get("UpdateConfig"),
-            "rollback_config": spec.get("RollbackConfig"),
-            "endpoint_spec": spec["EndpointSpec"],
-        }
+    def _post_service(self, path: str, spec: dict[str, Any], params: dict[str, Any] | None = None) -> Any:
+        """The Go client's ServiceCreate or ServiceUpdate: the spec with the provider's ``X-Registry-Auth``
+        (``retrieveAndMarshalAuth``, sent even when empty)."""
+        header = service_registry_auth(spec["TaskTemplate"]["ContainerSpec"]["Image"], self._auths)
+        return self._request("post", path, spec, params, header)
+
+    def _request(
+        self, method: str, path: str, data: dict[str, Any] | None, params: dict[str, Any] | None, registry_auth: str
+    ) -> Any:
+        # docker-py's own request helpers: its create_service and update_service take
+        # X-Registry-Auth only from a Docker config file, and leave it out when empty.
+        raw: Any = self.api
+        url = raw._url(path)
+        headers = {"X-Registry-Auth": registry_auth}
+        if method == "post":
+            return raw._result(raw._post_json(url, data=data, params=params, headers=headers), json=True)
+        return raw._result(raw._get(url, headers=headers), json=True)
 
     def _pin_image(self, spec: dict[str, Any]) -> None:
         """QueryRegistry on create (moby client service_create.go resolveContainerSpecImage)."""
         task = spec["TaskTemplate"]
         image = task["ContainerSpec"]["Image"]
         try:
-            distribution = self.api.inspect_distribution(image)  # DistributionInspect: GET /distribution/{image}/json
+            # DistributionInspect: GET /distribution/{image}/json, with the create's X-Registry-Auth.
+            distribution = self._request(
+                "get", f"/distribution/{image}/json", None, None, service_registry_auth(image, self._auths)
+            )
         except (APIError, DockerException, requests.RequestException) as error:
             # Not pinned; the create goes on with the tagged reference and this warning.
             self.log(f"warning: {digest_warning(image).strip()} ({_explain(error)})")
@@ -433,7 +447,7 @@ class SwarmApplier:
         """resourceDockerServiceCreate: create with QueryRegistry, converge, delete on failure, read back."""
         spec = service_spec(planned)
         self._pin_image(spec)
-        service_id = self.api.create_service(**self._service_args(spec))["ID"]
+        service_id = self._post_service("/services/create", spec)["ID"]
         converge = planned.get("convergeConfig")
         if converge:
             timeout_raw = converge.get("timeout", "")
@@ -462,8 +476,8 @@ class SwarmApplier:
         """resourceDockerServiceUpdate: full spec at the current version, no QueryRegistry, converge, read back."""
         current = self.api.inspect_service(service_id)
         spec = service_spec(planned)
-        response = self.api.update_service(
-            service_id, current["Version"]["Index"], fetch_current_spec=False, **self._service_args(spec)
+        response = self._post_service(
+            f"/services/{service_id}/update", spec, params={"version": current["Version"]["Index"]}
         )
         for warning in (response or {}).get("Warnings") or []:
             self.log(f"warning while updating service {service_id}: {warning}")

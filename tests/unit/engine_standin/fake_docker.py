@@ -40,6 +40,7 @@ class FakeDocker:
         self.secrets_by_id: dict[str, dict[str, Any]] = {}
         self.secret_data: dict[str, bytes] = {}  # what a task would read from /run/secrets/...
         self.calls: list[tuple[str, Any]] = []
+        self.registry_auths: list[tuple[str, str | None]] = []  # (request path, X-Registry-Auth)
         self.digest: str | None = None  # what the registry answers; None: it does not answer
         self.platforms: list[dict[str, str]] = [{"architecture": "amd64", "os": "linux"}]
         # Scripted Swarm outcome of the next update per service name: "completed", "rollback", "paused"
@@ -51,28 +52,36 @@ class FakeDocker:
 
     # -- services -------------------------------------------------------------------
 
-    def create_service(
-        self,
-        task_template: dict[str, Any],
-        name: str,
-        labels: Any = None,
-        mode: Any = None,
-        update_config: Any = None,
-        rollback_config: Any = None,
-        endpoint_spec: Any = None,
-        **_: Any,
-    ) -> dict[str, str]:
+    # docker-py's request helpers, which the applier posts a whole ServiceSpec with (its
+    # X-Registry-Auth as the Go client sends it); routed to the fake's handlers below.
+    def _url(self, path: str) -> str:
+        return path
+
+    def _result(self, response: Any, json: bool = False) -> Any:
+        return response
+
+    def _post_json(self, url: str, data: dict[str, Any], params: Any = None, headers: Any = None) -> Any:
+        self.registry_auths.append((url, (headers or {}).get("X-Registry-Auth")))
+        if url == "/services/create":
+            return self.create_service(data)
+        service_id = url.removeprefix("/services/").removesuffix("/update")
+        return self.update_service(service_id, params["version"], data)
+
+    def _get(self, url: str, headers: Any = None) -> Any:
+        self.registry_auths.append((url, (headers or {}).get("X-Registry-Auth")))
+        return self.inspect_distribution(url.removeprefix("/distribution/").removesuffix("/json"))
+
+    def create_service(self, declared: dict[str, Any]) -> dict[str, str]:
         spec = {
-            "Name": name,
-            "Labels": labels or {},
-            "TaskTemplate": self._docker_defaults(task_template),
-            "Mode": mode or {"Replicated": {"Replicas": 1}},
-            "EndpointSpec": endpoint_spec or {},
+            "Name": declared["Name"],
+            "Labels": declared.get("Labels") or {},
+            "TaskTemplate": self._docker_defaults(declared["TaskTemplate"]),
+            "Mode": declared.get("Mode") or {"Replicated": {"Replicas": 1}},
+            "EndpointSpec": declared.get("EndpointSpec") or {},
         }
-        if update_config is not None:
-            spec["UpdateConfig"] = update_config
-        if rollback_config is not None:
-            spec["RollbackConfig"] = rollback_config
+        for key in ("UpdateConfig", "RollbackConfig"):
+            if declared.get(key) is not None:
+                spec[key] = declared[key]
         id_ = self._id("svc")
         self.calls.append(("create_service", copy.deepcopy(spec)))
         self.services_by_id[id_] = {
@@ -110,33 +119,20 @@ class FakeDocker:
     def services(self, filters: Any = None) -> list[dict[str, Any]]:
         return [{"ID": s["ID"], "Spec": copy.deepcopy(s["Spec"])} for s in self.services_by_id.values()]
 
-    def update_service(
-        self,
-        service: str,
-        version: int,
-        task_template: Any = None,
-        name: Any = None,
-        labels: Any = None,
-        mode: Any = None,
-        update_config: Any = None,
-        endpoint_spec: Any = None,
-        fetch_current_spec: bool = False,
-        rollback_config: Any = None,
-        **_: Any,
-    ) -> dict[str, Any]:
+    def update_service(self, service: str, version: int, declared: dict[str, Any]) -> dict[str, Any]:
         s = self._service(service)
         previous = copy.deepcopy(s["Spec"])
+        name = declared["Name"]
         spec = {
             "Name": name,
-            "Labels": labels or {},
-            "TaskTemplate": self._docker_defaults(task_template),
-            "Mode": mode,
-            "EndpointSpec": endpoint_spec or {},
+            "Labels": declared.get("Labels") or {},
+            "TaskTemplate": self._docker_defaults(declared["TaskTemplate"]),
+            "Mode": declared.get("Mode"),
+            "EndpointSpec": declared.get("EndpointSpec") or {},
         }
-        if update_config is not None:
-            spec["UpdateConfig"] = update_config
-        if rollback_config is not None:
-            spec["RollbackConfig"] = rollback_config
+        for key in ("UpdateConfig", "RollbackConfig"):
+            if declared.get(key) is not None:
+                spec[key] = declared[key]
         self.calls.append(("update_service", copy.deepcopy(spec)))
         s["Spec"] = spec
         s["Version"]["Index"] += 1

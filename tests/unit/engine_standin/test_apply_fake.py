@@ -35,7 +35,7 @@ def pinned(image: str) -> str:
 
 def docker_only(program: DeclaredProgram) -> DeclaredProgram:
     """The program's pulumi-docker resources (its dynamic resources need a real Docker in their host)."""
-    return DeclaredProgram([r for r in program.resources if not is_dynamic(r.type)], program.outputs)
+    return DeclaredProgram([r for r in program.resources if not is_dynamic(r.type)], program.outputs, program.config)
 
 
 @pytest.fixture(scope="module")
@@ -482,8 +482,12 @@ def test_a_secret_a_service_still_uses_stays_and_fails_the_apply(fake, tmp_path)
     (secret_id,) = fake.secrets_by_id
     # A service outside the stack mounts the same secret (docker service create --secret ..., by hand).
     fake.create_service(
-        {"ContainerSpec": {"Image": "alpine", "Secrets": [{"SecretID": secret_id, "File": {"Name": "x"}}]}},
-        "by-hand",
+        {
+            "Name": "by-hand",
+            "TaskTemplate": {
+                "ContainerSpec": {"Image": "alpine", "Secrets": [{"SecretID": secret_id, "File": {"Name": "x"}}]}
+            },
+        }
     )
     with pytest.raises(ApplyError, match=r"secret '.*' is in use by the following service: by-hand") as failed:
         a.destroy(refresh=False)

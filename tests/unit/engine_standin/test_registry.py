@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 import ssl
 import threading
@@ -14,7 +15,8 @@ import pytest
 import trustme
 
 from engine_standin.swarm_applier import ApplyError
-from engine_standin.swarm_applier.registry import RegistryAuthNotModelled, RegistryDigests, parse_image_options
+from engine_standin.swarm_applier.registry import RegistryDigests, parse_image_options
+from engine_standin.swarm_applier.registry_auth import AuthConfig, RegistryAuthNotModelled
 
 DIGEST = "sha256:" + "d" * 64
 # data_source_docker_registry_image.go setupHTTPHeadersForRegistryRequests: four Accept values, or this one alone.
@@ -32,6 +34,7 @@ class Request:
     method: str
     path: str
     accept: set[str]
+    authorization: str | None = None
 
 
 @dataclass
@@ -43,16 +46,24 @@ class Registry:
     requests: list[Request] = field(default_factory=list)
 
 
-MANIFESTS = {"/v2/team/app/manifests/v1": DIGEST}
+MANIFESTS = {"/v2/team/app/manifests/v1": DIGEST, "/v2/basic/app/manifests/v1": DIGEST}
 PRIVATE = "/v2/private/"
+# A Distribution registry with htpasswd: HTTP Basic, answered with a Basic challenge.
+BASIC = "/v2/basic/"
+BASIC_USER = ("deploy", "s3cret&<pw>")
+BASIC_AUTHORIZATION = "Basic " + base64.b64encode(":".join(BASIC_USER).encode()).decode()
 
 
 def handler(requests: list[Request]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_HEAD(self) -> None:
             accept = {v.strip() for value in self.headers.get_all("Accept", []) for v in value.split(",")}
-            requests.append(Request("HEAD", self.path, accept))
-            if self.path in MANIFESTS:
+            authorization = self.headers.get("Authorization")
+            requests.append(Request("HEAD", self.path, accept, authorization))
+            if self.path.startswith(BASIC) and authorization != BASIC_AUTHORIZATION:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="test"')
+            elif self.path in MANIFESTS:
                 self.send_response(200)
                 self.send_header("Docker-Content-Digest", MANIFESTS[self.path])
                 self.send_header("Content-Type", "application/vnd.oci.image.index.v1+json")
@@ -112,10 +123,37 @@ def test_a_missing_tag_is_asked_again_with_the_v1_accept_type_then_fails(registr
     ]
 
 
-def test_a_registry_that_asks_for_credentials_is_refused(registry: Registry):
-    with pytest.raises(RegistryAuthNotModelled, match="registry_auth is not modelled"):
+def test_a_registry_that_asks_for_a_token_is_refused(registry: Registry):
+    with pytest.raises(RegistryAuthNotModelled, match="Bearer"):
         RegistryDigests(registry.ca_file)(f"{registry.address}/private/app:v1")
     assert [r.path for r in registry.requests] == ["/v2/private/app/manifests/v1"]
+
+
+def test_the_registry_auth_entry_for_the_host_is_sent_as_http_basic(registry: Registry):
+    auth = {registry.address: AuthConfig(f"https://{registry.address}", *BASIC_USER)}
+    assert RegistryDigests(registry.ca_file, auth)(f"{registry.address}/basic/app:v1") == DIGEST
+    assert [r.authorization for r in registry.requests] == [BASIC_AUTHORIZATION]
+
+
+@pytest.mark.parametrize("user", [None, ("deploy", "wrong")], ids=["no entry", "a wrong password"])
+def test_a_basic_challenge_without_the_right_credentials_is_bad_credentials(
+    registry: Registry, user: tuple[str, str] | None
+):
+    auth = {registry.address: AuthConfig(f"https://{registry.address}", *user)} if user else {}
+    with pytest.raises(ApplyError) as failed:
+        RegistryDigests(registry.ca_file, auth)(f"{registry.address}/basic/app:v1")
+    assert str(failed.value) == (
+        "Got error when attempting to fetch image version basic/app:v1 from registry: bad credentials: 401 Unauthorized"
+    )
+    assert len(registry.requests) == 2  # the fallback asks again
+    assert BASIC_USER[1] not in str(failed.value)
+
+
+def test_another_hosts_entry_is_not_sent(registry: Registry):
+    auth = {"other.example": AuthConfig("https://other.example", *BASIC_USER)}
+    with pytest.raises(ApplyError, match="bad credentials"):
+        RegistryDigests(registry.ca_file, auth)(f"{registry.address}/basic/app:v1")
+    assert {r.authorization for r in registry.requests} == {None}
 
 
 def test_a_registry_that_does_not_answer_is_a_request_error(ca: trustme.CA, tmp_path: Path):
