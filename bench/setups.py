@@ -24,7 +24,7 @@ from docker.types import ContainerSpec, EndpointSpec, Mount, NetworkAttachmentCo
 
 from engine_standin.swarm_applier import SERVICE, SwarmApplier, remove_network
 from engine_standin.swarm_env import destroy_stack, local_registry
-from offline_runner.mock_program import DeclaredProgram, run_program
+from offline_runner.mock_program import DeclaredProgram
 from offline_runner.stack_config import load_stack_config
 from swarm.naming import BACKUP as BACKUP_ROLE
 from swarm.naming import REAL as REAL_ROLE
@@ -238,7 +238,7 @@ class ProjectSetup:
     def program(self, overrides: dict[str, object]) -> DeclaredProgram:
         """The `dev` stack with ``overrides``, its images on the test registry."""
         config = load_stack_config("dev", overrides=self.registry.on_registry(overrides))
-        return run_program(config, PREFIX, digest=self.registry.digests)
+        return self.registry.run(config, PREFIX)
 
     def deploy(self) -> None:
         self._apply("v1")

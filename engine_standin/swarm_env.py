@@ -8,9 +8,9 @@ import functools
 import shlex
 import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from docker.errors import APIError
 
 from engine_standin.swarm_applier import ApplyError, SwarmApplier, remove_network
 from engine_standin.swarm_applier.registry import RegistryDigests
+from engine_standin.swarm_applier.registry_auth import REGISTRY_AUTH_KEY, AuthConfig, provider_auth_configs
+from offline_runner.mock_program import DeclaredProgram, run_program
 from offline_runner.stack_config import REPO_ROOT
 
 IMAGES = ("szd-testapp:v1", "szd-testapp:v2", "szd-testapp:bad", "szd-nginx:test", "szd-nginx:next")
@@ -29,27 +31,44 @@ IMAGE_KEYS = ("appImage", "nginxImage", "edgeImage")
 
 @dataclass(frozen=True)
 class LocalRegistry:
-    """The registry `provision.sh registry` runs: the test images are pushed there, every swarm pulls from it."""
+    """The registry `provision.sh registry` runs: private, as a team's is; the test images are pushed
+    there, every swarm pulls from it with the credentials the stack gives pulumi-docker."""
 
     address: str
     ca_file: Path
+    username: str
+    password: str = field(repr=False)
 
     def ref(self, image: str) -> str:
         """``image`` (repo:tag) as the stacks name it: on this registry."""
         return f"{self.address}/{image}"
 
     def on_registry(self, values: dict[str, object]) -> dict[str, object]:
-        """Stack overrides with their images (names such as ``szd-nginx:next``) on this registry."""
-        return {**values, **{key: self.ref(str(values[key])) for key in IMAGE_KEYS}}
+        """Stack overrides with their images (names such as ``szd-nginx:next``) on this registry, and
+        its credentials in the provider's config, as `pulumi config set --secret --path
+        'docker:registryAuth[0].password'` and its siblings set them."""
+        auth = [{"address": self.address, "username": self.username, "password": self.password}]
+        return {**values, **{key: self.ref(str(values[key])) for key in IMAGE_KEYS}, REGISTRY_AUTH_KEY: auth}
+
+    def run(self, config: dict[str, str], stack: str, secret_keys: Sequence[str] = ()) -> DeclaredProgram:
+        """The program for ``config`` (from ``on_registry``) under the mock runtime, its registry
+        credentials a secret and ``getRegistryImage`` asking this registry as the provider would."""
+        digests = RegistryDigests(self.ca_file, provider_auth_configs(config))
+        return run_program(config, stack, secret_keys=[*secret_keys, REGISTRY_AUTH_KEY], digest=digests)
 
     @property
-    def digests(self) -> RegistryDigests:
-        """pulumi-docker's getRegistryImage against this registry (for run_program)."""
-        return RegistryDigests(self.ca_file)
+    def auth_config(self) -> dict[str, str]:
+        """For the Docker SDK's pull and push."""
+        return {"username": self.username, "password": self.password}
+
+    def digest(self, ref: str) -> str:
+        """The digest of ``ref`` (a name on this registry) there now."""
+        auth = AuthConfig(f"https://{self.address}", self.username, self.password)
+        return RegistryDigests(self.ca_file, {self.address: auth})(ref)
 
     def has(self, image: str) -> bool:
         try:
-            self.digests(self.ref(image))
+            self.digest(self.ref(image))
         except ApplyError:
             return False
         return True
@@ -67,8 +86,8 @@ def local_registry() -> LocalRegistry:
     )
     if run.returncode != 0:
         raise RuntimeError(f"`provision.sh registry-info` failed: {run.stderr.strip()[-1000:]}")
-    address, ca_file = shlex.split(run.stdout.strip())
-    return LocalRegistry(address, Path(ca_file))
+    address, ca_file, username, password_file = shlex.split(run.stdout.strip())
+    return LocalRegistry(address, Path(ca_file), username, Path(password_file).read_text().strip())
 
 
 # Held for a whole e2e run or benchmark: both deploy to the same swarm, and two

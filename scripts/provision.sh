@@ -46,7 +46,11 @@ CLUSTER_LABEL=szd.cluster
 # the cluster tests' Docker-in-Docker nodes (through their gateway) reach it
 # there, nothing outside this machine does. Not docker0's gateway: inside a
 # node, 172.17.0.1 is the node's own docker0.
+# Private, as a team's registry is: every pull and push needs its user and
+# password (htpasswd, which Distribution takes in bcrypt only), so the tests
+# prove the credentials a stack gives pulumi-docker reach every node.
 REGISTRY_DIR="$CACHE/registry"
+REGISTRY_USER=szd
 # The packet filter and forwarding as they were before this script first started dockerd.
 HOST_NET_BEFORE="$CACHE/host-net-before"
 REGISTRY_HOST=10.198.0.1
@@ -340,8 +344,10 @@ registry_address() {
 	printf '%s:%s\n' "$REGISTRY_HOST" "$REGISTRY_PORT"
 }
 
+# Up when it answers /v2/ with its TLS certificate and asks for the credentials.
 registry_up() {
-	curl --silent --fail --max-time 2 --cacert "$REGISTRY_DIR/ca.crt" "https://$1/v2/" >/dev/null 2>&1
+	[ "$(curl --silent --max-time 2 --cacert "$REGISTRY_DIR/ca.crt" --output /dev/null --write-out '%{http_code}' \
+		"https://$1/v2/" 2>/dev/null)" = 401 ]
 }
 
 REGISTRY_DONE=0
@@ -349,7 +355,8 @@ cmd_registry() {
 	[ "$REGISTRY_DONE" = 0 ] || return 0
 	cmd_docker
 	command -v docker-registry >/dev/null || apt_install docker-registry
-	local address
+	command -v htpasswd >/dev/null || apt_install apache2-utils
+	local address config
 	address="$(registry_address)"
 	lock
 	mkdir -p "$REGISTRY_DIR/storage"
@@ -357,11 +364,21 @@ cmd_registry() {
 		registry_stop
 		make_registry_certificates "${address%:*}"
 	fi
+	if [ ! -s "$REGISTRY_DIR/password" ]; then
+		registry_stop
+		(umask 077 && openssl rand -hex 24 >"$REGISTRY_DIR/password")
+		htpasswd -Bbn "$REGISTRY_USER" "$(cat "$REGISTRY_DIR/password")" >"$REGISTRY_DIR/htpasswd"
+	fi
 	# Every dockerd on this machine trusts it (read at each pull: no restart needed).
 	install -D -m 0644 "$REGISTRY_DIR/ca.crt" "/etc/docker/certs.d/$address/ca.crt"
-	printf '%s\n' "version: 0.1" "log:" "  level: warn" "storage:" "  filesystem:" \
+	config="$(printf '%s\n' "version: 0.1" "log:" "  level: warn" "storage:" "  filesystem:" \
 		"    rootdirectory: $REGISTRY_DIR/storage" "http:" "  addr: $address" "  tls:" \
-		"    certificate: $REGISTRY_DIR/server.crt" "    key: $REGISTRY_DIR/server.key" >"$REGISTRY_DIR/config.yml"
+		"    certificate: $REGISTRY_DIR/server.crt" "    key: $REGISTRY_DIR/server.key" \
+		"auth:" "  htpasswd:" "    realm: szd-test-registry" "    path: $REGISTRY_DIR/htpasswd")"
+	if [ "$config" != "$(cat "$REGISTRY_DIR/config.yml" 2>/dev/null)" ]; then
+		registry_stop
+		printf '%s\n' "$config" >"$REGISTRY_DIR/config.yml"
+	fi
 	if registry_up "$address"; then
 		say "registry: running on $address"
 	else
@@ -371,6 +388,12 @@ cmd_registry() {
 	unlock
 	REGISTRY_DONE=1
 }
+
+# The Docker client's login for this script's pushes, kept in the cache, not in ~/.docker.
+registry_docker() {
+	DOCKER_CONFIG="$REGISTRY_DIR/client" docker "$@"
+}
+
 
 make_registry_certificates() {
 	local host=$1 dir="$REGISTRY_DIR" log="$REGISTRY_DIR/openssl.log"
@@ -412,10 +435,11 @@ registry_stop() {
 push_images() {
 	local address image log="$CACHE/push.log"
 	address="$(cat "$REGISTRY_DIR/address")"
-	: >"$log"
+	registry_docker login --username "$REGISTRY_USER" --password-stdin "$address" <"$REGISTRY_DIR/password" >"$log" 2>&1 ||
+		die_log "$log" "docker login $address failed"
 	for image in "$@"; do
 		docker tag "$image" "$address/$image" >>"$log" 2>&1 || die_log "$log" "docker tag $image failed"
-		docker push "$address/$image" >>"$log" 2>&1 || die_log "$log" "docker push $address/$image failed"
+		registry_docker push "$address/$image" >>"$log" 2>&1 || die_log "$log" "docker push $address/$image failed"
 	done
 	say "registry: pushed $* to $address"
 }
@@ -577,7 +601,7 @@ usage: $0 COMMAND
              $NODE_IMAGE (the nodes of the multi-node tests, tests/cluster)
   registry   install and start the test registry (HTTPS, on $REGISTRY_HOST:$REGISTRY_PORT), trusted by this dockerd
   registry-info
-             print the registry's address and its CA certificate's path (for the tests)
+             print the registry's address, its CA certificate's path, its user and its password file (for the tests)
   nginx-bin  print the command that runs the rootfs's nginx via chroot
   load-tools install the benchmark's load generators (${LOAD_TOOLS[*]}) if missing; not part of all
   all        docker, rootfs, registry, images, cluster-image
@@ -597,7 +621,7 @@ nginx-bin) cmd_nginx_bin ;;
 registry) cmd_registry ;;
 registry-info)
 	cmd_registry
-	printf '%s %q\n' "$(cat "$REGISTRY_DIR/address")" "$REGISTRY_DIR/ca.crt"
+	printf '%s %q %s %q\n' "$(cat "$REGISTRY_DIR/address")" "$REGISTRY_DIR/ca.crt" "$REGISTRY_USER" "$REGISTRY_DIR/password"
 	;;
 load-tools) cmd_load_tools ;;
 all)

@@ -24,7 +24,7 @@ import requests
 from engine_standin.swarm_applier import NETWORK, SERVICE, ApplyReport, SwarmApplier
 from engine_standin.swarm_env import LocalRegistry, overlay_addresses
 from nginx.edge import NEXT_UPSTREAM_TIMEOUT
-from offline_runner.mock_program import DeclaredProgram, run_program
+from offline_runner.mock_program import DeclaredProgram
 from offline_runner.stack_config import load_stack_config
 from swarm.naming import POOL_ROLES, TASK_PATTERN, edge_network_name, l7_tier_name, role_of_hostname
 from swarm.rollout_gate import wait_for_rollout
@@ -101,7 +101,7 @@ class Deployment:
         config = load_stack_config(BASE_STACK, overrides=self.registry.on_registry({**CLUSTER_OVERRIDES, **overrides}))
         # `pulumi config set docker:host tcp://...`: pulumi-docker and the rollout gates use it.
         config["docker:host"] = self.manager.url
-        return run_program(config, STACK, digest=self.registry.digests)
+        return self.registry.run(config, STACK)
 
     def apply(self, refresh: bool | None = None, **overrides: object) -> ApplyReport:
         """`make deploy` through the current manager (refresh=None), or `pulumi up` with or without --refresh."""

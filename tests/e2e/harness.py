@@ -22,7 +22,7 @@ import requests
 
 from engine_standin.swarm_applier import SERVICE, SERVICE_CONFIG, ApplyReport, SwarmApplier
 from engine_standin.swarm_env import LocalRegistry
-from offline_runner.mock_program import DeclaredProgram, run_program
+from offline_runner.mock_program import DeclaredProgram
 from offline_runner.stack_config import load_stack_config, project_name
 from swarm.rollout_gate import wait_for_rollout
 from tests.conftest import record_measurement
@@ -86,9 +86,7 @@ class Deployment:
         secrets = secrets or {}
         values = self.registry.on_registry({**E2E_OVERRIDES, **overrides})
         config = load_stack_config(BASE_STACK, overrides={**values, **secrets})
-        return run_program(
-            config, STACK, secret_keys=[f"{project_name()}:{key}" for key in secrets], digest=self.registry.digests
-        )
+        return self.registry.run(config, STACK, secret_keys=[f"{project_name()}:{key}" for key in secrets])
 
     def apply(
         self, refresh: bool | None = None, secrets: dict[str, str] | None = None, **overrides: object
@@ -173,7 +171,7 @@ class Deployment:
     def pinned(self, image: str) -> str:
         """A registry name (``szd-testapp:v1``) as the program declares it: on the registry, pinned to its digest."""
         ref = self.registry.ref(image)
-        return f"{ref}@{self.registry.digests(ref)}"
+        return f"{ref}@{self.registry.digest(ref)}"
 
     def task_images(self, role: str) -> set[str]:
         """The images the service's running tasks run, as registry names (``szd-testapp:v1``), digests dropped."""
@@ -185,11 +183,11 @@ class Deployment:
     def push(self, source: str, tag: str) -> str:
         """Push the registry's image ``source`` (repo:tag) again under ``tag`` (a moved tag); its new digest."""
         repository = self.registry.ref(source.split(":")[0])
-        self.api.pull(repository, tag=source.split(":")[1])
+        self.api.pull(repository, tag=source.split(":")[1], auth_config=self.registry.auth_config)
         self.api.tag(self.registry.ref(source), repository, tag)
-        for line in self.api.push(repository, tag=tag, stream=True, decode=True):
+        for line in self.api.push(repository, tag=tag, stream=True, decode=True, auth_config=self.registry.auth_config):
             assert "error" not in line, f"docker push {repository}:{tag}: {line}"
-        return self.registry.digests(f"{repository}:{tag}")
+        return self.registry.digest(f"{repository}:{tag}")
 
     def wait_running(self, role: str, replicas: int, gone: Collection[str] = (), timeout: float = 60.0) -> float:
         """Seconds until ``replicas`` tasks of the service run again, none of them one of the ``gone`` task ids."""

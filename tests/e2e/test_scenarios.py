@@ -26,11 +26,16 @@ import requests
 from components import edge as edge_component
 from components.nginx_service import EDGE_SYSCTLS, RETRANSMISSION_LIMIT
 from engine_standin.swarm_applier import NETWORK, ApplyError, SwarmApplier, parse_time
+from engine_standin.swarm_applier.registry_auth import REGISTRY_AUTH_KEY
+from offline_runner.stack_config import load_stack_config
 from settings import SettingsError
+from swarm.image_pin import ImageNotResolved
 from tests.conftest import record_measurement
 from tests.e2e.harness import (
+    BASE_STACK,
     E2E_OVERRIDES,
     HTTPS_PORT,
+    STACK,
     URL,
     Deployment,
     Load,
@@ -211,6 +216,24 @@ def client_address(answer: str | list[str]) -> str:
     lines = answer.splitlines() if isinstance(answer, str) else answer
     (value,) = [line.removeprefix("X-Real-IP: ") for line in lines if line.startswith("X-Real-IP: ")]
     return value
+
+
+def test_scenario1d_the_registry_is_private_and_a_preview_without_its_credentials_fails(deployment: Deployment):
+    """Every pull of scenario 1 went through with the credentials in the stack's docker:registryAuth."""
+    d = deployment
+    image = d.registry.ref("szd-testapp")
+    with pytest.raises(docker.errors.APIError) as refused:
+        d.api.pull(image, tag="v1")  # this dockerd, without them
+    # Without the key, `pulumi preview` stops at the first digest it pins: nothing is touched.
+    without = {k: v for k, v in d.registry.on_registry(E2E_OVERRIDES).items() if k != REGISTRY_AUTH_KEY}
+    before = {role: d.existing(role)["Version"]["Index"] for role in ROLES}
+    with pytest.raises(ImageNotResolved) as preview:
+        d.registry.run(load_stack_config(BASE_STACK, overrides=without), STACK)
+    print(f"\n=== 1d\npull without credentials: {refused.value}\npreview without them: {preview.value}", flush=True)
+    assert "no basic auth credentials" in str(refused.value), refused.value
+    assert "from registry: bad credentials: 401 Unauthorized" in str(preview.value), preview.value
+    assert "docker:registryAuth" in str(preview.value), preview.value
+    assert {role: d.existing(role)["Version"]["Index"] for role in ROLES} == before
 
 
 def test_scenario2_real_removed_backup_answers_then_real_again(deployment: Deployment):
