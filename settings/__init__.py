@@ -24,6 +24,7 @@ from settings.parsers import Rule
 from settings.pools import PoolSettings, read_pools
 from settings.project_file import project
 from settings.reader import ConfigReader, ConfigSource, SettingsError, complete
+from settings.registry_auth import check_registry_auth
 from settings.rollout import check_rollout, read_rollout
 from settings.tls import TlsSettings, check_tls, read_tls
 from swarm.values import HealthCheck, RolloutPolicy
@@ -63,8 +64,9 @@ class StackSettings:
     tls: TlsSettings
 
 
-def load_settings(config: ConfigSource | None = None) -> StackSettings:
-    """Read and validate every key; raise SettingsError listing all problems."""
+def load_settings(config: ConfigSource | None = None, provider: ConfigSource | None = None) -> StackSettings:
+    """Read and validate every key, and the docker provider's (``provider``) that the program
+    relies on; raise SettingsError listing all problems."""
     r = ConfigReader(config or pulumi.Config())
     settings = complete(
         StackSettings,
@@ -81,6 +83,7 @@ def load_settings(config: ConfigSource | None = None) -> StackSettings:
     check_nginx(r)
     check_overlay(r)
     check_tls(r)
+    check_registry_auth(r, provider or pulumi.Config("docker"))
     # A section that did not parse noted its problems; settings is None only then.
     if settings is None or r.problems:
         raise SettingsError(r.problems)
