@@ -19,7 +19,7 @@ import requests
 from tests.support.nginx_chroot import run_in_rootfs
 from tests.support.nginx_edge import CLIENT, EdgeSite, fetch
 from tests.support.tls import IssuedCertificate, issue
-from tests.support.websocket import HandshakeRefused, WebSocket
+from tools.probe.websocket_client import HandshakeRefused, WebSocket
 
 HOST = "app.example.com"
 # How long the test app holds an event stream open after its first event.

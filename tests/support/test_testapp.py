@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 
+from tools.probe.websocket_client import WebSocket
+
 from .proc_net_tcp import tcp_sockets
 from .testapp_process import AppProcess, free_ports, start_testapp
-from .websocket import WebSocket
 
 BODY = re.compile(r"^(?P<name>.+), current time : (?P<ms>\d+), version : (?P<version>\S+)$")
 

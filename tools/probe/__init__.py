@@ -13,8 +13,8 @@ CLI: python -m tools.probe --help
 """
 
 # Each module imports only from modules below it here, so no import is circular
-# or deferred: options, classify <- result (data) <- load (engine) <- report,
-# chart (formatting) <- cli. tests/unit/tools/test_probe.py holds them to it.
+# or deferred: options, classify, websocket_client <- result (data) <- load,
+# websockets (engines) <- report, chart (formatting) <- cli. tests/unit/tools/test_probe.py holds them to it.
 from .cli import run_probe
 from .load import Probe, Progress, check_reachable
 from .options import DEFAULT_POOL_PATTERN, OptionError, ProbeOptions

@@ -10,12 +10,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit, urlunsplit
 
 from .chart import ChartUnavailable, require_matplotlib, write_chart
 from .load import Probe, check_reachable
 from .options import DEFAULT_POOL_PATTERN, DEFAULT_SLOW_SHARE, METHODS, OptionError, ProbeOptions, is_positive
 from .report import format_progress, format_summary, format_totals
 from .result import ProbeResult
+from .websockets import WebSocketOptions, WebSocketWatch, format_websockets
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 PROGRESS_INTERVAL_S = 0.5
@@ -40,6 +42,14 @@ connection within --timeout), read timeout (a connection, no answer within
 Latency percentiles cover successful requests. Ctrl-C ends the run early and
 still reports.
 
+WebSockets: with --websocket /PATH, --websockets N connections (default 4) to
+that path on URL's host are held open beside the load, each pinged every 0.5 s;
+when one ends it is reopened at once. The summary counts the new connections
+that failed to open, and how held ones ended: "closed <code>" (the server's
+close frame: 1001 is an app draining), "dropped" (no close frame), "reset",
+"unanswered" (no pong within --timeout). Failed opens and connections ended
+without a close frame count as failures.
+
 Exit status: 0 when failures <= --max-failures, 1 when more, 2 for a bad
 argument or a URL that cannot be reached before the load starts."""
 
@@ -62,6 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             pool_header=args.pool_header,
             ca_file=args.ca_file,
         )
+        websockets = (
+            None
+            if args.websocket is None
+            else WebSocketOptions(
+                _with_path(args.url, args.websocket), args.websockets, timeout=args.timeout, ca_file=args.ca_file
+            )
+        )
         if args.chart:
             require_matplotlib()
     except OptionError as exc:
@@ -75,17 +92,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
     live = sys.stderr if sys.stderr.isatty() and not args.quiet else None
+    watch = None if websockets is None else WebSocketWatch(websockets)
+    if watch is not None:
+        watch.start()
     result = run_probe(options, args.duration, progress=live)
     print(format_totals(result) if args.quiet else format_summary(result))
+    failures, report = result.failed, result.to_dict()
+    if watch is not None:
+        held = watch.stop()
+        print(format_websockets(held))
+        failures += len(held.failed_opens) + held.dropped
+        report["websockets"] = held.to_dict()
     try:
         if args.json:
-            Path(args.json).write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+            Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
         if args.chart:
             write_chart(result, args.chart)
     except OSError as exc:
         print(f"probe: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
-    return EXIT_OK if result.failed <= args.max_failures else EXIT_FAILURES
+    return EXIT_OK if failures <= args.max_failures else EXIT_FAILURES
+
+
+def _with_path(url: str, path: str) -> str:
+    if not path.startswith("/"):
+        raise OptionError("websocket", f"must start with '/', got {path!r}")
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 # Here rather than in the load engine because the progress line is text for a
@@ -159,6 +192,10 @@ def _parser() -> argparse.ArgumentParser:
         "--pool-header", metavar="NAME", help="match --pool-pattern against this response header instead of the body"
     )
     parser.add_argument("--ca-file", metavar="PEM", help="verify an https:// URL against this CA certificate")
+    parser.add_argument("--websocket", metavar="/PATH", help="hold WebSockets open to this path (see below)")
+    parser.add_argument(
+        "--websockets", type=int, default=4, metavar="N", help="WebSockets held with --websocket (default 4)"
+    )
     parser.add_argument("--json", type=_writable, metavar="FILE", help="write the full result as JSON")
     parser.add_argument(
         "--chart", type=_writable, metavar="FILE.png", help="draw the per-second timeline (needs matplotlib)"

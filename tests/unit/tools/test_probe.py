@@ -527,7 +527,7 @@ def test_module_runs_with_help() -> None:
 # --- module layers ---------------------------------------------------------------
 
 # Lowest first; a module may import only from a layer below its own.
-LAYERS = [{"options", "classify"}, {"result"}, {"load"}, {"report", "chart"}, {"cli"}]
+LAYERS = [{"options", "classify", "websocket_client"}, {"result"}, {"load", "websockets"}, {"report", "chart"}, {"cli"}]
 
 
 def _layer(module: str) -> int:
