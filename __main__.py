@@ -9,7 +9,14 @@ s = load_settings()
 deployment = ZeroDowntimeDeployment(
     s.app.name,
     ZeroDowntimeDeploymentArgs(
-        app=s.app, pools=s.pools, health=s.health, update=s.update, rollback=s.rollback, nginx=s.nginx, tls=s.tls
+        app=s.app,
+        pools=s.pools,
+        health=s.health,
+        update=s.update,
+        rollback=s.rollback,
+        nginx=s.nginx,
+        tls=s.tls,
+        resources=s.resources,
     ),
 )
 for name, value in deployment.outputs.items():

@@ -18,9 +18,10 @@ from swarm.service_spec import (
     placement,
     rollback_config,
     service_options,
+    task_resources,
     update_config,
 )
-from swarm.values import Duration, HealthCheck, RolloutPolicy
+from swarm.values import Duration, HealthCheck, RolloutPolicy, TaskResources
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class AppPoolArgs:
     network_id: pulumi.Input[str]
     process: AppProcess = field(default_factory=AppProcess)
     """Environment, command and stop signal; the defaults keep the image's."""
+    resources: TaskResources = field(default_factory=TaskResources)
+    """CPU and memory of each task; the default sets none."""
     gated: bool = False
     """Put a rollout gate after the service: what depends on the pool waits for Swarm to finish."""
 
@@ -75,6 +78,7 @@ class AppPool(pulumi.ComponentResource):
                     docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_id, aliases=[args.alias]),
                 ],
                 placement=placement(args.spread_over),
+                resources=task_resources(args.resources),
             ),
             mode=docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=args.replicas)),
             update_config=update_config(args.update),
@@ -83,7 +87,7 @@ class AppPool(pulumi.ComponentResource):
             converge_config=converge_config(args.converge_timeout),
             opts=service_options(child_options(self, opts)),
         )
-        plan = plan_rollout(args.role, args.replicas, args.update, args.health)
+        plan = plan_rollout(args.role, args.replicas, args.update, args.health, args.rollback, args.resources)
         pulumi.log.info(plan.describe(), resource=service)
         if plan.max_seconds > args.converge_timeout.seconds:
             pulumi.log.warn(

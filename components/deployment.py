@@ -14,7 +14,7 @@ from components.l7_tier import L7Tier, L7TierArgs
 from components.network import OverlayNetwork
 from nginx.edge import edge_config_args
 from nginx.l7_tier import NginxSite, l7_tier_config_args
-from settings import AppSettings, NginxSettings, PoolSettings, TlsSettings, project_defaults
+from settings import AppSettings, NginxSettings, PoolSettings, ResourceSettings, TlsSettings, project_defaults
 from swarm.image_pin import pin
 from swarm.naming import (
     BACKUP,
@@ -48,6 +48,7 @@ class ZeroDowntimeDeploymentArgs:
     rollback: RolloutPolicy = field(default_factory=lambda: project_defaults().rollback)
     nginx: NginxSettings = field(default_factory=lambda: project_defaults().nginx)
     tls: TlsSettings = field(default_factory=lambda: project_defaults().tls)
+    resources: ResourceSettings = field(default_factory=lambda: project_defaults().resources)
 
 
 class ZeroDowntimeDeployment(pulumi.ComponentResource):
@@ -96,6 +97,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                     converge_timeout=pools_.converge_timeout,
                     network_id=network.id,
                     process=app.process,
+                    resources=args.resources.app,
                     gated=gated,
                 ),
                 opts=child_options(self, opts, after),
@@ -138,6 +140,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                 converge_timeout=pools_.converge_timeout,
                 edge_network_id=edge_network.id,
                 app_network_id=network.id,
+                resources=args.resources.nginx,
             ),
             opts=child_options(self, opts, pools),
         )
@@ -159,6 +162,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                 stop_grace_period=pools_.stop_grace_period,
                 converge_timeout=pools_.converge_timeout,
                 network_id=edge_network.id,
+                resources=args.resources.edge,
             ),
             opts=child_options(self, opts, [l7_tier]),
         )

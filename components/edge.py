@@ -4,7 +4,7 @@ so ordinary changes of the stack never restart it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_docker as docker
@@ -13,8 +13,9 @@ from components.base import child_options, component_type, rollout_gate, spec_la
 from components.nginx_service import EDGE_SYSCTLS, NGINX_HEALTH, nginx_config, nginx_rollout
 from nginx.edge import MIN_SHUTDOWN, SHORTEST_GRACE, EdgeConfigArgs, render_edge_config
 from nginx.render import content_hash
-from swarm.service_spec import http_healthcheck, rollback_config, service_options, update_config
-from swarm.values import Duration
+from swarm.rollout_plan import describe_reservations, extra_tasks
+from swarm.service_spec import http_healthcheck, rollback_config, service_options, task_resources, update_config
+from swarm.values import NGINX_PARALLELISM, Duration, TaskResources
 
 CONFIG_PATH = "/etc/nginx/nginx.conf"
 
@@ -25,15 +26,18 @@ def edge_order(publish_mode: str) -> str:
     return "start-first" if publish_mode == "ingress" else "stop-first"
 
 
-def describe_edge_rollout(publish_mode: str) -> str:
-    """What an update of the edge does to traffic: shown at preview time, next to the service."""
+def describe_edge_rollout(publish_mode: str, resources: TaskResources | None = None) -> str:
+    """What an update of the edge does to traffic, and what it reserves on each node: shown at preview time."""
+    per_task = (resources or TaskResources()).reservations
+    extra = extra_tasks(edge_order(publish_mode), NGINX_PARALLELISM, 1)
+    reservations = describe_reservations(per_task, per_task.times(extra), "its task on each node", extra)
     if publish_mode == "ingress":
-        return "rollout of the edge: one task per node, start-first behind the routing mesh; no gap"
+        return "rollout of the edge: one task per node, start-first behind the routing mesh; no gap" + reservations
     return (
         "rollout of the edge: one task per node, stop-first (a host-published port is bound by one task):"
         " each node refuses connections while its edge restarts, about a second (see docs/rollouts.md);"
-        " it restarts only when edgeImage, a published port, publishMode, TLS on/off, clientTimeout or"
-        " clientConnectionsPerAddress change"
+        " it restarts only when edgeImage, a published port, publishMode, TLS on/off, clientTimeout,"
+        " clientConnectionsPerAddress or edgeResources change" + reservations
     )
 
 
@@ -49,6 +53,8 @@ class EdgeArgs:
     converge_timeout: Duration
     network_id: pulumi.Input[str]
     """The edge network: the edge reaches the L7 tier there, and nothing else."""
+    resources: TaskResources = field(default_factory=TaskResources)
+    """CPU and memory of the task on each node; the default sets none."""
 
 
 class Edge(pulumi.ComponentResource):
@@ -76,6 +82,7 @@ class Edge(pulumi.ComponentResource):
                     sysctl=EDGE_SYSCTLS,
                 ),
                 networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_id)],
+                resources=task_resources(args.resources),
             ),
             # One per node: with host publishing every node answers on the port.
             mode=docker.ServiceModeArgs(global_=True),
@@ -100,7 +107,7 @@ class Edge(pulumi.ComponentResource):
                 pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(delete_before_replace=True))
             ),
         )
-        pulumi.log.info(describe_edge_rollout(args.publish_mode), resource=service)
+        pulumi.log.info(describe_edge_rollout(args.publish_mode, args.resources), resource=service)
         if args.stop_grace_period < SHORTEST_GRACE:
             pulumi.log.warn(
                 f"stopGracePeriod {args.stop_grace_period.text} leaves the edge's nginx less than"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_docker as docker
@@ -22,9 +22,10 @@ from swarm.service_spec import (
     rollback_config,
     service_options,
     shell_healthcheck,
+    task_resources,
     update_config,
 )
-from swarm.values import Duration
+from swarm.values import Duration, TaskResources
 
 CONFIG_PATH = "/etc/nginx/conf.d/default.conf"
 # nginx's graceful shutdown: it stops accepting, finishes in-flight requests, exits.
@@ -50,6 +51,8 @@ class L7TierArgs:
     converge_timeout: Duration
     edge_network_id: pulumi.Input[str]
     app_network_id: pulumi.Input[str]
+    resources: TaskResources = field(default_factory=TaskResources)
+    """CPU and memory of each task; the default sets none."""
 
 
 # The token stacks were first deployed with: every child's URN carries it, so a new
@@ -99,6 +102,7 @@ class L7Tier(pulumi.ComponentResource):
                     docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.app_network_id),
                 ],
                 placement=placement(args.spread_over),
+                resources=task_resources(args.resources),
             ),
             mode=docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=args.replicas)),
             # dnsrr: the edge sees every task, so it can skip a dead or draining one.
@@ -108,7 +112,14 @@ class L7Tier(pulumi.ComponentResource):
             converge_config=converge_config(args.converge_timeout),
             opts=service_options(child),
         )
-        plan = plan_rollout("L7 nginx", args.replicas, nginx_rollout(ORDER, "rollback"), NGINX_HEALTH)
+        plan = plan_rollout(
+            "L7 nginx",
+            args.replicas,
+            nginx_rollout(ORDER, "rollback"),
+            NGINX_HEALTH,
+            nginx_rollout(ORDER, "pause"),
+            args.resources,
+        )
         pulumi.log.info(plan.describe(), resource=service)
         # pulumi-docker calls an update done once every slot runs a task, even
         # mid-rollout, and misses a rollback it did not see: `pulumi up` ends

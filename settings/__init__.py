@@ -3,7 +3,7 @@
 Defaults live in ``Pulumi.yaml`` (the CLI merges them into the stack config
 before the program runs), so a key missing here is a broken project file, not
 a user choice. Each section of keys has its reader (``app``, ``pools``,
-``health``, ``rollout``, ``nginx``, ``tls``); all problems are collected and reported
+``health``, ``rollout``, ``nginx``, ``tls``, ``resources``); all problems are collected and reported
 together, one line per key, so a pull request shows everything that is wrong
 in one preview.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from settings import app, health, nginx, pools, rollout, tls
+from settings import app, health, nginx, pools, resources, rollout, tls
 from settings.app import AppSettings, read_app
 from settings.health import read_health
 from settings.nginx import NginxSettings, check_nginx, read_nginx
@@ -25,6 +25,7 @@ from settings.pools import PoolSettings, read_pools
 from settings.project_file import project
 from settings.reader import ConfigReader, ConfigSource, SettingsError, complete
 from settings.registry_auth import check_registry_auth
+from settings.resources import ResourceSettings, read_resources
 from settings.rollout import check_rollout, read_rollout
 from settings.tls import TlsSettings, check_tls, read_tls
 from swarm.values import HealthCheck, RolloutPolicy
@@ -34,6 +35,7 @@ __all__ = [
     "AppSettings",
     "NginxSettings",
     "PoolSettings",
+    "ResourceSettings",
     "SettingsError",
     "StackSettings",
     "TlsSettings",
@@ -50,6 +52,7 @@ RULES: dict[str, Rule[object]] = {
     **rollout.RULES,
     **nginx.RULES,
     **tls.RULES,
+    **resources.RULES,
 }
 
 
@@ -62,6 +65,7 @@ class StackSettings:
     rollback: RolloutPolicy
     nginx: NginxSettings
     tls: TlsSettings
+    resources: ResourceSettings
 
 
 def load_settings(config: ConfigSource | None = None, provider: ConfigSource | None = None) -> StackSettings:
@@ -77,6 +81,7 @@ def load_settings(config: ConfigSource | None = None, provider: ConfigSource | N
         rollback=read_rollout(r, "rollback"),
         nginx=read_nginx(r),
         tls=read_tls(r),
+        resources=read_resources(r),
     )
     check_rollout(r, "update")
     check_rollout(r, "rollback")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from settings.reader import ConfigReader
+from swarm.rollout_plan import extra_tasks
 from swarm.values import NGINX_PARALLELISM
 
 # Docker's IPAM keeps a subnet's network and broadcast addresses (libnetwork
@@ -58,10 +59,7 @@ def app_network_needs(parsed: Mapping[str, Any]) -> AddressNeeds:
     def extra(prefix: str, replicas: int) -> int:
         # A start-first step runs its new tasks beside the old ones; a task
         # gives its address back once it has stopped (allocator/network.go).
-        if parsed[f"{prefix}Order"] != "start-first":
-            return 0
-        parallelism: int = parsed[f"{prefix}Parallelism"]
-        return min(parallelism, replicas)
+        return extra_tasks(parsed[f"{prefix}Order"], parsed[f"{prefix}Parallelism"], replicas)
 
     def pool(replicas: int) -> int:
         return replicas + max(extra("update", replicas), extra("rollback", replicas))

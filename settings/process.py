@@ -36,7 +36,8 @@ ENTRIES_MAX = 200
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}", re.ASCII)
 
 
-def _json(raw: str, kind: type[dict[str, Any]] | type[list[Any]], allowed: str) -> Any:
+def json_value(raw: str, kind: type[dict[str, Any]] | type[list[Any]], allowed: str) -> Any:
+    """An object or array key's JSON text, bounded in size and entries, of the ``kind`` expected."""
     if len(raw) > JSON_MAX:
         raise InvalidValue(f"must be {allowed}; this is {len(raw)} characters")
     try:
@@ -72,7 +73,7 @@ class EnvironmentMap:
 
     def parse(self, raw: str) -> tuple[tuple[str, str], ...]:
         entries = []
-        for name, value in _json(raw, dict, self.allowed).items():
+        for name, value in json_value(raw, dict, self.allowed).items():
             if not ENV_NAME.fullmatch(name):
                 raise InvalidValue(f"entry {shown(name)}: must be {self.allowed}")
             text = _text(value)
@@ -93,7 +94,7 @@ class WordList:
 
     def parse(self, raw: str) -> tuple[str, ...]:
         words = []
-        for index, word in enumerate(_json(raw, list, self.allowed)):
+        for index, word in enumerate(json_value(raw, list, self.allowed)):
             text = _text(word)
             if text is None:
                 raise InvalidValue(f"word {index}: must be {self.allowed}")

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from swarm.values import Duration, HealthCheck, RolloutPolicy
+from swarm.values import Duration, HealthCheck, ResourceAmounts, RolloutPolicy, TaskResources
 
 # What the Docker client records in a service when pulumi-docker creates it
 # (QueryRegistry: the image's platforms from the registry) but that no update
@@ -87,3 +87,24 @@ def placement(spread_over: str) -> docker.ServiceTaskSpecPlacementArgs | None:
     if not spread_over:
         return None
     return docker.ServiceTaskSpecPlacementArgs(prefs=[f"node.labels.{spread_over}"])
+
+
+def task_resources(resources: TaskResources) -> docker.ServiceTaskSpecResourcesArgs:
+    """The tasks' limits and reservations; an empty block when none is set, never None.
+
+    kreuzwerker's ``resources`` is Optional+Computed while ``limits`` and
+    ``reservation`` inside it are Optional only (resource_docker_service.go):
+    left out, the block keeps whatever was last read back, so limits once set
+    would stay after the key is emptied. Declared empty, the limits go, and a
+    service that never had any reads back the same empty block (the provider
+    always sends ``Resources: {}``, createResources), so no diff.
+    """
+    return docker.ServiceTaskSpecResourcesArgs(
+        limits=_amounts(resources.limits, docker.ServiceTaskSpecResourcesLimitsArgs),
+        reservation=_amounts(resources.reservations, docker.ServiceTaskSpecResourcesReservationArgs),
+    )
+
+
+def _amounts(amounts: ResourceAmounts, kind: Any) -> Any:
+    # An unset part is sent as 0, Docker's "none" (createResources reads it as the int's zero value).
+    return kind(nano_cpus=amounts.nano_cpus, memory_bytes=amounts.memory_bytes) if amounts else None

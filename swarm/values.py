@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Durations are whole nanoseconds, as Go's time.Duration and the Docker API count them.
 MICROSECOND = 1_000
@@ -133,3 +133,52 @@ class RolloutPolicy:
     order: str
     monitor: Duration
     failure_action: str
+
+
+# Docker counts CPUs in billionths (NanoCPUs), as `docker service create --limit-cpu` sends them.
+NANO_CPUS = 1_000_000_000
+_MEMORY_UNITS = (("GiB", KIB**3), ("MiB", KIB**2), ("KiB", KIB))
+
+
+def cpus_text(nano_cpus: int) -> str:
+    """CPUs as people write them: 0.05, 1, 2.5."""
+    return _fraction(nano_cpus, NANO_CPUS)
+
+
+def memory_text(size: int) -> str:
+    """Bytes in the largest binary unit that holds them whole: 16 MiB, 1536 KiB, 100 B."""
+    for unit, scale in _MEMORY_UNITS:
+        if size and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} B"
+
+
+@dataclass(frozen=True)
+class ResourceAmounts:
+    """CPUs and memory of one task; None: not set."""
+
+    nano_cpus: int | None = None
+    memory_bytes: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.nano_cpus is not None or self.memory_bytes is not None
+
+    def times(self, tasks: int) -> ResourceAmounts:
+        return ResourceAmounts(
+            None if self.nano_cpus is None else self.nano_cpus * tasks,
+            None if self.memory_bytes is None else self.memory_bytes * tasks,
+        )
+
+    @property
+    def text(self) -> str:
+        parts = [f"{cpus_text(self.nano_cpus)} CPU"] if self.nano_cpus is not None else []
+        parts += [memory_text(self.memory_bytes)] if self.memory_bytes is not None else []
+        return " and ".join(parts) or "nothing"
+
+
+@dataclass(frozen=True)
+class TaskResources:
+    """Swarm's Resources of a service's tasks: limits the kernel enforces, reservations the scheduler places by."""
+
+    limits: ResourceAmounts = field(default_factory=ResourceAmounts)
+    reservations: ResourceAmounts = field(default_factory=ResourceAmounts)

@@ -1,15 +1,20 @@
 """`make validate STACK=name`: run the whole program for a stack without an engine.
 
-Exits 0 with a one-line summary of what the stack would declare, or 1 with
-every problem in the stack config. Meant for pull requests, next to `pulumi
+Exits 0 with a one-line summary of what the stack would declare, then the
+notes the preview shows next to each service (each rollout: its steps, time,
+and the CPU and memory it reserves beyond the steady state), or 1 with every
+problem in the stack config. Meant for pull requests, next to `pulumi
 preview`, and for machines that have no Pulumi CLI.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from offline_runner.mock_program import DeclaredProgram, run_program
@@ -55,6 +60,35 @@ def check_config(stack: str, config: StackConfig) -> tuple[DeclaredProgram | Non
     return (None if config.problems else program), config.problems
 
 
+class _PreviewNotes(logging.Handler):
+    """What the program logs: under the mock runtime its info notes and warnings go to the root logger."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.notes: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            # As Python prints them with no handler: the program's warnings stay on stderr.
+            print(record.getMessage(), file=sys.stderr)
+        else:
+            self.notes.append(record.getMessage())
+
+
+@contextmanager
+def preview_notes() -> Iterator[list[str]]:
+    """The info notes the program logs while it runs, as `pulumi preview` shows them."""
+    root = logging.getLogger()
+    handler, level = _PreviewNotes(), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield handler.notes
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
 def declare_or_exit(stack: str, root: Path = REPO_ROOT) -> DeclaredProgram:
     """Run the program for ``stack``; on bad config print every problem and exit 1.
 
@@ -83,7 +117,10 @@ def main(argv: list[str] | None = None) -> None:
         help="folder with Pulumi.yaml and the stack file (default: this checkout)",
     )
     args = parser.parse_args(argv)
-    print(summarize(args.stack, declare_or_exit(args.stack, args.root)))
+    with preview_notes() as notes:
+        program = declare_or_exit(args.stack, args.root)
+    print(summarize(args.stack, program))
+    print("".join(f"  {note}\n" for note in notes), end="")
 
 
 if __name__ == "__main__":

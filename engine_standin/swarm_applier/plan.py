@@ -149,11 +149,13 @@ def _planned_primitive(f: Field, c: Any) -> Any:
 
 
 def _block(f: Field, p: Any, c: Any, path: str, out: list[Change]) -> Any:
+    # A block is there (count 1) even with every field empty: the bridge gives a
+    # MaxItems=1 block of one element as an object, {} included, and none as null.
     if c is None:
-        if p:
+        if p is not None:
             out.append(Change(path, f.force_new))  # the block's count goes 1 -> 0
         return None
-    if not p:
+    if p is None:
         inner: list[Change] = []
         planned = _object(f.fields, None, c, path, inner)
         out.append(Change(path, f.force_new or any(x.replace for x in inner)))  # count 0 -> 1

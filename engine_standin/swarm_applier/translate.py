@@ -274,6 +274,23 @@ def _placement(value: Any, path: str) -> dict[str, Any]:
     return {"Preferences": [{"Spread": {"SpreadDescriptor": p}} for p in prefs]}
 
 
+def _amounts(value: Any, path: str) -> dict[str, int]:
+    # "limits" and "reservation": nano_cpus and memory_bytes, Optional ints, an unset one sent as 0
+    # (createResources). "generic_resources" is not modelled: left for done() to refuse.
+    r = _Obj(value, path)
+    spec = {"NanoCPUs": r.get("nanoCpus", _integer, 0), "MemoryBytes": r.get("memoryBytes", _integer, 0)}
+    r.done()
+    return spec
+
+
+def _resources(value: Any, path: str) -> dict[str, Any]:
+    # resource_docker_service_structures.go createResources: a block given is sent, however empty.
+    r = _Obj(value, path)
+    spec = {"Limits": r.get("limits", _amounts, None), "Reservations": r.get("reservation", _amounts, None)}
+    r.done()
+    return {k: v for k, v in spec.items() if v is not None}
+
+
 def _task_spec(value: Any, path: str) -> dict[str, Any]:
     r = _Obj(value, path)
     spec = {
@@ -282,6 +299,8 @@ def _task_spec(value: Any, path: str) -> dict[str, Any]:
     }
     if (placement := r.get("placement", _placement, None)) is not None:
         spec["Placement"] = placement
+    if (resources := r.get("resources", _resources, None)) is not None:
+        spec["Resources"] = resources
     r.done()
     return spec
 

@@ -65,6 +65,17 @@ E2E_OVERRIDES: dict[str, object] = {
     # delete deadline (nginx/edge.py; scenario 13).
     "stopGracePeriod": "10s",
     "convergeTimeout": "2m",
+    # Modest limits and reservations on every service: scenario 1 checks each container runs with the limits.
+    "appResources": {"limits": {"cpus": "1", "memory": "128M"}, "reservations": {"cpus": "0.05", "memory": "16M"}},
+    "nginxResources": {"limits": {"cpus": "1", "memory": "64M"}, "reservations": {"cpus": "0.05", "memory": "16M"}},
+    "edgeResources": {"limits": {"cpus": "0.5", "memory": "64M"}, "reservations": {"cpus": "0.05", "memory": "16M"}},
+}
+# What Docker gives each running container of a role for those limits: HostConfig (NanoCpus, Memory).
+CONTAINER_LIMITS = {
+    "real": (1_000_000_000, 128 * 1024**2),
+    "backup": (1_000_000_000, 128 * 1024**2),
+    "nginx": (1_000_000_000, 64 * 1024**2),
+    "edge": (500_000_000, 64 * 1024**2),
 }
 
 # 4 clients, 2 of them on ~1 s requests, no rate cap.

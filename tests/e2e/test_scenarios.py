@@ -33,6 +33,7 @@ from swarm.image_pin import ImageNotResolved
 from tests.conftest import record_measurement
 from tests.e2e.harness import (
     BASE_STACK,
+    CONTAINER_LIMITS,
     E2E_OVERRIDES,
     HTTPS_PORT,
     STACK,
@@ -145,6 +146,16 @@ def test_scenario1_deploy_v1_then_a_second_up_restarts_nothing(deployment: Deplo
     assert set(load.result.by_pool) == {"real"}, load.result.by_pool
     hosts = {host for host, version in answers(20)}
     assert hosts == {"app-real-1", "app-real-2"}, hosts
+    # The declared limits (appResources, nginxResources, edgeResources) reach every running container.
+    limits = {
+        role: {
+            (host["NanoCpus"], host["Memory"])
+            for task in d.running_tasks(role)
+            for host in [d.api.inspect_container(task["Status"]["ContainerStatus"]["ContainerID"])["HostConfig"]]
+        }
+        for role in ROLES
+    }
+    assert limits == {role: {CONTAINER_LIMITS[role]} for role in ROLES}, limits
 
 
 def test_scenario1b_a_failed_read_during_the_deploys_refresh_replaces_nothing(deployment: Deployment):

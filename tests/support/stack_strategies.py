@@ -30,6 +30,7 @@ from settings.parsers import (
     SizeRule,
 )
 from settings.process import STOP_SIGNALS, EnvironmentMap, StopSignal, WordList
+from settings.resources import ResourcesRule
 from swarm.values import go_duration
 
 PROJECT = project_name()
@@ -69,7 +70,48 @@ WORDS = st.text(st.characters(codec="utf-8", exclude_characters="\0"), max_size=
 STRUCTURED_BAD = {
     EnvironmentMap: ['{"1ST": "x"}', '{"A-B": "x"}', '{"A": {"b": 1}}', '{"A": null}', '["A=1"]', "A=1", ""],
     WordList: ['"puma"', "[[1]]", '{"a": "b"}', "puma -C x", "", '["a", null]'],
+    ResourcesRule: [
+        '{"limits": {"memory": "5M"}}',
+        '{"limits": {"cpus": 0.005}}',
+        '{"limits": {"cpus": "0.5", "memory": "64M"}, "reservations": {"cpus": "1"}}',
+        '{"limits": {"memory": "64M"}, "reservations": {"memory": "65M"}}',
+        '{"limit": {"cpus": 1}}',
+        '{"limits": {"cpu": 1}}',
+        '{"limits": {"memory": 1.5}}',
+        '{"reservations": {"cpus": true}}',
+        '{"limits": "1"}',
+        "256M",
+    ],
 }
+
+
+def _resources() -> st.SearchStrategy[str]:
+    """Good resources keys: any parts, a reservation at most its limit, in the forms people write."""
+    cpus = st.integers(10, 4000)  # thousandths of a CPU
+    memory = st.integers(6, 4096)  # MiB
+
+    @st.composite
+    def value(draw: st.DrawFn) -> str:
+        out: dict[str, dict[str, object]] = {}
+        limit_cpus, limit_memory = draw(st.none() | cpus), draw(st.none() | memory)
+        reserve_cpus = draw(st.none() | st.integers(1, limit_cpus or 4000))
+        reserve_memory = draw(st.none() | st.integers(1, limit_memory or 4096))
+        for part, thousandths, mib in (
+            ("limits", limit_cpus, limit_memory),
+            ("reservations", reserve_cpus, reserve_memory),
+        ):
+            given: dict[str, object] = {}
+            if thousandths is not None:
+                given["cpus"] = draw(st.sampled_from([str(thousandths / 1000), thousandths / 1000]))
+            if mib is not None:
+                given["memory"] = draw(st.sampled_from([f"{mib}M", f"{mib}m", f"{mib}MiB", f"{mib * 1024}k"]))
+            # An empty part is as good as none.
+            empty_too: bool = draw(st.booleans())
+            if given or empty_too:
+                out[part] = given
+        return json.dumps(out)
+
+    return value()
 
 
 @dataclass(frozen=True)
@@ -177,6 +219,9 @@ def _good_and_bad(key: str) -> tuple[st.SearchStrategy[str], st.SearchStrategy[s
     elif isinstance(rule, WordList):
         good = st.lists(st.one_of(WORDS, st.integers()), max_size=4).map(json.dumps)
         bad = st.sampled_from(STRUCTURED_BAD[WordList])
+    elif isinstance(rule, ResourcesRule):
+        good = _resources()
+        bad = st.sampled_from(STRUCTURED_BAD[ResourcesRule])
     elif isinstance(rule, StopSignal):
         good = st.sampled_from(("", *STOP_SIGNALS))
         bad = st.sampled_from(["SIGKILL", "SIGSTOP", "TERM", "15", "sigterm"])

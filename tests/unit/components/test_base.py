@@ -34,6 +34,10 @@ FULL = {
     "appCommand": ["run"],
     "appArgs": ["--fast"],
     "appStopSignal": "SIGINT",
+    **{
+        key: {"limits": {"cpus": "1", "memory": "256M"}, "reservations": {"cpus": "0.25", "memory": "64M"}}
+        for key in ("appResources", "nginxResources", "edgeResources")
+    },
 }
 COMPONENTS = ("webapp-real", "webapp-backup", "webapp-nginx", "webapp-edge")
 GATED = ("webapp-real", "webapp-nginx", "webapp-edge")

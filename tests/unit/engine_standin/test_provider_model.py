@@ -343,6 +343,72 @@ def outputs_after_create() -> dict[str, Any]:
     return merge_read(planned, read)
 
 
+MIB = 1024**2
+
+
+def with_limits(outputs: dict[str, Any], resources: dict[str, Any]) -> dict[str, Any]:
+    """``outputs`` once Docker holds ``resources`` (TaskTemplate.Resources) and the provider has read it back."""
+    read = read_service(docker_service_with(Resources=resources))
+    assert read is not None
+    return merge_read(outputs, read)
+
+
+def docker_service_with(**task: Any) -> dict[str, Any]:
+    service = docker_service()
+    service["Spec"]["TaskTemplate"].update(task)
+    return service
+
+
+def test_resources_are_sent_and_read_back_as_the_provider_does():
+    config = program_config()
+    config["taskSpec"]["resources"] = {"limits": {"memoryBytes": 128.0 * MIB}, "reservation": {"nanoCpus": 5e7}}
+    planned = plan(S, outputs_after_create(), config)
+    assert planned.paths == ("taskSpec.resources.limits", "taskSpec.resources.reservation")
+    # createResources: a block given is sent whole, an unset int as 0.
+    assert service_spec(planned.planned)["TaskTemplate"]["Resources"] == {
+        "Limits": {"NanoCPUs": 0, "MemoryBytes": 128 * MIB},
+        "Reservations": {"NanoCPUs": 50_000_000, "MemoryBytes": 0},
+    }
+    # Docker keeps the zeros out (omitempty); flattenResourceLimits/Reservations read them back as 0,
+    # which an unset Optional int equals: the next preview is no change.
+    stored = {"Limits": {"MemoryBytes": 128 * MIB}, "Reservations": {"NanoCPUs": 50_000_000}}
+    outputs = with_limits(planned.planned, stored)
+    assert outputs["taskSpec"]["resources"] == {
+        "limits": {"nanoCpus": 0, "memoryBytes": 128 * MIB},
+        "reservation": {"nanoCpus": 50_000_000, "memoryBytes": 0},
+    }
+    assert plan(S, outputs, config).changes == []
+
+
+def test_an_empty_resources_block_removes_the_limits_and_a_missing_one_keeps_them():
+    outputs = with_limits(outputs_after_create(), {"Limits": {"MemoryBytes": 128 * MIB}})
+    # Left out: Optional+Computed, the read-back limit stays, and is sent again.
+    left_out = plan(S, outputs, program_config())
+    assert left_out.changes == []
+    assert service_spec(left_out.planned)["TaskTemplate"]["Resources"] == {
+        "Limits": {"NanoCPUs": 0, "MemoryBytes": 128 * MIB}
+    }
+    # Declared empty (what the program declares with no limit set): the limit goes.
+    config = program_config()
+    config["taskSpec"]["resources"] = {}
+    emptied = plan(S, outputs, config)
+    assert emptied.paths == ("taskSpec.resources.limits",)
+    assert service_spec(emptied.planned)["TaskTemplate"]["Resources"] == {}
+
+
+def test_an_empty_resources_block_read_back_empty_is_no_change():
+    config = program_config()
+    config["taskSpec"]["resources"] = {}
+    # docker_service() holds "Resources": {}, as Docker returns it for a service the provider created.
+    assert plan(S, outputs_after_create(), config).changes == []
+
+
+def test_generic_resources_in_docker_are_refused():
+    service = docker_service_with(Resources={"Reservations": {"GenericResources": [{"NamedResourceSpec": {}}]}})
+    with pytest.raises(UnmodelledOutput, match="GenericResources"):
+        read_service(service)
+
+
 def test_the_same_program_against_its_read_back_is_no_change():
     assert plan(S, outputs_after_create(), program_config()).changes == []
 

@@ -124,6 +124,9 @@ def test_service_spec_mirrors_pulumi_docker_fields(e2e: DeclaredProgram):
         (("updateConfig", "monitor"), "5 seconds"),  # not a Go duration
         (("mode", "replicated", "replicas"), 1.5),  # not a whole number
         (("auth",), {"serverAddress": "x"}),
+        # Swarm's generic resources (GPUs and the like) are not modelled.
+        (("taskSpec", "resources", "reservation", "genericResources"), {"namedResourcesSpecs": ["GPU=UUID1"]}),
+        (("taskSpec", "resources", "limits", "pids"), 5),
     ],
 )
 def test_unknown_inputs_fail_loudly(e2e: DeclaredProgram, path, value):
@@ -135,6 +138,21 @@ def test_unknown_inputs_fail_loudly(e2e: DeclaredProgram, path, value):
     target[path[-1]] = value
     with pytest.raises(UntranslatedInput, match=path[-1]):
         translate(dataclasses.replace(real, inputs=inputs))
+
+
+def test_resources_become_swarms_limits_and_reservations():
+    program = e2e_program(
+        appResources={"limits": {"cpus": "1", "memory": "128M"}, "reservations": {"memory": "16M"}},
+    )
+    real = translate(app_service(program, "real")).spec["TaskTemplate"]
+    # An unset part goes out as 0, Docker's "none" (createResources).
+    assert real["Resources"] == {
+        "Limits": {"NanoCPUs": 10**9, "MemoryBytes": 128 * 1024**2},
+        "Reservations": {"NanoCPUs": 0, "MemoryBytes": 16 * 1024**2},
+    }
+    # None set: the empty block, sent as Resources {} either way.
+    none = e2e_program(appResources={})
+    assert translate(app_service(none, "real")).spec["TaskTemplate"]["Resources"] == {}
 
 
 def test_unknown_resource_type_fails_loudly():

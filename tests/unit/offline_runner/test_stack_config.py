@@ -222,3 +222,28 @@ def test_a_stack_with_encrypted_values_still_has_its_other_keys_checked(root, ca
 def test_encrypted_values_cannot_be_run_without_the_cli(root):
     with pytest.raises(StackConfigError, match=f"^Pulumi.t.yaml: {KEY}tlsCertificate: a secret \\(secure:\\)"):
         load_stack_config(write(root, ENCRYPTED_STACK), root=root)
+
+
+def test_validate_says_what_each_rollout_reserves_beyond_the_steady_state(root, capsys):
+    stack = write(
+        root,
+        stack_file(
+            {
+                # As `pulumi config set --path 'appResources.reservations.memory' 16M` writes it.
+                "appResources": "\n    reservations:\n      cpus: 0.05\n      memory: 16M",
+                "nginxResources": "{limits: {memory: 64M}, reservations: {memory: 8M}}",
+            }
+        ),
+    )
+    validate(["--root", str(root), stack])
+    summary, *notes = capsys.readouterr().out.splitlines()
+    assert summary.startswith("stack t: valid; ")
+    by_service = {note.split(":")[0].strip(): note for note in notes}
+    assert by_service["rollout of the real pool"].endswith(
+        "; reserves 0.1 CPU and 32 MiB for its 2 task(s), a rollout up to 0.05 CPU and 16 MiB more"
+        " (1 extra task(s) at a time, start-first)"
+    )
+    assert by_service["rollout of the L7 nginx pool"].endswith(
+        "; reserves 16 MiB for its 2 task(s), a rollout up to 8 MiB more (1 extra task(s) at a time, start-first)"
+    )
+    assert "reserves" not in by_service["rollout of the edge"]

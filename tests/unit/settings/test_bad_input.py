@@ -216,7 +216,12 @@ def test_validate_cli_lists_every_problem(bad_stack):
 def test_validate_cli_summarises_a_good_stack(stack):
     result = validate(stack)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == (
+    summary, *notes = result.stdout.splitlines()
+    assert summary == (
         f"stack {stack}: valid; would declare 11 resources (2 Network, 3 RolloutGate, 4 Service, 2 ServiceConfig)"
         " in 7 components"
     )
+    # Then what the preview shows next to each service: how each one rolls out.
+    assert [note.split(":")[0] for note in notes] == [
+        f"  rollout of the {service}" for service in ("real pool", "backup pool", "L7 nginx pool", "edge")
+    ]

@@ -6,7 +6,7 @@ import logging
 
 from offline_runner.mock_program import run_stack
 from swarm.rollout_plan import followup_policy, plan_rollout
-from swarm.values import SECOND, Duration, HealthCheck, RolloutPolicy
+from swarm.values import SECOND, Duration, HealthCheck, ResourceAmounts, RolloutPolicy, TaskResources
 
 
 def d(seconds: int) -> Duration:
@@ -72,3 +72,53 @@ def test_followup_pool_watches_only_for_a_task_that_stops_passing_its_checks():
     assert followup_policy(policy(1, "start-first"), HEALTH).monitor == d(12)
     short = RolloutPolicy(parallelism=1, delay=d(0), order="start-first", monitor=d(5), failure_action="rollback")
     assert followup_policy(short, HEALTH) == short
+
+
+MIB = 1024**2
+RESERVING = TaskResources(reservations=ResourceAmounts(nano_cpus=50_000_000, memory_bytes=16 * MIB))
+
+
+def test_start_first_reserves_parallelism_tasks_more_while_a_step_runs():
+    plan = plan_rollout("real", 4, policy(2, "start-first"), HEALTH, policy(1, "start-first"), RESERVING)
+    assert plan.extra_tasks == 2
+    assert plan.reserved == ResourceAmounts(200_000_000, 64 * MIB)
+    assert plan.rollout_reserves_more == ResourceAmounts(100_000_000, 32 * MIB)
+    assert plan.describe().endswith(
+        "; reserves 0.2 CPU and 64 MiB for its 4 task(s),"
+        " a rollout up to 0.1 CPU and 32 MiB more (2 extra task(s) at a time, start-first)"
+    )
+
+
+def test_a_rollback_that_runs_more_at_once_needs_the_room_too():
+    plan = plan_rollout("real", 4, policy(1, "stop-first"), HEALTH, policy(3, "start-first"), RESERVING)
+    assert (plan.extra_tasks, plan.rollout_reserves_more) == (3, ResourceAmounts(150_000_000, 48 * MIB))
+
+
+def test_stop_first_reserves_nothing_more():
+    plan = plan_rollout("real", 3, policy(1, "stop-first"), HEALTH, policy(1, "stop-first"), RESERVING)
+    assert (plan.extra_tasks, plan.rollout_reserves_more) == (0, ResourceAmounts(0, 0))
+    assert plan.describe().endswith("; reserves 0.15 CPU and 48 MiB for its 3 task(s), a rollout nothing more")
+
+
+def test_extra_tasks_never_exceed_the_replicas():
+    only_memory = TaskResources(reservations=ResourceAmounts(memory_bytes=16 * MIB))
+    plan = plan_rollout("real", 1, policy(1, "start-first"), HEALTH, None, only_memory)
+    assert (plan.extra_tasks, plan.rollout_reserves_more) == (1, ResourceAmounts(None, 16 * MIB))
+    assert plan.describe().endswith(
+        "; reserves 16 MiB for its 1 task(s), a rollout up to 16 MiB more (1 extra task(s) at a time, start-first)"
+    )
+
+
+def test_limits_alone_reserve_nothing_and_say_nothing():
+    limited = TaskResources(limits=ResourceAmounts(1_000_000_000, 128 * MIB))
+    plan = plan_rollout("real", 2, policy(1, "start-first"), HEALTH, None, limited)
+    assert plan.reserved == plan.rollout_reserves_more == ResourceAmounts()
+    assert "reserves" not in plan.describe()
+
+
+def test_the_exported_plan_says_what_a_rollout_reserves():
+    overrides: dict[str, object] = {"appResources": {"reservations": {"cpus": "0.05", "memory": "16M"}}}
+    plan = run_stack("dev", overrides=overrides).outputs["rollout_plan"]["real"]
+    assert plan["reserved"] == {"nano_cpus": 100_000_000, "memory_bytes": 32 * MIB}
+    assert plan["rollout_reserves_more"] == {"nano_cpus": 50_000_000, "memory_bytes": 16 * MIB}
+    assert plan["extra_tasks"] == 1
