@@ -89,7 +89,8 @@ def test_a_docker_hub_image_gets_a_docker_hub_entry():
 def test_every_service_create_update_and_registry_query_sends_the_providers_credentials(tmp_path: Path):
     def program(tag: str):
         overrides = {**E2E_OVERRIDES, "appImage": f"{PRIVATE}/team/app", "imageTag": tag, REGISTRY_AUTH_KEY: [ENTRY]}
-        return docker_only(run_program(load_stack_config("dev", overrides=overrides), "e2e"))
+        config = load_stack_config("dev", overrides=overrides)
+        return docker_only(run_program(config, "e2e", secret_keys=[REGISTRY_AUTH_KEY]))
 
     fake = FakeDocker()
     fake.digest = "sha256:" + "e" * 64
