@@ -28,6 +28,7 @@ from swarm.rollout_gate import wait_for_rollout
 from tests.conftest import record_measurement
 from tests.support.probe_load import Load as ProbeLoad
 from tools.probe import ProbeOptions, ProbeResult, format_summary
+from tools.probe.websockets import WebSocketOptions, WebSocketResult, WebSocketWatch, format_websockets
 
 STACK = "e2e"
 BASE_STACK = "dev"
@@ -80,6 +81,8 @@ CONTAINER_LIMITS = {
 
 # 4 clients, 2 of them on ~1 s requests, no rate cap.
 LOAD = ProbeOptions(url=URL, concurrency=4, slow_path="/1000", slow_share=0.5, timeout=5.0)
+# WebSockets held through the edge beside the load (the test app's /ws).
+WEBSOCKETS = WebSocketOptions(url=f"{URL}ws", connections=4)
 ANSWER = re.compile(r"^(?P<host>[\w-]+), current time : \d+, version : (?P<version>\S+)$")
 
 
@@ -238,6 +241,28 @@ def apply_under_load(
         seconds = time.time() - started
         time.sleep(settle_s)
     return LoadedApply(report, load, seconds)
+
+
+@dataclass
+class HeldWebSockets:
+    """WEBSOCKETS held open while the block runs; ``result`` once it has ended."""
+
+    watch: WebSocketWatch = dataclasses.field(default_factory=lambda: WebSocketWatch(WEBSOCKETS))
+    result: WebSocketResult | None = None
+
+    def __enter__(self) -> HeldWebSockets:
+        self.watch.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.result = self.watch.stop()
+
+    def figures(self, scenario: str) -> dict[str, object]:
+        assert self.result is not None, "still held"
+        figures = {"scenario": scenario, "connections": WEBSOCKETS.connections, **self.result.to_dict()}
+        print(f"\n=== {scenario}\nFIGURES {json.dumps(figures)}\n{format_websockets(self.result)}", flush=True)
+        record_measurement("end-to-end on the swarm: what each scenario measured", f"FIGURES {json.dumps(figures)}")
+        return figures
 
 
 def answers(count: int = 20) -> list[tuple[str, str]]:

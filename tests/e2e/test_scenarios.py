@@ -38,7 +38,9 @@ from tests.e2e.harness import (
     HTTPS_PORT,
     STACK,
     URL,
+    WEBSOCKETS,
     Deployment,
+    HeldWebSockets,
     Load,
     answers,
     apply_under_load,
@@ -293,7 +295,8 @@ def test_scenario3_image_tag_v1_to_v2_zero_downtime(deployment: Deployment):
     d = deployment
     d.apply(imageTag="v1")
 
-    run = apply_under_load(d, SETTLE_S, imageTag="v2")
+    with HeldWebSockets() as websockets:
+        run = apply_under_load(d, SETTLE_S, imageTag="v2")
     report, load, result, rollout_s = run.report, run.load, run.result, run.seconds
     real, backup = d.existing("real"), d.existing("backup")
     print_figures(
@@ -304,7 +307,16 @@ def test_scenario3_image_tag_v1_to_v2_zero_downtime(deployment: Deployment):
         backup_update_s=round(report.get(BACKUP).seconds, 1),
     )
 
+    websockets.figures("3 WebSockets held through the edge during the image rollout")
+    held = websockets.result
+    assert held is not None
+
     assert result.failed == 0, d.explain(load)
+    # No new WebSocket failed to open; each held one on a draining task got the app's
+    # close frame (1001, going away), and its client was connected again at once.
+    assert held.failed_opens == [], held.failed_opens
+    assert set(held.endings_by_kind) == {"closed 1001"}, held.endings_by_kind
+    assert held.open_at_stop == WEBSOCKETS.connections, held
     assert report.changed() == APP_ROLLOUT, str(report)
     assert d.task_images("real") == {"szd-testapp:v2"}
     assert d.task_images("backup") == {"szd-testapp:v2"}
@@ -515,11 +527,17 @@ def test_scenario8_nginx_image_rolls_the_l7_tier_without_a_failed_request(deploy
     d.apply(imageTag="v1")
     edge_tasks, l7_tasks = d.task_ids("edge"), d.task_ids("nginx")
 
-    run = apply_under_load(d, SETTLE_S, **L7_NEXT)
+    with HeldWebSockets() as websockets:
+        run = apply_under_load(d, SETTLE_S, **L7_NEXT)
     report, load, result, rollout_s = run.report, run.load, run.result, run.seconds
     print_figures("8 nginx image changed (L7 tier rolled start-first)", result, rollout_s)
+    websockets.figures("8 WebSockets held through the edge while the L7 tier rolls")
+    held = websockets.result
+    assert held is not None
 
     assert result.failed == 0, d.explain(load)
+    assert held.failed_opens == [], held.failed_opens
+    assert held.open_at_stop == WEBSOCKETS.connections, held
     assert report.changed()[NGINX] == ("update", (TIER_SPEC, IMAGE)), str(report)
     assert d.task_images("nginx") == {"szd-nginx:next"}
     assert not d.task_ids("nginx") & l7_tasks
