@@ -495,6 +495,9 @@ def test_a_replaced_secret_still_in_use_stays_pending_until_a_later_apply_delete
     (pending,) = a.state().pending_deletes
     record = a.state().find(SECRET, "db-password-1")
     assert pending.id == old_id and record is not None and record.id != old_id
+    assert is_sealed(pending.inputs["data"]) and is_sealed(pending.outputs["data"])
+    state_text = a.state().path.read_text(encoding="utf-8")
+    assert not [text for text in (*plain_texts("n3w-Pa55"), *plain_texts(PASSWORD)) if text in state_text]
     fake.remove_service("by-hand")
     report = a.apply(secret_program("n3w-Pa55"), refresh=False)
     assert report.changed() == {"db-password-1": ("delete-replaced", ())}
