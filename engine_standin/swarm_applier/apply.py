@@ -394,8 +394,9 @@ class SwarmApplier:
         secret or config.
 
         The bridge answers deleteBeforeReplace=false for an auto-named resource
-        (pulumi-terraform-bridge pkg/tfbridge/provider.go ``Provider.Diff``: only a
-        fixed name that stays the same asks for it), so pulumi pkg/resource/deploy/
+        (pulumi-terraform-bridge pkg/tfbridge/provider.go ``Provider.Diff``, schema.go
+        ``nameRequiresDeleteBeforeReplace``: only a name the program set asks for
+        it), so pulumi pkg/resource/deploy/
         step_generator.go ``continueStepsFromDiff`` takes "CreateBeforeDelete: the
         default mode": the inputs are checked again without the old ones (a new
         auto-name), a CreateReplacement step creates the new object, which marks the
