@@ -479,14 +479,19 @@ def test_new_secret_data_creates_the_new_secret_first_updates_the_service_then_d
     assert a.apply(secret_program("n3w-Pa55"), refresh=True).changed() == {}
 
 
+def mount_by_hand(fake: FakeDocker, secret_id: str) -> None:
+    """A service outside the stack that mounts ``secret_id`` (docker service create --secret ..., by hand)."""
+    fake.create_service(
+        {"ContainerSpec": {"Image": "alpine", "Secrets": [{"SecretID": secret_id, "File": {"Name": "x"}}]}},
+        "by-hand",
+    )
+
+
 def test_a_replaced_secret_still_in_use_stays_pending_until_a_later_apply_deletes_it(fake, tmp_path):
     a = applier(fake, tmp_path)
     a.apply(secret_program(), refresh=False)
     (old_id,) = fake.secrets_by_id
-    fake.create_service(
-        {"ContainerSpec": {"Image": "alpine", "Secrets": [{"SecretID": old_id, "File": {"Name": "x"}}]}},
-        "by-hand",
-    )
+    mount_by_hand(fake, old_id)
     with pytest.raises(ApplyError, match=r"is in use by the following service: by-hand") as failed:
         a.apply(secret_program("n3w-Pa55"), refresh=False)
     assert failed.value.report is not None
@@ -508,10 +513,7 @@ def test_a_pending_delete_gone_from_docker_is_dropped_by_the_refresh(fake, tmp_p
     a = applier(fake, tmp_path)
     a.apply(secret_program(), refresh=False)
     (old_id,) = fake.secrets_by_id
-    fake.create_service(
-        {"ContainerSpec": {"Image": "alpine", "Secrets": [{"SecretID": old_id, "File": {"Name": "x"}}]}},
-        "by-hand",
-    )
+    mount_by_hand(fake, old_id)
     with pytest.raises(ApplyError):
         a.apply(secret_program("n3w-Pa55"), refresh=False)
     fake.remove_service("by-hand")
