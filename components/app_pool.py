@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
+from components.app_secrets import SecretMount, secret_env, secret_refs
 from components.base import child_options, component_type, rollout_gate, spec_label
 from settings.process import AppProcess
 from swarm.naming import POOL_LABEL, task_hostname
@@ -48,6 +49,8 @@ class AppPoolArgs:
     """CPU and memory of each task; the default sets none."""
     gated: bool = False
     """Put a rollout gate after the service: what depends on the pool waits for Swarm to finish."""
+    secrets: tuple[SecretMount, ...] = ()
+    """The app's Swarm secrets, by id: no value reaches the pool (nor its spec label)."""
 
 
 class AppPool(pulumi.ComponentResource):
@@ -68,7 +71,8 @@ class AppPool(pulumi.ComponentResource):
                     # None when unset: a stack that sets none of these declares what it did before.
                     commands=list(args.process.command) or None,
                     args=list(args.process.args) or None,
-                    env=dict(args.process.env) or None,
+                    env={**dict(args.process.env), **secret_env(args.secrets)} or None,
+                    secrets=secret_refs(args.secrets),
                     stop_signal=args.process.stop_signal or None,
                     hostname=task_hostname(args.role),
                     healthcheck=http_healthcheck(args.port, args.health),
@@ -105,6 +109,8 @@ class AppPool(pulumi.ComponentResource):
                 args.replicas,
                 args.converge_timeout,
                 child_options(self, opts, [service]),
+                # A new value is a new Swarm secret, not a new spec label: the gate waits for it by id.
+                secret_ids=[m.secret_id for m in args.secrets],
             )
         self.service_name = service.name
         self.rollout_plan = plan.to_dict()

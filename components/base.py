@@ -11,6 +11,7 @@ import pulumi
 import pulumi_docker as docker
 
 from nginx.render import content_hash
+from settings.secrets import AppSecret
 from settings.tls import Certificate
 from swarm.naming import SPEC_LABEL
 from swarm.rollout_gate import RolloutGate
@@ -58,6 +59,9 @@ def _plain(value: Any) -> Any:
         return "<known at deploy>"
     if isinstance(value, Certificate):
         return {"certificate": value.sha256}
+    if isinstance(value, AppSecret):
+        # A label is plain text in the service: a secret counts by its Swarm id, never its value.
+        raise TypeError("spec_fingerprint: a secret's value has no place in a spec label")
     if isinstance(value, Duration):
         return value.text
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -84,8 +88,10 @@ def rollout_gate(
     replicas: int | None,
     timeout: Duration,
     opts: pulumi.ResourceOptions,
+    secret_ids: Sequence[pulumi.Input[str]] = (),
 ) -> RolloutGate:
-    """The gate after ``service``, which carries ``spec_label(args)``: done once Swarm runs that spec, whole."""
+    """The gate after ``service``, which carries ``spec_label(args)``: done once Swarm runs that spec, whole,
+    with the Swarm secrets ``secret_ids``."""
     return RolloutGate(
         f"{name}-rollout",
         service_id=service.id,
@@ -93,5 +99,6 @@ def rollout_gate(
         replicas=replicas,
         timeout_s=timeout.seconds,
         spec_sha256=spec_fingerprint(args),
+        secret_ids=secret_ids,
         opts=opts,
     )

@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 
 from components.app_pool import AppPool, AppPoolArgs
+from components.app_secrets import app_secrets
 from components.base import child_options, component_type
 from components.edge import Edge, EdgeArgs
 from components.l7_tier import L7Tier, L7TierArgs
@@ -79,6 +80,9 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
             edge_network_name(name), nginx.edge_subnet, attachable=False, opts=child_options(self, opts)
         )
 
+        # Before the pools, which mount them; a new value is a new secret (see components/app_secrets.py).
+        secrets = app_secrets(app.name, app.secrets, child_options(self, opts))
+
         def pool(role: str, replicas: int, after: list[pulumi.Resource], gated: bool, update: RolloutPolicy) -> AppPool:
             return AppPool(
                 pool_name(name, role),
@@ -99,6 +103,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                     process=app.process,
                     resources=args.resources.app,
                     gated=gated,
+                    secrets=secrets,
                 ),
                 opts=child_options(self, opts, after),
             )

@@ -3,7 +3,7 @@
 Defaults live in ``Pulumi.yaml`` (the CLI merges them into the stack config
 before the program runs), so a key missing here is a broken project file, not
 a user choice. Each section of keys has its reader (``app``, ``pools``,
-``health``, ``rollout``, ``nginx``, ``tls``, ``resources``); all problems are collected and reported
+``health``, ``rollout``, ``nginx``, ``tls``, ``resources``, ``secrets``); all problems are collected and reported
 together, one line per key, so a pull request shows everything that is wrong
 in one preview.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from settings import app, health, nginx, pools, resources, rollout, tls
+from settings import app, health, nginx, pools, resources, rollout, secrets, tls
 from settings.app import AppSettings, read_app
 from settings.health import read_health
 from settings.nginx import NginxSettings, check_nginx, read_nginx
@@ -27,6 +27,7 @@ from settings.reader import ConfigReader, ConfigSource, SettingsError, complete
 from settings.registry_auth import check_registry_auth
 from settings.resources import ResourceSettings, read_resources
 from settings.rollout import check_rollout, read_rollout
+from settings.secrets import check_secrets
 from settings.tls import TlsSettings, check_tls, read_tls
 from swarm.values import HealthCheck, RolloutPolicy
 
@@ -53,6 +54,7 @@ RULES: dict[str, Rule[object]] = {
     **nginx.RULES,
     **tls.RULES,
     **resources.RULES,
+    **secrets.RULES,
 }
 
 
@@ -89,6 +91,7 @@ def load_settings(config: ConfigSource | None = None, provider: ConfigSource | N
     check_overlay(r)
     check_tls(r)
     check_registry_auth(r, provider or pulumi.Config("docker"))
+    check_secrets(r)
     # A section that did not parse noted its problems; settings is None only then.
     if settings is None or r.problems:
         raise SettingsError(r.problems)

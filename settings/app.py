@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from settings.parsers import HOSTNAME, PINNABLE_TAG, PORT, REPOSITORY, Rule, dns_label
 from settings.process import AppProcess, EnvironmentMap, StopSignal, WordList
 from settings.reader import ConfigReader, complete, section_reader
+from settings.secrets import AppSecret, read_secrets
 from swarm.naming import APP_NAME_MAX
 
 RULES: dict[str, Rule[object]] = {
@@ -20,6 +21,7 @@ RULES: dict[str, Rule[object]] = {
     "appArgs": WordList(),
     "appStopSignal": StopSignal(),
 }
+# appSecrets is read by settings/secrets.py, as a secret.
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class AppSettings:
     public_host: str
     process: AppProcess
     """The same for both pools."""
+    secrets: tuple[AppSecret, ...] = ()
+    """Mounted into both pools' tasks; no repr shows a value."""
 
     @property
     def image(self) -> str:
@@ -61,4 +65,5 @@ def read_app(r: ConfigReader) -> AppSettings | None:
             args=read("appArgs"),
             stop_signal=read("appStopSignal"),
         ),
+        secrets=read_secrets(r),
     )

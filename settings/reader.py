@@ -57,12 +57,13 @@ class ConfigReader:
         self.parsed[key] = value
         return value
 
-    def read_secret(self, key: str, rule: Rule[T]) -> T | None:
+    def read_secret(self, key: str, rule: Rule[T], set_with: str | None = None) -> T | None:
         """``read`` for a value that must be a Pulumi secret: problems never show it.
 
         Pulumi hands the program secrets decrypted; whether the stack holds the
         value encrypted is asked separately, so a key pasted in plain text is
-        refused before it is ever used.
+        refused before it is ever used. An empty value (no PEM, no entry) is
+        no secret. ``set_with``: the command the refusal suggests.
         """
         full_key = self._config.full_key(key)
         raw = self._config.get(key)
@@ -74,10 +75,10 @@ class ConfigReader:
         except InvalidValue as error:
             self.problems.append(f"{full_key}: {SECRET_NOT_SHOWN} {error}")
             return None
-        if raw.strip() and not self.is_secret(key):
+        if value and not self.is_secret(key):
             self.problems.append(
                 f"{full_key}: is stored in plain text in the stack file; set it with"
-                f" `pulumi config set --secret {key} < file.pem`"
+                f" `{set_with or f'pulumi config set --secret {key} < file.pem'}`"
             )
             return None
         self.parsed[key] = value

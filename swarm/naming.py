@@ -81,6 +81,16 @@ def tls_secret_name(nginx: str, certificate_sha256: str) -> str:
     return f"{nginx}-tls-{certificate_sha256[:CONFIG_HASH_CHARS]}"
 
 
+def app_secret_name(app_name: str, secret: str) -> str:
+    """Logical name of one entry of appSecrets: the same whatever its value.
+
+    Never named by the value or a hash of it: a short password could be found
+    again from a hash in a Swarm name, a URN or a preview. A new value replaces
+    the Swarm secret under a new auto-name (see components/app_secrets.py).
+    """
+    return f"{app_name}-secret-{secret}"
+
+
 # The longest appName whose derived physical names Swarm still accepts.
 APP_NAME_MAX = min(
     CONFIG_NAME_MAX - len(nginx_config_name(l7_tier_name(""), "0" * CONFIG_HASH_CHARS)) - AUTONAME_SUFFIX,

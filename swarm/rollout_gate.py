@@ -21,6 +21,7 @@ services and fails with "no replica count"), so the gate is its only wait.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,12 +67,18 @@ def eligible_nodes(nodes: list[dict[str, Any]]) -> int:
 
 
 def verdict(
-    service: dict[str, Any], tasks: list[dict[str, Any]], image: str, replicas: int, spec_sha256: str | None = None
+    service: dict[str, Any],
+    tasks: list[dict[str, Any]],
+    image: str,
+    replicas: int,
+    spec_sha256: str | None = None,
+    secret_ids: Sequence[str] = (),
 ) -> Verdict:
     """Is the rollout of ``service`` (inspect output) to ``image`` on ``replicas`` tasks finished, failed, or going?
 
     ``spec_sha256``: the declared spec's fingerprint, which the service carries as
-    its SPEC_LABEL; None: the image alone tells the declared spec."""
+    its SPEC_LABEL; None: the image alone tells the declared spec. ``secret_ids``:
+    the Swarm secrets the declared spec mounts (a rotated value is a new one)."""
     name = service["Spec"]["Name"]
     spec_image = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
     status = service.get("UpdateStatus") or {}
@@ -85,6 +92,11 @@ def verdict(
         running_label = f"spec {running_spec[:12]}" if running_spec else "a spec without one"
         return Verdict(
             False, f"{name} runs {running_label}, not the declared {spec_sha256[:12]} ({SPEC_LABEL}): {what}"
+        )
+    mounted = {ref["SecretID"] for ref in service["Spec"]["TaskTemplate"]["ContainerSpec"].get("Secrets") or []}
+    if not set(secret_ids) <= mounted:
+        return Verdict(
+            False, f"{name} does not mount the declared Swarm secrets {sorted(set(secret_ids) - mounted)}: {what}"
         )
     if state in IN_PROGRESS:
         return Verdict(False, waiting_for=f"Swarm's update ({state}: {message})")
@@ -112,9 +124,10 @@ def wait_for_rollout(
     timeout_s: float,
     poll_s: float = POLL_S,
     spec_sha256: str | None = None,
+    secret_ids: Sequence[str] = (),
 ) -> None:
     """Until ``replicas`` tasks (None: one per eligible node, a global service) run ``image`` healthy, on
-    the spec ``spec_sha256`` when given."""
+    the spec ``spec_sha256`` when given, mounting ``secret_ids``."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
@@ -123,7 +136,7 @@ def wait_for_rollout(
             raise RolloutFailed(f"service {service_id} is gone from the swarm") from None
         tasks = api.tasks(filters={"service": service_id})
         expected = replicas if replicas is not None else eligible_nodes(api.nodes())
-        result = verdict(service, tasks, image, expected, spec_sha256)
+        result = verdict(service, tasks, image, expected, spec_sha256, secret_ids)
         if result.failure:
             raise RolloutFailed(result.failure)
         if result.done:
@@ -172,6 +185,7 @@ class RolloutGateProvider(ResourceProvider):
             None if props.get("replicas") is None else int(props["replicas"]),
             float(props["timeout_s"]),
             spec_sha256=props["spec_sha256"],
+            secret_ids=props.get("secret_ids") or (),
         )
 
 
@@ -193,9 +207,10 @@ class RolloutGate(Resource, module="swarm", name="RolloutGate"):
         replicas: int | None,
         timeout_s: float,
         spec_sha256: str,
+        secret_ids: Sequence[pulumi.Input[str]] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {
+        props: dict[str, Any] = {
             "service_id": service_id,
             "image": image,
             "replicas": replicas,
@@ -205,4 +220,7 @@ class RolloutGate(Resource, module="swarm", name="RolloutGate"):
             "spec_sha256": spec_sha256,
             "docker_host": pulumi.Config("docker").get("host"),
         }
+        if secret_ids:
+            # Only when there are any: a stack without secrets declares the gate it did before.
+            props["secret_ids"] = list(secret_ids)
         super().__init__(RolloutGateProvider(), name, props, opts)

@@ -13,7 +13,10 @@ cites its source where it is modelled:
   sealed (a salted digest, never the value);
 - ``plan``: the provider's diff of new inputs against the stored outputs, with
   the Terraform schema's defaults, Computed, DiffSuppress and ForceNew rules
-  (``schema``); replacements raise ``ReplacementNotSupported``;
+  (``schema``); a replacement deletes first with ``delete_before_replace``,
+  creates first for an auto-named secret or config (the old one deleted at the
+  end, ``state.pending_deletes`` until then), and raises
+  ``ReplacementNotSupported`` otherwise;
 - ``provider_spec``: the spec the provider sends (zero values included), the
   Go client's image tagging (``swarm.image_ref``), and digest pinning on create;
 - ``readback``: what the provider reads back into the outputs (``shortDur``

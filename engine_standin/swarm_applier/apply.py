@@ -4,13 +4,15 @@ State is a JSON file per stack (``state.StackState``), not Docker labels. For
 each declared custom resource, in dependency order:
 
 - bridged docker resources: the provider's diff of the new inputs against the
-  stored OUTPUTS (``plan``), replacing only with ``delete_before_replace``
-  (any other replacement is refused); create/update through what
+  stored OUTPUTS (``plan``), replacing with ``delete_before_replace``, or
+  creating the replacement first for an auto-named secret or config (any other
+  replacement is refused); create/update through what
   the provider sends (``provider_spec``), its convergence waits
   (``converge``) and its read-back (``readback``);
 - Pulumi dynamic resources: the SDK's own dynamic provider host (``dynamic``);
 
-then the deletes of what is no longer declared, dependents first. The first
+then the deletes of what is no longer declared, dependents first, and of what
+was replaced creating first. The first
 error stops the apply, as it stops ``pulumi up``, with the state recorded the
 way the engine records it (partial state after a failed bridged update), its
 secrets sealed (``state``): the provider gets them in plain text, the state
@@ -27,6 +29,7 @@ import dataclasses
 import math
 import os
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -144,7 +147,8 @@ class SwarmApplier:
             else:
                 translate(resource)  # everything translates, or nothing is touched
         state = self.state()
-        real_ids: dict[str, str] = {}  # mock id -> physical id
+        # mock id -> physical id; and the mock's auto-name -> the physical one where a replacement picked another
+        real_ids: dict[str, str] = {}
         declared_ids = {mock_id(r.name) for r in resources}
         with self._operation(report):
             if refresh:
@@ -152,10 +156,19 @@ class SwarmApplier:
             for resource in _topological(resources, {r.urn: r.dependencies for r in resources}):
                 inputs = _resolve_ids(resource.inputs, real_ids, declared_ids, resource.name)
                 real_ids[mock_id(resource.name)] = self._apply_one(state, resource, inputs, report)
+                applied = state.get(resource.urn)
+                if applied is not None and resource.inputs.get("name") is None and "name" in applied.outputs:
+                    real_ids[auto_name(resource.name)] = applied.outputs["name"]
             declared = {r.urn for r in resources}
             orphans = [e for urn, e in state.resources.items() if urn not in declared]
             for orphan in reversed(_topological(orphans, {e.urn: tuple(e.dependencies) for e in orphans})):
                 self._delete(state, orphan, report)
+            # pulumi step_generator.go GenerateDeletes: every prior resource marked Delete (replaced
+            # creating first, in this run or a failed one) is deleted with the orphans, after every
+            # create and update. A replaced secret or config depends on no other resource, and what
+            # mounted it has been updated or deleted by now.
+            for replaced in list(state.pending_deletes):
+                self._delete(state, replaced, report, "delete-replaced")
         return report
 
     def refresh(self, exclude: Sequence[str] = ()) -> ApplyReport:
@@ -227,12 +240,20 @@ class SwarmApplier:
             return self._apply_dynamic(state, resource, inputs, report)
         return self._apply_docker(state, resource, inputs, report)
 
-    def _config(self, resource: DeclaredResource, inputs: dict[str, Any], old: ResourceState | None) -> dict[str, Any]:
+    def _config(
+        self, resource: DeclaredResource, inputs: dict[str, Any], old: ResourceState | None, fresh: bool = False
+    ) -> dict[str, Any]:
+        """What the provider gets; ``fresh``: checked again without the old inputs, for a replacement
+        created first (step_generator.go: "we need to recompute the default values"), so auto-naming
+        draws a new random suffix beside the old object's (pulumi resource.NewUniqueHex)."""
         config: dict[str, Any] = reveal(inputs)  # the provider gets secrets in plain text
         if config.get("name") is None:
             # Auto-naming (pulumi-docker SetAutonaming(255, "-")); an existing resource keeps its name:
             # pulumi-terraform-bridge pkg/tfbridge/schema.go applyDefaults, "use the old default".
-            config["name"] = old.outputs.get("name") if old is not None else auto_name(resource.name)
+            if fresh:
+                config["name"] = f"{resource.name}-{secrets.token_hex(4)[:7]}"
+            else:
+                config["name"] = old.outputs.get("name") if old is not None else auto_name(resource.name)
         return config
 
     def _apply_docker(
@@ -259,7 +280,9 @@ class SwarmApplier:
             )
             return old.id
         if diff.replaces:
-            return self._replace_deleting_first(state, resource, inputs, old, diff.paths, diff.replaces, report)
+            if resource.delete_before_replace:
+                return self._replace_deleting_first(state, resource, inputs, old, diff.paths, diff.replaces, report)
+            return self._replace_creating_first(state, resource, inputs, old, diff.paths, diff.replaces, report)
         change = Change(resource.urn, resource.type, resource.name, "update", diff.paths)
         report.changes.append(change)
         if resource.type != SERVICE:
@@ -299,25 +322,29 @@ class SwarmApplier:
         inputs: dict[str, Any],
         config: dict[str, Any],
         change: Change,
+        replaced: ResourceState | None = None,
     ) -> str:
-        """The provider's create of ``config``, recorded in the state (a failure records nothing)."""
+        """The provider's create of ``config``, recorded in the state (a failure records nothing);
+        ``replaced``: the resource it replaces, then kept for its delete after the run's updates."""
         fields = SCHEMAS[resource.type]
         started = time.monotonic()
         try:
             id_, outputs = self._create(resource, plan(fields, None, config).planned)
         finally:
             change.seconds += time.monotonic() - started
-        state.put(
-            ResourceState(
-                resource.urn,
-                resource.type,
-                id_,
-                seal_inputs(inputs),
-                seal_outputs(fields, outputs, (inputs,)),
-                list(resource.dependencies),
-                resource.parent,
-            )
+        created = ResourceState(
+            resource.urn,
+            resource.type,
+            id_,
+            seal_inputs(inputs),
+            seal_outputs(fields, outputs, (inputs,)),
+            list(resource.dependencies),
+            resource.parent,
         )
+        if replaced is None:
+            state.put(created)
+        else:
+            state.put_replacement(created, replaced)
         return id_
 
     def _replace_deleting_first(
@@ -337,20 +364,13 @@ class SwarmApplier:
         checked again without the old ones first, so auto-naming picks a name
         afresh (here the same stable one, the old object being gone). A failed
         delete leaves the old resource in the state; a failed create leaves
-        none. Without the option the bridge answers deleteBeforeReplace=false
-        for an auto-named resource and the engine creates the replacement
-        first, deleting the old one at the end: that is not modelled. The
-        resource option wins over the provider's answer (``continueStepsFromDiff``).
+        none. The resource option wins over the provider's answer (``continueStepsFromDiff``).
         Dependents: ``calculateDependentReplacements`` asks each dependent's
         provider Diff with the inputs that came from the replaced resource
         unknown; a rollout gate's diff never answers replaces (it updates and
         waits for the new service), any other dependent is refused.
         """
         what = f"{resource.name}: changing {', '.join(replaces)} replaces the resource in pulumi-docker"
-        if not resource.delete_before_replace:
-            raise ReplacementNotSupported(
-                f"{what}, creating the new one first; the test applier models only delete_before_replace"
-            )
         dependents = [e.name for e in state.resources.values() if old.urn in e.dependencies and e.type != GATE_TYPE]
         if dependents:
             raise ReplacementNotSupported(
@@ -363,6 +383,48 @@ class SwarmApplier:
         self._delete_recorded(state, old, change)
         self.log(f"{change}: deleted in {change.seconds:.1f}s, creating ...")
         return self._create_recorded(state, resource, inputs, self._config(resource, inputs, None), change)
+
+    def _replace_creating_first(
+        self,
+        state: StackState,
+        resource: DeclaredResource,
+        inputs: dict[str, Any],
+        old: ResourceState,
+        paths: tuple[str, ...],
+        replaces: tuple[str, ...],
+        report: ApplyReport,
+    ) -> str:
+        """A replacement without ``delete_before_replace``: the engine's default, modelled for an auto-named
+        secret or config.
+
+        The bridge answers deleteBeforeReplace=false for an auto-named resource
+        (pulumi-terraform-bridge pkg/tfbridge/provider.go ``Provider.Diff``, schema.go
+        ``nameRequiresDeleteBeforeReplace``: only a name the program set asks for
+        it), so pulumi pkg/resource/deploy/
+        step_generator.go ``continueStepsFromDiff`` takes "CreateBeforeDelete: the
+        default mode": the inputs are checked again without the old ones (a new
+        auto-name), a CreateReplacement step creates the new object, which marks the
+        old one Delete in the state (step.go ``CreateStep.Apply``: ``s.old.Delete =
+        true``); dependents then diff against the new outputs as any update does
+        (no dependent replacement is asked, unlike delete_before_replace), and
+        ``GenerateDeletes`` deletes the old one after every create and update.
+        A failed create leaves the old resource as it was. A service or network
+        replaced creating first (its name, its converge wait) is not modelled.
+        """
+        what = f"{resource.name}: changing {', '.join(replaces)} replaces the resource in pulumi-docker"
+        if resource.type not in (SECRET, SERVICE_CONFIG):
+            raise ReplacementNotSupported(
+                f"{what}, creating the new one first; the test applier models that only for secrets and configs"
+            )
+        if resource.inputs.get("name") is not None:
+            raise ReplacementNotSupported(
+                f"{what}; under a fixed name the bridge asks to delete it first, which the test applier"
+                " models only with delete_before_replace"
+            )
+        change = Change(resource.urn, resource.type, resource.name, "replace", paths)
+        report.changes.append(change)
+        self.log(f"{change} ({old.id}): creating the new one first ...")
+        return self._create_recorded(state, resource, inputs, self._config(resource, inputs, None, True), change, old)
 
     @staticmethod
     def _ignored(resource: DeclaredResource, old: ResourceState) -> tuple[str, ...]:
@@ -590,7 +652,9 @@ class SwarmApplier:
         side, as the engine runs its refresh steps (``stepExec.ExecuteParallel``, ``--parallel``
         workers, by default 4 x GOMAXPROCS: pkg/cmd/pulumi/operations/up.go ``defaultParallel``); each
         finished read is kept, and the first failure, in state order, fails the refresh."""
-        resources = [r for r in state.resources.values() if not any(urn_matches(p, r.urn) for p in exclude)]
+        # The snapshot's resources, those pending delete after a replacement too.
+        every = [*state.resources.values(), *state.pending_deletes]
+        resources = [r for r in every if not any(urn_matches(p, r.urn) for p in exclude)]
         with ThreadPoolExecutor(max_workers=ENGINE_PARALLEL) as pool:
             reads = [(res, pool.submit(self._read, res)) for res in resources]
         failures = [error for _, read in reads if (error := read.exception()) is not None]
@@ -638,13 +702,13 @@ class SwarmApplier:
         seconds: float,
     ) -> None:
         if read is None:
-            state.drop(res.urn)
+            state.forget(res)
             report.refreshed.append(Change(res.urn, res.type, res.name, "gone", (), seconds))
             return
         drift = tuple(_changed_keys(res.outputs, read))
         if drift:
             report.refreshed.append(Change(res.urn, res.type, res.name, "drifted", drift, seconds))
-        state.put(dataclasses.replace(res, outputs=read, inputs=new_inputs))
+        state.replace(res, dataclasses.replace(res, outputs=read, inputs=new_inputs))
 
     # -- dynamic resources -------------------------------------------------------------
 
@@ -697,8 +761,8 @@ class SwarmApplier:
 
     # -- delete ---------------------------------------------------------------------
 
-    def _delete(self, state: StackState, e: ResourceState, report: ApplyReport) -> None:
-        change = Change(e.urn, e.type, e.name, "delete")
+    def _delete(self, state: StackState, e: ResourceState, report: ApplyReport, action: str = "delete") -> None:
+        change = Change(e.urn, e.type, e.name, action)
         report.changes.append(change)
         self.log(f"{change} ({e.id}) ...")
         self._delete_recorded(state, e, change)
@@ -722,7 +786,7 @@ class SwarmApplier:
                 self._delete_network(e.id)
         finally:
             change.seconds += time.monotonic() - started
-        state.drop(e.urn)
+        state.forget(e)
 
     def _delete_service(self, service_id: str, state: dict[str, Any]) -> None:
         """deleteService: with a stop_grace_period, wait that long per container for its removal, then force it."""
@@ -842,11 +906,14 @@ def _changed_keys(old: dict[str, Any], new: dict[str, Any], path: str = "") -> l
 
 
 def _resolve_ids(value: Any, real_ids: dict[str, str], declared_ids: set[str], owner: str) -> Any:
-    """Replace the mock ids of other resources (id-of-<name>) with their physical ids."""
+    """Replace the mock ids of other resources (id-of-<name>) with their physical ids, and their mock
+    auto-names with the physical names (another after a replacement created first)."""
     if isinstance(value, dict):
         return {k: _resolve_ids(v, real_ids, declared_ids, owner) for k, v in value.items()}
     if isinstance(value, list):
         return [_resolve_ids(v, real_ids, declared_ids, owner) for v in value]
+    if isinstance(value, str) and value in real_ids:
+        return real_ids[value]
     if isinstance(value, str) and value.startswith(mock_id("")):
         if value not in real_ids:
             known = "declared but not applied before it (missing dependency?)" if value in declared_ids else "unknown"

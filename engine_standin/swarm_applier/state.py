@@ -64,11 +64,22 @@ class ResourceState:
 
 
 class StackState:
-    """The resources of one stack, in the order they were created (kept on update)."""
+    """The resources of one stack, in the order they were created (kept on update).
 
-    def __init__(self, path: Path, resources: dict[str, ResourceState] | None = None):
+    ``pending_deletes``: resources replaced creating first, each kept beside its
+    replacement (same URN) until it is deleted, as the engine's snapshot keeps
+    them with ``delete: true`` (pulumi pkg/resource/deploy/step.go ``CreateStep.Apply``).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        resources: dict[str, ResourceState] | None = None,
+        pending_deletes: list[ResourceState] | None = None,
+    ):
         self.path = path
         self.resources: dict[str, ResourceState] = resources or {}
+        self.pending_deletes: list[ResourceState] = pending_deletes or []
 
     @classmethod
     def load(cls, stack: str, state_dir: Path = STATE_DIR) -> StackState:
@@ -78,11 +89,19 @@ class StackState:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("version") != FORMAT_VERSION:
             raise ValueError(f"{path}: state format {data.get('version')!r}, expected {FORMAT_VERSION}")
-        return cls(path, {r["urn"]: ResourceState(**r) for r in data["resources"]})
+        return cls(
+            path,
+            {r["urn"]: ResourceState(**r) for r in data["resources"]},
+            [ResourceState(**r) for r in data.get("pending_deletes", [])],
+        )
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"version": FORMAT_VERSION, "resources": [asdict(r) for r in self.resources.values()]}
+        data = {
+            "version": FORMAT_VERSION,
+            "resources": [asdict(r) for r in self.resources.values()],
+            "pending_deletes": [asdict(r) for r in self.pending_deletes],
+        }
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=1, sort_keys=True)
@@ -93,8 +112,26 @@ class StackState:
         self.resources[resource.urn] = resource
         self.save()
 
-    def drop(self, urn: str) -> None:
-        self.resources.pop(urn, None)
+    def put_replacement(self, created: ResourceState, replaced: ResourceState) -> None:
+        """``created`` in place of ``replaced``, which waits among the pending deletes: one write."""
+        self.pending_deletes.append(replaced)
+        self.resources[created.urn] = created
+        self.save()
+
+    def replace(self, old: ResourceState, new: ResourceState) -> None:
+        """``new`` where ``old`` is: among the resources, or among the pending deletes."""
+        if old in self.pending_deletes:
+            self.pending_deletes[self.pending_deletes.index(old)] = new
+            self.save()
+        else:
+            self.put(new)
+
+    def forget(self, resource: ResourceState) -> None:
+        """``resource`` gone: out of the pending deletes when it is one, else out of the resources."""
+        if resource in self.pending_deletes:
+            self.pending_deletes.remove(resource)
+        else:
+            self.resources.pop(resource.urn, None)
         self.save()
 
     def get(self, urn: str) -> ResourceState | None:

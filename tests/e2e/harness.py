@@ -79,6 +79,11 @@ CONTAINER_LIMITS = {
     "edge": (500_000_000, 64 * 1024**2),
 }
 
+# Set with --secret from the first deploy on: both pools mount it (scenario 3d rotates it).
+APP_SECRET = "DB_PASSWORD"
+APP_SECRET_VALUE = "e2e-first-Pa55"
+E2E_SECRETS: dict[str, str] = {"appSecrets": json.dumps({APP_SECRET: APP_SECRET_VALUE})}
+
 # 4 clients, 2 of them on ~1 s requests, no rate cap.
 LOAD = ProbeOptions(url=URL, concurrency=4, slow_path="/1000", slow_share=0.5, timeout=5.0)
 # WebSockets held through the edge beside the load (the test app's /ws).
@@ -96,8 +101,9 @@ class Deployment:
     initial: ApplyReport | None = None
 
     def program(self, secrets: dict[str, str] | None = None, **overrides: object) -> DeclaredProgram:
-        """The program for E2E_OVERRIDES + ``overrides``, images named in the registry (``szd-nginx:next``)."""
-        secrets = secrets or {}
+        """The program for E2E_OVERRIDES + ``overrides``, images named in the registry (``szd-nginx:next``),
+        with E2E_SECRETS + ``secrets``."""
+        secrets = {**E2E_SECRETS, **(secrets or {})}
         values = self.registry.on_registry({**E2E_OVERRIDES, **overrides})
         config = load_stack_config(BASE_STACK, overrides={**values, **secrets})
         return self.registry.run(config, STACK, secret_keys=[f"{project_name()}:{key}" for key in secrets])
@@ -108,7 +114,7 @@ class Deployment:
         """`make deploy` (refresh=None: the refresh swarm/refresh.py allows, then `pulumi up`);
         False is a plain `pulumi up`, True `pulumi up --refresh`.
 
-        ``secrets``: keys set with `pulumi config set --secret` (the TLS certificate and key)."""
+        ``secrets``: keys set with `pulumi config set --secret` (the TLS certificate and key, appSecrets)."""
         program = self.program(secrets, **overrides)
         return self.applier.deploy(program) if refresh is None else self.applier.apply(program, refresh=refresh)
 
@@ -133,6 +139,17 @@ class Deployment:
         """(id, name) of the config an nginx service ("nginx" or "edge") mounts."""
         (ref,) = self.existing(role)["Spec"]["TaskTemplate"]["ContainerSpec"]["Configs"]
         return ref["ConfigID"], ref["ConfigName"]
+
+    def secret_digests(self, role: str, name: str = APP_SECRET) -> list[str]:
+        """What each running task of a pool answers on its own /secret-sha256/NAME (from inside the task:
+        through the edge only the real pool answers)."""
+        url = f"'http://127.0.0.1:' + os.environ['PORT'] + '/secret-sha256/{name}'"
+        query = f"import os, urllib.request; print(urllib.request.urlopen({url}, timeout=5).read().decode())"
+        digests = []
+        for task in self.running_tasks(role):
+            run = self.api.exec_create(task["Status"]["ContainerStatus"]["ContainerID"], ["python3", "-c", query])
+            digests.append(self.api.exec_start(run["Id"]).decode().strip())
+        return digests
 
     def task_ids(self, role: str) -> set[str]:
         return {t["ID"] for t in self.running_tasks(role)}

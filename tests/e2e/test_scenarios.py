@@ -13,11 +13,13 @@ refresh as `make deploy` runs it (swarm/refresh.py). What holds here holds for t
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import socket
 import ssl
 import time
-from typing import NamedTuple, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 import docker
 import pytest
@@ -32,6 +34,7 @@ from settings import SettingsError
 from swarm.image_pin import ImageNotResolved
 from tests.conftest import record_measurement
 from tests.e2e.harness import (
+    APP_SECRET,
     BASE_STACK,
     CONTAINER_LIMITS,
     E2E_OVERRIDES,
@@ -42,6 +45,7 @@ from tests.e2e.harness import (
     Deployment,
     HeldWebSockets,
     Load,
+    LoadedApply,
     answers,
     apply_under_load,
     print_figures,
@@ -328,57 +332,115 @@ def test_scenario3_image_tag_v1_to_v2_zero_downtime(deployment: Deployment):
     assert {version for host, version in answers(10)} == {"v2"}
 
 
-def test_scenario3c_environment_command_and_stop_signal_roll_out_like_an_image(deployment: Deployment):
-    d = deployment
-    args = ["/app/app.py", "--port", "8080"]
-    run = apply_under_load(
-        d,
-        SETTLE_S,
-        imageTag="v2",
-        appEnv={"GREETING": "hello from the stack", "WORKERS": 4},
-        appCommand=["python3", "-u"],
-        appArgs=args,
-        appStopSignal="SIGINT",
-    )
+# What 3c declares, and 3d keeps while it rotates the secret alone.
+PROCESS_ARGS = ["/app/app.py", "--port", "8080"]
+
+
+class Process(TypedDict):
+    imageTag: str
+    appEnv: dict[str, object]
+    appCommand: list[str]
+    appArgs: list[str]
+    appStopSignal: str
+
+
+PROCESS: Process = {
+    "imageTag": "v2",
+    "appEnv": {"GREETING": "hello from the stack", "WORKERS": 4},
+    "appCommand": ["python3", "-u"],
+    "appArgs": PROCESS_ARGS,
+    "appStopSignal": "SIGINT",
+}
+SECRET_FILE_ENV = f"{APP_SECRET}_FILE=/run/secrets/{APP_SECRET}"
+
+
+def rolled_out_like_an_image(
+    d: Deployment, run: LoadedApply, scenario: str, pool_paths: set[str], gate_paths: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Print ``run``'s figures and check it went as an image change goes: no failed request, the real
+    pool, its gate, then the backup pool, each updated in place on ``pool_paths``/``gate_paths``. The
+    real and backup services' inspect output."""
     report, load, result = run.report, run.load, run.result
     real, backup = d.existing("real"), d.existing("backup")
     print_figures(
-        "3c appEnv, appCommand, appArgs and appStopSignal set",
+        scenario,
         result,
         run.seconds,
         real_update_s=round(report.get(REAL).seconds, 1),
         backup_update_s=round(report.get(BACKUP).seconds, 1),
     )
-
     assert result.failed == 0, d.explain(load)
-    # Like an image change: the real pool, its gate, then the backup pool.
     changed = report.changed()
-    container = ("args", "commands", "env", "stopSignal")
-    assert set(changed) == {REAL, GATE, BACKUP}, str(report)
     for pool in (REAL, BACKUP):
-        assert changed[pool][0] == "update" and set(changed[pool][1]) == {
-            POOL_SPEC,
-            *(f"taskSpec.containerSpec.{key}" for key in container),
-        }, str(report)
-    assert changed[GATE] == ("update", ("spec_sha256",)), str(report)
+        assert changed[pool][0] == "update" and set(changed[pool][1]) == pool_paths, str(report)
+    assert changed[GATE] == ("update", gate_paths), str(report)
+    assert [c.name for c in report.changes if c.name in (REAL, GATE, BACKUP)] == [REAL, GATE, BACKUP]
     assert parse_time(backup["UpdateStatus"]["StartedAt"]) >= parse_time(real["UpdateStatus"]["CompletedAt"])
+    return real, backup
+
+
+def test_scenario3c_environment_command_and_stop_signal_roll_out_like_an_image(deployment: Deployment):
+    d = deployment
+    run = apply_under_load(d, SETTLE_S, **PROCESS)
+    container = ("args", "commands", "env", "stopSignal")
+    real, backup = rolled_out_like_an_image(
+        d,
+        run,
+        "3c appEnv, appCommand, appArgs and appStopSignal set",
+        {POOL_SPEC, *(f"taskSpec.containerSpec.{key}" for key in container)},
+        ("spec_sha256",),
+    )
+    assert set(run.report.changed()) == {REAL, GATE, BACKUP}, str(run.report)
     for service in (real, backup):
         spec = service["Spec"]["TaskTemplate"]["ContainerSpec"]
-        assert sorted(spec["Env"]) == ["GREETING=hello from the stack", "WORKERS=4"], spec
-        assert (spec["Command"], spec["Args"], spec["StopSignal"]) == (["python3", "-u"], args, "SIGINT")
+        assert sorted(spec["Env"]) == [SECRET_FILE_ENV, "GREETING=hello from the stack", "WORKERS=4"], spec
+        assert (spec["Command"], spec["Args"], spec["StopSignal"]) == (["python3", "-u"], PROCESS_ARGS, "SIGINT")
     # What the real pool's tasks run, asked through the edge.
     assert requests.get(f"{URL}env/GREETING", timeout=5).text == "hello from the stack"
-    assert requests.get(f"{URL}cmdline", timeout=5).text.splitlines() == [
-        "python3",
-        "-u",
-        "/app/app.py",
-        "--port",
-        "8080",
-    ]
+    assert requests.get(f"{URL}cmdline", timeout=5).text.splitlines() == ["python3", "-u", *PROCESS_ARGS]
     # Docker stops the new containers with the declared signal.
     for task in d.running_tasks("real"):
         container_id = task["Status"]["ContainerStatus"]["ContainerID"]
         assert d.api.inspect_container(container_id)["Config"]["StopSignal"] == "SIGINT"
+
+
+def test_scenario3d_a_rotated_secret_rolls_out_like_an_image_and_the_old_one_is_deleted(deployment: Deployment):
+    d = deployment
+    d.apply(**PROCESS)  # where 3c leaves the stack, with the first value: nothing to do after 3c
+    (old_ref,) = d.existing("real")["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"]
+    rotated = "e2e-rotated-Pa55"
+    digest = hashlib.sha256(rotated.encode()).hexdigest()
+
+    run = apply_under_load(d, SETTLE_S, secrets={"appSecrets": json.dumps({APP_SECRET: rotated})}, **PROCESS)
+    refs = ("secretId", "secretName")
+    real, backup = rolled_out_like_an_image(
+        d,
+        run,
+        "3d secret rotated",
+        {f"taskSpec.containerSpec.secrets[0].{key}" for key in refs},
+        ("secret_ids",),
+    )
+
+    # A new Swarm secret, created first under a new auto-name; the old one deleted after both pools.
+    secret = f"{E2E_OVERRIDES['appName']}-secret-{APP_SECRET}"
+    assert set(run.report.changed()) == {REAL, GATE, BACKUP, secret}, str(run.report)
+    assert [(c.action, c.paths) for c in run.report.changes if c.name == secret] == [
+        ("replace", ("data",)),
+        ("delete-replaced", ()),
+    ]
+    with pytest.raises(docker.errors.NotFound):
+        d.api.inspect_secret(old_ref["SecretID"])
+    (new_ref,) = real["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"]
+    assert backup["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"] == [new_ref]
+    assert new_ref["SecretID"] != old_ref["SecretID"]
+    name = d.api.inspect_secret(new_ref["SecretID"])["Spec"]["Name"]
+    # The logical name and a random suffix: neither value, nor anything derived from one.
+    assert re.fullmatch(rf"{secret}-[0-9a-f]{{7}}", name) and name != old_ref["SecretName"], name
+    assert new_ref["File"] == {"Name": APP_SECRET, "UID": "0", "GID": "0", "Mode": 0o444}
+    # Every task of both pools reads the new value: the real pool through the edge, each task from inside.
+    assert {requests.get(f"{URL}secret-sha256/{APP_SECRET}", timeout=5).text for _ in range(10)} == {digest}
+    d.wait_settled("backup", "szd-testapp:v2", 2)
+    assert d.secret_digests("real") == d.secret_digests("backup") == [digest, digest]
 
 
 def test_scenario3b_a_tag_moved_in_the_registry_rolls_out(deployment: Deployment):

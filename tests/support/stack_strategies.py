@@ -31,6 +31,7 @@ from settings.parsers import (
 )
 from settings.process import STOP_SIGNALS, EnvironmentMap, StopSignal, WordList
 from settings.resources import ResourcesRule
+from settings.secrets import SecretMap
 from swarm.values import go_duration
 
 PROJECT = project_name()
@@ -213,6 +214,10 @@ def _good_and_bad(key: str) -> tuple[st.SearchStrategy[str], st.SearchStrategy[s
         # Only "no TLS" is valid in a stack file; a key set there is plain text.
         good = st.sampled_from(["", " "])
         bad = st.one_of(st.just(PLAIN_PEM), NEVER_VALID_TEXT.filter(lambda t: t.strip() != ""))
+    elif isinstance(rule, SecretMap):
+        # Only "no secrets" is valid in a stack file; an entry set there is plain text.
+        good = st.just("{}")
+        bad = st.sampled_from(['{"DB_PASSWORD": "x"}', *STRUCTURED_BAD[EnvironmentMap]])
     elif isinstance(rule, EnvironmentMap):
         good = st.dictionaries(ENV_NAMES, st.one_of(WORDS, st.integers(), st.booleans()), max_size=4).map(json.dumps)
         bad = st.sampled_from(STRUCTURED_BAD[EnvironmentMap])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import os
 import re
@@ -10,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -234,6 +236,23 @@ def test_env_and_cmdline_paths_show_how_the_process_runs(app: AppProcess) -> Non
     assert requests.get(f"{app.url}/env/SZD_NEVER_SET", timeout=5).status_code == 404
     words = requests.get(f"{app.url}/cmdline", timeout=5).text.splitlines()
     assert words[0] == sys.executable and words[1].endswith("app.py"), words
+
+
+def test_secret_sha256_path_hashes_the_file_name_file_points_at_never_showing_it(
+    start_app: StartApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "DB_PASSWORD"
+    secret.write_bytes(b"hunter2-Pa55")
+    monkeypatch.setenv("DB_PASSWORD_FILE", str(secret))  # the *_FILE convention, as the pools' tasks get it
+    app = start_app()
+    answer = requests.get(f"{app.url}/secret-sha256/DB_PASSWORD", timeout=5)
+    assert (answer.status_code, answer.text) == (200, hashlib.sha256(b"hunter2-Pa55").hexdigest())
+    # Read at each request: a rotated value is seen by the next one.
+    secret.write_bytes(b"another")
+    assert (
+        requests.get(f"{app.url}/secret-sha256/DB_PASSWORD", timeout=5).text == hashlib.sha256(b"another").hexdigest()
+    )
+    assert requests.get(f"{app.url}/secret-sha256/SZD_NEVER_SET", timeout=5).status_code == 404
 
 
 def test_headers_path_pads_the_answer_headers(app: AppProcess) -> None:

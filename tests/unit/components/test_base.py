@@ -17,6 +17,7 @@ from components.base import _plain, spec_fingerprint, spec_label
 from components.edge import EdgeArgs
 from components.l7_tier import L7TierArgs
 from offline_runner.mock_program import DeclaredProgram, DeclaredResource, run_stack
+from settings.secrets import AppSecret
 from settings.tls import Certificate
 from swarm.naming import SPEC_LABEL
 from swarm.rollout_gate import GATE_TYPE
@@ -39,6 +40,8 @@ FULL = {
         for key in ("appResources", "nginxResources", "edgeResources")
     },
 }
+# Set with --secret, as the TLS keys: the app pools' secrets, of which no value may reach a label or a gate.
+APP_SECRETS = {"DB_PASSWORD": "hunter2-Pa55", "API_TOKEN": "t0ken-xyz"}
 COMPONENTS = ("webapp-real", "webapp-backup", "webapp-nginx", "webapp-edge")
 GATED = ("webapp-real", "webapp-nginx", "webapp-edge")
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -55,8 +58,12 @@ class Declared:
 @pytest.fixture(scope="module")
 def full() -> Declared:
     issued = issue(HOST)
-    program, args = run_stack_with_args("dev", overrides=FULL, secrets=issued.secrets)
+    program, args = run_stack_with_args("dev", overrides=FULL, secrets=full_secrets(issued))
     return Declared(program, args, issued)
+
+
+def full_secrets(issued: IssuedCertificate, app_secrets: dict[str, str] = APP_SECRETS) -> dict[str, str]:
+    return {**issued.secrets, "appSecrets": json.dumps(app_secrets)}
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +128,7 @@ def test_the_args_under_test_are_the_components(full):
 
 def test_equal_args_have_the_same_fingerprint_run_after_run(full):
     # Another run declares equal args: another network Output, other objects, the same values.
-    _, again = run_stack_with_args("dev", overrides=FULL, secrets=full.issued.secrets)
+    _, again = run_stack_with_args("dev", overrides=FULL, secrets=full_secrets(full.issued))
     for name in COMPONENTS:
         args = full.args[name]
         fingerprint = spec_fingerprint(args)
@@ -205,6 +212,28 @@ def test_nothing_of_the_key_reaches_a_label_or_a_gate(full):
         shown = json.dumps([service(full.program, name).inputs["labels"], gate(full.program, name).inputs])
         assert "PRIVATE KEY" not in shown
         assert not [line for line in key_lines if line in shown]
+
+
+def test_no_secret_value_reaches_a_label_or_a_gate_and_a_new_one_keeps_the_fingerprint(full):
+    rotated = {**APP_SECRETS, "DB_PASSWORD": "another-Pa55"}
+    _, args = run_stack_with_args("dev", overrides=FULL, secrets=full_secrets(full.issued, rotated))
+    for name in ("webapp-real", "webapp-backup"):
+        shown = json.dumps([service(full.program, name).inputs["labels"], _plain(full.args[name])])
+        assert not [value for value in APP_SECRETS.values() if value in shown]
+        # Values count by their Swarm secret, known at deploy: the same fingerprint after a rotation.
+        assert spec_fingerprint(args[name]) == spec_fingerprint(full.args[name])
+    gate_inputs = json.dumps(gate(full.program, "webapp-real").inputs)
+    assert not [value for value in APP_SECRETS.values() if value in gate_inputs]
+    assert gate(full.program, "webapp-real").inputs["secret_ids"] == [
+        "id-of-webapp-secret-DB_PASSWORD",
+        "id-of-webapp-secret-API_TOKEN",
+    ]
+
+
+def test_a_secret_value_in_the_args_raises_rather_than_enter_a_label(full):
+    args = full.args["webapp-real"]
+    with pytest.raises(TypeError, match="a secret's value has no place in a spec label"):
+        spec_fingerprint(dataclasses.replace(args, alias=AppSecret("DB_PASSWORD", "hunter2")))
 
 
 @pytest.mark.parametrize(

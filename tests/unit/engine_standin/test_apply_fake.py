@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import dataclasses
+import json
 import re
 import threading
 from pathlib import Path
@@ -437,14 +438,94 @@ def test_a_secret_is_created_before_the_service_that_reads_it_and_stays_out_of_t
     assert a.apply(secret_program(), refresh=True).changed() == {}
 
 
-def test_new_secret_data_is_a_replacement_the_applier_refuses_without_showing_it(fake, tmp_path):
+def test_new_secret_data_creates_the_new_secret_first_updates_the_service_then_deletes_the_old(fake, tmp_path):
+    logged: list[str] = []
+    a = applier(fake, tmp_path)
+    a.log = logged.append
+    a.apply(secret_program(), refresh=False)
+    (old_id,) = fake.secrets_by_id
+    fake.calls.clear()
+
+    report = a.apply(secret_program("n3w-Pa55"), refresh=False)
+
+    # The engine's create-before-delete: CreateReplacement, the dependent's update, DeleteReplaced at the end.
+    assert [(c.name, c.action) for c in report.changes] == [
+        ("db-password-1", "replace"),
+        ("db", "update"),
+        ("db-password-1", "delete-replaced"),
+    ]
+    assert report.get("db-password-1").paths == ("data",)
+    assert [call for call, _ in fake.calls if call != "inspect_service"][:3] == [
+        "create_secret",
+        "update_service",
+        "remove_secret",
+    ]
+    (new_id,) = fake.secrets_by_id
+    new_name = fake.secrets_by_id[new_id]["Spec"]["Name"]
+    # Checked again without the old inputs: a new auto-name beside the old one, on the same logical name.
+    assert new_id != old_id and new_name != auto_name("db-password-1")
+    assert new_name.startswith("db-password-1-") and fake.secret_data[new_id] == b"n3w-Pa55"
+    (updated,) = [spec for call, spec in fake.calls if call == "update_service"]
+    assert updated["TaskTemplate"]["ContainerSpec"]["Secrets"][0]["SecretID"] == new_id
+    assert updated["TaskTemplate"]["ContainerSpec"]["Secrets"][0]["SecretName"] == new_name
+    state = a.state()
+    record = state.find(SECRET, "db-password-1")
+    assert record is not None and record.id == new_id and state.pending_deletes == []
+    for text in (*plain_texts("n3w-Pa55"), *plain_texts(PASSWORD)):
+        assert text not in state.path.read_text(encoding="utf-8") and text not in str(report)
+        assert not any(text in line for line in logged)
+    # The new name sticks: the next apply has nothing to do, refreshed or not.
+    assert a.apply(secret_program("n3w-Pa55"), refresh=False).changed() == {}
+    assert a.apply(secret_program("n3w-Pa55"), refresh=True).changed() == {}
+
+
+def mount_by_hand(fake: FakeDocker, secret_id: str) -> None:
+    """A service outside the stack that mounts ``secret_id`` (docker service create --secret ..., by hand)."""
+    fake.create_service(
+        {
+            "Name": "by-hand",
+            "TaskTemplate": {
+                "ContainerSpec": {"Image": "alpine", "Secrets": [{"SecretID": secret_id, "File": {"Name": "x"}}]}
+            },
+        }
+    )
+
+
+def test_a_replaced_secret_still_in_use_stays_pending_until_a_later_apply_deletes_it(fake, tmp_path):
     a = applier(fake, tmp_path)
     a.apply(secret_program(), refresh=False)
-    with pytest.raises(ReplacementNotSupported, match=r"db-password-1: changing data replaces") as refused:
+    (old_id,) = fake.secrets_by_id
+    mount_by_hand(fake, old_id)
+    with pytest.raises(ApplyError, match=r"is in use by the following service: by-hand") as failed:
         a.apply(secret_program("n3w-Pa55"), refresh=False)
-    for text in (*plain_texts("n3w-Pa55"), *plain_texts(PASSWORD)):
-        assert text not in str(refused.value) and text not in str(refused.value.report)
-    assert [c[0] for c in fake.calls].count("create_secret") == 1
+    assert failed.value.report is not None
+    assert failed.value.report.changes[-1].action == "delete-replaced"
+    # The engine keeps it in the snapshot marked Delete; the new secret is the resource now.
+    (pending,) = a.state().pending_deletes
+    record = a.state().find(SECRET, "db-password-1")
+    assert pending.id == old_id and record is not None and record.id != old_id
+    assert is_sealed(pending.inputs["data"]) and is_sealed(pending.outputs["data"])
+    state_text = a.state().path.read_text(encoding="utf-8")
+    assert not [text for text in (*plain_texts("n3w-Pa55"), *plain_texts(PASSWORD)) if text in state_text]
+    fake.remove_service("by-hand")
+    report = a.apply(secret_program("n3w-Pa55"), refresh=False)
+    assert report.changed() == {"db-password-1": ("delete-replaced", ())}
+    assert old_id not in fake.secrets_by_id and a.state().pending_deletes == []
+
+
+def test_a_pending_delete_gone_from_docker_is_dropped_by_the_refresh(fake, tmp_path):
+    a = applier(fake, tmp_path)
+    a.apply(secret_program(), refresh=False)
+    (old_id,) = fake.secrets_by_id
+    mount_by_hand(fake, old_id)
+    with pytest.raises(ApplyError):
+        a.apply(secret_program("n3w-Pa55"), refresh=False)
+    fake.remove_service("by-hand")
+    fake.remove_secret(old_id)
+    report = a.apply(secret_program("n3w-Pa55"), refresh=True)
+    assert [(c.name, c.action) for c in report.refreshed] == [("db-password-1", "gone")]
+    assert report.changed() == {} and a.state().pending_deletes == []
+    assert a.state().find(SECRET, "db-password-1") is not None
 
 
 def test_rotating_to_a_new_secret_updates_the_service_in_place_then_deletes_the_old_one(fake, tmp_path):
@@ -467,6 +548,45 @@ def test_rotating_to_a_new_secret_updates_the_service_in_place_then_deletes_the_
     assert a.state().find(SECRET, "db-password-1") is None
 
 
+def app_secrets_program(value: str) -> DeclaredProgram:
+    """The e2e stack's pulumi-docker resources with appSecrets.DB_PASSWORD set with --secret."""
+    secret = {"appSecrets": json.dumps({"DB_PASSWORD": value})}
+    config = load_stack_config("dev", overrides={**E2E_OVERRIDES, **secret})
+    return docker_only(run_program(config, "e2e", secret_keys=[f"{project_name()}:appSecrets"]))
+
+
+def test_a_new_app_secret_value_replaces_the_swarm_secret_and_rolls_both_pools_onto_it(fake, tmp_path):
+    a = applier(fake, tmp_path)
+    first = app_secrets_program(PASSWORD)
+    a.apply(first, refresh=False)
+    secret = f"{E2E_OVERRIDES['appName']}-secret-DB_PASSWORD"
+    old = a.find(SECRET, secret)
+    assert old is not None
+    fake.calls.clear()
+
+    report = a.apply(app_secrets_program("n3w-Pa55"), refresh=False)
+
+    refs = ("taskSpec.containerSpec.secrets[0].secretId", "taskSpec.containerSpec.secrets[0].secretName")
+    assert [(c.name, c.action, c.paths) for c in report.changes if c.action != "unchanged"] == [
+        (secret, "replace", ("data",)),
+        (real(first), "update", refs),
+        (backup(first), "update", refs),
+        (secret, "delete-replaced", ()),
+    ]
+    new = a.find(SECRET, secret)
+    assert new is not None and new["ID"] != old["ID"] and old["ID"] not in fake.secrets_by_id
+    # The mock's auto-name in the pools' inputs is the physical one the replacement drew.
+    assert new["Spec"]["Name"] != old["Spec"]["Name"]
+    for pool in (real(first), backup(first)):
+        (ref,) = sent(fake, "update_service")[service_name(fake, a, pool)]["TaskTemplate"]["ContainerSpec"]["Secrets"]
+        assert (ref["SecretID"], ref["SecretName"], ref["File"]["Name"]) == (
+            new["ID"],
+            new["Spec"]["Name"],
+            "DB_PASSWORD",
+        )
+    assert a.apply(app_secrets_program("n3w-Pa55"), refresh=True).changed() == {}
+
+
 def test_a_stop_signal_change_updates_the_service_in_place(fake, tmp_path):
     a = applier(fake, tmp_path)
     a.apply(secret_program(), refresh=False)
@@ -480,15 +600,7 @@ def test_a_secret_a_service_still_uses_stays_and_fails_the_apply(fake, tmp_path)
     a = applier(fake, tmp_path)
     a.apply(secret_program(), refresh=False)
     (secret_id,) = fake.secrets_by_id
-    # A service outside the stack mounts the same secret (docker service create --secret ..., by hand).
-    fake.create_service(
-        {
-            "Name": "by-hand",
-            "TaskTemplate": {
-                "ContainerSpec": {"Image": "alpine", "Secrets": [{"SecretID": secret_id, "File": {"Name": "x"}}]}
-            },
-        }
-    )
+    mount_by_hand(fake, secret_id)
     with pytest.raises(ApplyError, match=r"secret '.*' is in use by the following service: by-hand") as failed:
         a.destroy(refresh=False)
     assert failed.value.report is not None

@@ -267,3 +267,39 @@ def test_the_provider_checks_the_declared_spec_on_create_and_update(monkeypatch)
         provider.update("rollout-of-id", props(OLD_SPEC), props(NEW_SPEC))
     # Declaring what Swarm runs (the old spec again) is done at once.
     assert provider.update("rollout-of-id", props(NEW_SPEC), props(OLD_SPEC)).outs == props(OLD_SPEC)
+
+
+# --- the declared Swarm secrets: a new value is a new secret, the same spec label --------------------
+
+
+def mounting(inspect: dict[str, Any], *secret_ids: str) -> dict[str, Any]:
+    inspect["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"] = [
+        {"SecretID": s, "SecretName": f"webapp-secret-DB_PASSWORD-{s}", "File": {"Name": "DB_PASSWORD"}}
+        for s in secret_ids
+    ]
+    return inspect
+
+
+def test_a_rotation_swarm_rolled_back_fails_though_the_spec_label_is_the_declared_one():
+    rolled_back = mounting(service(V2, "rollback_completed", "rollback completed", NEW_SPEC), "old")
+    result = verdict(rolled_back, [task(V2), task(V2)], V2, 2, NEW_SPEC, ["new"])
+    assert result.failure == (
+        "webapp-real-1a2b3c4 does not mount the declared Swarm secrets ['new']:"
+        " Swarm's update state is rollback_completed: rollback completed"
+    )
+
+
+def test_a_rotation_waits_for_swarm_then_is_done_on_the_new_secret():
+    tasks = [task(V2), task(V2)]
+    updating = verdict(mounting(service(V2, "updating", "", NEW_SPEC), "new"), tasks, V2, 2, NEW_SPEC, ["new"])
+    assert not updating.done and updating.failure is None
+    assert verdict(mounting(service(V2, "completed", spec=NEW_SPEC), "new"), tasks, V2, 2, NEW_SPEC, ["new"]).done
+    # Without declared secrets the mounts are not looked at.
+    assert verdict(mounting(service(V2, "completed", spec=NEW_SPEC), "old"), tasks, V2, 2, NEW_SPEC).done
+
+
+def test_the_provider_passes_the_declared_secrets_on(monkeypatch):
+    rolled_back = mounting(service(V2, "rollback_completed", "rollback completed", NEW_SPEC), "old")
+    monkeypatch.setattr("swarm.rollout_gate.docker_api", lambda host: FakeApi([(rolled_back, [task(V2), task(V2)])]))
+    with pytest.raises(RolloutFailed, match=r"does not mount the declared Swarm secrets \['new'\]"):
+        RolloutGateProvider().update("rollout-of-id", props(NEW_SPEC), {**props(NEW_SPEC), "secret_ids": ["new"]})
