@@ -36,9 +36,9 @@ ENTRIES_MAX = 200
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}", re.ASCII)
 
 
-def json_value(raw: str, kind: type[dict[str, Any]] | type[list[Any]], allowed: str) -> Any:
+def json_value(raw: str, kind: type[dict[str, Any]] | type[list[Any]], allowed: str, max_chars: int = JSON_MAX) -> Any:
     """An object or array key's JSON text, bounded in size and entries, of the ``kind`` expected."""
-    if len(raw) > JSON_MAX:
+    if len(raw) > max_chars:
         raise InvalidValue(f"must be {allowed}; this is {len(raw)} characters")
     try:
         value = json.loads(raw)

@@ -9,12 +9,11 @@ whose repr leaves it out.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
 from settings.parsers import InvalidValue, shown
-from settings.process import ENTRIES_MAX
+from settings.process import ENTRIES_MAX, json_value
 from settings.reader import ConfigReader
 from swarm.naming import AUTONAME_SUFFIX, CONFIG_NAME_MAX, app_secret_name
 
@@ -71,16 +70,7 @@ class SecretMap:
 
     def parse(self, raw: str) -> tuple[AppSecret, ...]:
         # Nothing of the text is echoed: a value may sit anywhere in it.
-        if len(raw) > JSON_MAX:
-            raise InvalidValue(f"must be {self.allowed}; this is {len(raw)} characters")
-        try:
-            values = json.loads(raw)
-        except (ValueError, RecursionError):
-            raise InvalidValue(f"must be {self.allowed}") from None
-        if not isinstance(values, dict):
-            raise InvalidValue(f"must be {self.allowed}")
-        if len(values) > ENTRIES_MAX:
-            raise InvalidValue(f"must be {self.allowed}; this has {len(values)} entries")
+        values = json_value(raw, dict, self.allowed, JSON_MAX)
         secrets = []
         for name, value in values.items():
             if not SECRET_NAME.fullmatch(name):

@@ -479,6 +479,15 @@ def test_new_secret_data_creates_the_new_secret_first_updates_the_service_then_d
     assert a.apply(secret_program("n3w-Pa55"), refresh=True).changed() == {}
 
 
+def applied_and_mounted_by_hand(fake: FakeDocker, tmp_path: Path) -> tuple[SwarmApplier, str]:
+    """The secret program applied, and its secret mounted by a service outside the stack; its id."""
+    a = applier(fake, tmp_path)
+    a.apply(secret_program(), refresh=False)
+    (secret_id,) = fake.secrets_by_id
+    mount_by_hand(fake, secret_id)
+    return a, secret_id
+
+
 def mount_by_hand(fake: FakeDocker, secret_id: str) -> None:
     """A service outside the stack that mounts ``secret_id`` (docker service create --secret ..., by hand)."""
     fake.create_service(
@@ -492,10 +501,7 @@ def mount_by_hand(fake: FakeDocker, secret_id: str) -> None:
 
 
 def test_a_replaced_secret_still_in_use_stays_pending_until_a_later_apply_deletes_it(fake, tmp_path):
-    a = applier(fake, tmp_path)
-    a.apply(secret_program(), refresh=False)
-    (old_id,) = fake.secrets_by_id
-    mount_by_hand(fake, old_id)
+    a, old_id = applied_and_mounted_by_hand(fake, tmp_path)
     with pytest.raises(ApplyError, match=r"is in use by the following service: by-hand") as failed:
         a.apply(secret_program("n3w-Pa55"), refresh=False)
     assert failed.value.report is not None
@@ -597,10 +603,7 @@ def test_a_stop_signal_change_updates_the_service_in_place(fake, tmp_path):
 
 
 def test_a_secret_a_service_still_uses_stays_and_fails_the_apply(fake, tmp_path):
-    a = applier(fake, tmp_path)
-    a.apply(secret_program(), refresh=False)
-    (secret_id,) = fake.secrets_by_id
-    mount_by_hand(fake, secret_id)
+    a, secret_id = applied_and_mounted_by_hand(fake, tmp_path)
     with pytest.raises(ApplyError, match=r"secret '.*' is in use by the following service: by-hand") as failed:
         a.destroy(refresh=False)
     assert failed.value.report is not None
