@@ -10,6 +10,7 @@ stack's config where a stack file is silent, and the top component's defaults
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -79,17 +80,27 @@ class _StrictLoader(yaml.SafeLoader):
 
 
 def compose(path: Path) -> yaml.Node | None:
+    """The file's YAML nodes; callers only read them (the same text shares one composition)."""
     try:
-        return yaml.compose(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise StackConfigError(f"{path.name}: cannot be read ({error.strerror})") from None
     except UnicodeDecodeError:
         raise StackConfigError(f"{path.name}: not UTF-8 text") from None
+    try:
+        return _composed(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise StackConfigError(f"{path.name}: not valid YAML{where}: {problem[: 2 * SHOWN_MAX]}") from None
+
+
+# Composing Pulumi.yaml in pure Python was two thirds of a run of the program under the
+# mock runtime (the tools and tests read it several times per run).
+@functools.lru_cache(maxsize=32)
+def _composed(text: str) -> yaml.Node | None:
+    return yaml.compose(text, Loader=_StrictLoader)
 
 
 def plain(node: yaml.Node) -> Any:
