@@ -6,6 +6,7 @@ reference to that module, which the host imports from the project root.
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from engine_standin.swarm_applier import ApplyError, DynamicProviderError, ReplacementNotSupported, SwarmApplier
-from engine_standin.swarm_applier.dynamic import DynamicHost, host_launch, is_dynamic
+from engine_standin.swarm_applier.dynamic import DynamicHost, exception_text, host_launch, is_dynamic
 from engine_standin.swarm_applier.state import is_sealed
 from engine_standin.swarm_applier.translate import SECRET_SIG, SIG_KEY
 from offline_runner.mock_program import DeclaredProgram, DeclaredResource
@@ -142,3 +143,13 @@ def test_a_secret_input_reaches_the_provider_as_plain_text_and_the_state_only_se
     record = applier.state().find(TYPE, "thing")
     assert record is not None and record.outputs["password_type"] == "str"
     assert "another" not in (tmp_path / "t.json").read_text()
+
+
+def test_the_error_keeps_every_line_of_the_exceptions_message_and_none_of_the_traceback():
+    message = "release failed: exit code 3\n--- the end of its output ---\n  File 'migrate.py', line 3\nboom"
+    try:
+        raise RuntimeError(message)
+    except RuntimeError:
+        details = traceback.format_exc()  # what the host's _abort_with_traceback sends
+    assert exception_text(details) == f"RuntimeError: {message}"
+    assert exception_text("no traceback at all") == "no traceback at all"
