@@ -17,6 +17,7 @@ deployment = ZeroDowntimeDeployment(
         nginx=s.nginx,
         tls=s.tls,
         resources=s.resources,
+        release=s.release,
     ),
 )
 for name, value in deployment.outputs.items():

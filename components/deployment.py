@@ -13,9 +13,18 @@ from components.base import child_options, component_type
 from components.edge import Edge, EdgeArgs
 from components.l7_tier import L7Tier, L7TierArgs
 from components.network import OverlayNetwork
+from components.release import release_step
 from nginx.edge import edge_config_args
 from nginx.l7_tier import NginxSite, l7_tier_config_args
-from settings import AppSettings, NginxSettings, PoolSettings, ResourceSettings, TlsSettings, project_defaults
+from settings import (
+    AppSettings,
+    NginxSettings,
+    PoolSettings,
+    ReleaseSettings,
+    ResourceSettings,
+    TlsSettings,
+    project_defaults,
+)
 from swarm.image_pin import pin
 from swarm.naming import (
     BACKUP,
@@ -50,6 +59,7 @@ class ZeroDowntimeDeploymentArgs:
     nginx: NginxSettings = field(default_factory=lambda: project_defaults().nginx)
     tls: TlsSettings = field(default_factory=lambda: project_defaults().tls)
     resources: ResourceSettings = field(default_factory=lambda: project_defaults().resources)
+    release: ReleaseSettings = field(default_factory=lambda: project_defaults().release)
 
 
 class ZeroDowntimeDeployment(pulumi.ComponentResource):
@@ -108,11 +118,13 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                 opts=child_options(self, opts, after),
             )
 
+        # From the new image, before any pool takes it: a failed release leaves every pool as it was.
+        release = release_step(app, args.release, app_image, network.id, secrets, child_options(self, opts))
         # The real pool rolls first and its gate holds everything after it
         # until Swarm has finished (or fails the run when Swarm rolled it back):
         # the backup pool is never rolling at the same time, and a bad image
         # never reaches it. (pulumi-docker alone would go on early; see swarm/rollout_gate.py.)
-        real = pool(REAL, pools_.real_replicas, [], gated=True, update=args.update)
+        real = pool(REAL, pools_.real_replicas, [release] if release else [], gated=True, update=args.update)
         # The real pool was the canary: its whole monitor window has passed
         # before the backup pool gets the image (see followup_policy).
         backup = (

@@ -3,7 +3,7 @@
 Defaults live in ``Pulumi.yaml`` (the CLI merges them into the stack config
 before the program runs), so a key missing here is a broken project file, not
 a user choice. Each section of keys has its reader (``app``, ``pools``,
-``health``, ``rollout``, ``nginx``, ``tls``, ``resources``, ``secrets``); all problems are collected and reported
+``health``, ``rollout``, ``nginx``, ``tls``, ``resources``, ``secrets``, ``release``); all problems are collected and reported
 together, one line per key, so a pull request shows everything that is wrong
 in one preview.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from settings import app, health, nginx, pools, resources, rollout, secrets, tls
+from settings import app, health, nginx, pools, release, resources, rollout, secrets, tls
 from settings.app import AppSettings, read_app
 from settings.health import read_health
 from settings.nginx import NginxSettings, check_nginx, read_nginx
@@ -25,6 +25,7 @@ from settings.pools import PoolSettings, read_pools
 from settings.project_file import project
 from settings.reader import ConfigReader, ConfigSource, SettingsError, complete
 from settings.registry_auth import check_registry_auth
+from settings.release import ReleaseSettings, read_release
 from settings.resources import ResourceSettings, read_resources
 from settings.rollout import check_rollout, read_rollout
 from settings.secrets import check_secrets
@@ -36,6 +37,7 @@ __all__ = [
     "AppSettings",
     "NginxSettings",
     "PoolSettings",
+    "ReleaseSettings",
     "ResourceSettings",
     "SettingsError",
     "StackSettings",
@@ -55,6 +57,7 @@ RULES: dict[str, Rule[object]] = {
     **tls.RULES,
     **resources.RULES,
     **secrets.RULES,
+    **release.RULES,
 }
 
 
@@ -68,6 +71,7 @@ class StackSettings:
     nginx: NginxSettings
     tls: TlsSettings
     resources: ResourceSettings
+    release: ReleaseSettings
 
 
 def load_settings(config: ConfigSource | None = None, provider: ConfigSource | None = None) -> StackSettings:
@@ -84,6 +88,7 @@ def load_settings(config: ConfigSource | None = None, provider: ConfigSource | N
         nginx=read_nginx(r),
         tls=read_tls(r),
         resources=read_resources(r),
+        release=read_release(r),
     )
     check_rollout(r, "update")
     check_rollout(r, "rollback")

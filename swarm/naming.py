@@ -19,6 +19,8 @@ TIER_LABEL = "swarm-zero-downtime.tier"
 L7_TIER = "l7"
 # On every gated service: the fingerprint of the spec it was declared with (components/base.py spec_label).
 SPEC_LABEL = "swarm-zero-downtime.spec-sha256"
+# On a release job: the app it releases, so a job an interrupted run left behind is found and removed.
+RELEASE_LABEL = "swarm-zero-downtime.release"
 
 _HOSTNAME_PREFIX = "app-"
 
@@ -48,6 +50,16 @@ def l7_tier_name(app_name: str) -> str:
 def edge_name(app_name: str) -> str:
     """Logical name of the edge: the nginx that owns the published ports."""
     return f"{app_name}-edge"
+
+
+def release_name(app_name: str) -> str:
+    """Logical name of the release step (components/release.py)."""
+    return f"{app_name}-release"
+
+
+def release_job_name(app_name: str, run: str) -> str:
+    """Swarm name of one run's job; ``run``: 6 hex digits, as long as the backup pool's auto-name suffix."""
+    return f"{release_name(app_name)}-{run}"
 
 
 def network_name(app_name: str) -> str:
@@ -96,6 +108,7 @@ APP_NAME_MAX = min(
     CONFIG_NAME_MAX - len(nginx_config_name(l7_tier_name(""), "0" * CONFIG_HASH_CHARS)) - AUTONAME_SUFFIX,
     SERVICE_NAME_MAX - max(len(pool_name("", role)) for role in (REAL, BACKUP)) - AUTONAME_SUFFIX,
     SERVICE_NAME_MAX - max(len(l7_tier_name("")), len(edge_name(""))) - AUTONAME_SUFFIX,
+    SERVICE_NAME_MAX - len(release_job_name("", "0" * 6)),
 )
 
 

@@ -56,7 +56,9 @@ from engine_standin.swarm_applier.state import (
     STATE_DIR,
     ResourceState,
     StackState,
+    annotate_secrets,
     open_secrets,
+    plain_prior,
     seal_inputs,
     seal_outputs,
 )
@@ -719,28 +721,42 @@ class SwarmApplier:
             raise ApplyError(f"{resource.name}: ignoreChanges on a dynamic resource is not modelled")
         old = state.get(resource.urn)
         host = self.host
-        news = host.check(resource.urn, old.inputs if old else {}, inputs)
+        # The SDK's host answers Configure with acceptSecrets False (pulumi/dynamic/__main__.py), so the
+        # engine sends it every secret as its plain value and marks secret again whatever comes back under
+        # an input's name (pkg/resource/plugin/provider_plugin.go annotateSecrets); the state keeps them sealed.
+        plain = reveal(inputs)
+        checked = host.check(resource.urn, plain_prior(old.inputs, plain) if old else {}, plain)
+        news = annotate_secrets(checked, inputs)
         if old is None:
             change = Change(resource.urn, resource.type, resource.name, "create")
             report.changes.append(change)
             self.log(f"{change} ...")
             started = time.monotonic()
             try:
-                id_, outputs = host.create(resource.urn, news)  # a failure records nothing
+                id_, outputs = host.create(resource.urn, checked)  # a failure records nothing
             finally:
                 change.seconds = time.monotonic() - started
             state.put(
                 ResourceState(
-                    resource.urn, resource.type, id_, news, outputs, list(resource.dependencies), resource.parent
+                    resource.urn,
+                    resource.type,
+                    id_,
+                    seal_inputs(news),
+                    seal_outputs((), outputs, (news,)),
+                    list(resource.dependencies),
+                    resource.parent,
                 )
             )
             return str(id_)
-        answer = host.diff(old.id, resource.urn, old.outputs, news, old.inputs)
-        paths = input_changes(old.inputs, news)
+        old_outputs, old_inputs = plain_prior(old.outputs, checked), plain_prior(old.inputs, checked)
+        answer = host.diff(old.id, resource.urn, old_outputs, checked, old_inputs)
+        paths = input_changes(old_inputs, checked)
         changed = answer.changes == "some" or (answer.changes == "unknown" and bool(paths))
         if not changed:
             report.changes.append(Change(resource.urn, resource.type, resource.name, "unchanged"))
-            state.put(dataclasses.replace(old, inputs=news, dependencies=list(resource.dependencies)))
+            state.put(
+                dataclasses.replace(old, inputs=seal_inputs(news, old.inputs), dependencies=list(resource.dependencies))
+            )
             return old.id
         change = Change(resource.urn, resource.type, resource.name, "update", paths)
         report.changes.append(change)
@@ -753,10 +769,17 @@ class SwarmApplier:
         started = time.monotonic()
         try:
             # A failure leaves the state as it was: the host has no partial-state answer.
-            outputs = host.update(old.id, resource.urn, old.outputs, news, old.inputs)
+            outputs = host.update(old.id, resource.urn, old_outputs, checked, old_inputs)
         finally:
             change.seconds = time.monotonic() - started
-        state.put(dataclasses.replace(old, inputs=news, outputs=outputs, dependencies=list(resource.dependencies)))
+        state.put(
+            dataclasses.replace(
+                old,
+                inputs=seal_inputs(news, old.inputs),
+                outputs=seal_outputs((), outputs, (news,), old.outputs),
+                dependencies=list(resource.dependencies),
+            )
+        )
         return old.id
 
     # -- delete ---------------------------------------------------------------------

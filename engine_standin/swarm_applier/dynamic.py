@@ -41,7 +41,8 @@ step.go ``CreateStep``/``UpdateStep``/``RefreshStep``, pkg/engine/update.go
   DIFF_UNKNOWN (``ResourceProvider.diff`` returns ``DiffResult()``), and the
   engine then compares old and new INPUTS: any change is an update.
 - ``replaces`` in the answer means a replacement (refused here).
-- The host turns every exception into a plain gRPC error (``_abort_with_traceback``):
+- The host turns every exception into a plain gRPC error (``_abort_with_traceback``, its traceback
+  as the details, which the CLI shows; the applier's error keeps the exception's lines of it):
   there is no partial-state (``ErrorResourceInitFailed``) path, so a failed
   update keeps the OLD inputs and outputs, and a failed create records nothing.
 - Outputs are what create/update return (``outs``), plus ``__provider``.
@@ -81,6 +82,17 @@ class DynamicProviderError(ApplyError):
     def __init__(self, message: str, details: str = ""):
         super().__init__(message)
         self.details = details
+
+
+def exception_text(details: str) -> str:
+    """The exception a host's error carries (``_abort_with_traceback``: ``traceback.format_exc()``), its
+    message's every line: the traceback's header and frames (indented lines) left out."""
+    lines = details.strip().splitlines()
+    if "Traceback (most recent call last):" not in lines:
+        return details.strip()
+    rest = lines[lines.index("Traceback (most recent call last):") + 1 :]
+    start = next((i for i, line in enumerate(rest) if not line.startswith((" ", "\t"))), len(rest))
+    return "\n".join(rest[start:]) or details.strip()
 
 
 class HostLaunchError(ApplyError):
@@ -187,8 +199,7 @@ class DynamicHost:
             return getattr(stub, method)(request)
         except grpc.RpcError as error:
             details = error.details() or str(error)
-            lines = [line for line in details.strip().splitlines() if line.strip()]
-            raise DynamicProviderError(lines[-1] if lines else details, details) from None
+            raise DynamicProviderError(exception_text(details), details) from None
 
     def check(self, urn: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
         response = self._call("Check", provider_pb2.CheckRequest(urn=urn, olds=_serialize(olds), news=_serialize(news)))

@@ -21,6 +21,9 @@ kreuzwerker/terraform-provider-docker v4.5.0 (what pulumi-docker 5.x bridges):
   the service's ``PullOptions`` for every node's pulls; an empty one replaces
   credentials an earlier update gave (moby daemon/cluster/services.go).
 
+The header's encoding and the lookup by host are the program's own
+(swarm/registry_auth.py), which its release step sends as the provider does.
+
 The stack config holds the list as `pulumi config set --path
 'docker:registryAuth[0].address' ...` writes it: JSON with the bridge's
 camelCase names.
@@ -28,16 +31,22 @@ camelCase names.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine_standin.swarm_applier.report import ApplyError
+from swarm.registry_auth import (
+    EMPTY_AUTH,
+    auth_for_registry,
+    canonical_address,
+    encode_auth,
+    host_of,
+    registry_of,
+)
 
 REGISTRY_AUTH_KEY = "docker:registryAuth"
-DOCKER_HUB_HOSTS = ("registry-1.docker.io", "index.docker.io", "docker.io", "registry.hub.docker.com")
 # authentication_helpers.go setupHTTPRequestForRegistry and providerSetToRegistryAuth treat these apart.
 TOKEN_REWRITING_HOSTS = ("ghcr.io", "gcr.io")
 TOKEN_REWRITING_SUFFIXES = (".amazonaws.com", ".azurecr.io")
@@ -58,31 +67,6 @@ class AuthConfig:
 
     def x_registry_auth(self) -> str:
         return encode_auth({"username": self.username, "password": self.password, "serveraddress": self.server_address})
-
-
-def encode_auth(fields: Mapping[str, str]) -> str:
-    """``json.Marshal`` of a registry.AuthConfig (omitempty; Go escapes <, > and &), then ``base64.URLEncoding``."""
-    text = json.dumps({k: v for k, v in fields.items() if v}, separators=(",", ":"), ensure_ascii=False)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return base64.urlsafe_b64encode(text.encode()).decode()
-
-
-EMPTY_AUTH = encode_auth({})
-
-
-def host_of(address: str) -> str:
-    """``convertToHostname``: the address without its scheme and path."""
-    for scheme in ("http://", "https://"):
-        if address.startswith(scheme):
-            address = address[len(scheme) :]
-            break
-    return address.split("/", 1)[0]
-
-
-def canonical_address(address: str) -> str:
-    """``canonicalizeRegistryAddress``: https:// unless the address says http://, nothing after the host."""
-    scheme = "http://" if address.startswith("http://") else "https://"
-    return scheme + host_of(address)
 
 
 def provider_auth_configs(config: Mapping[str, str]) -> dict[str, AuthConfig]:
@@ -114,19 +98,8 @@ def provider_auth_configs(config: Mapping[str, str]) -> dict[str, AuthConfig]:
     return configs
 
 
-def auth_for_registry(registry: str, configs: Mapping[str, AuthConfig]) -> AuthConfig | None:
-    """``getAuthConfigForRegistry``: the entry for ``registry`` (a host), or a Docker Hub one for a Docker Hub host."""
-    if registry in configs:
-        return configs[registry]
-    if registry in DOCKER_HUB_HOSTS:
-        return next((configs[h] for h in DOCKER_HUB_HOSTS if h in configs), None)
-    return None
-
-
 def service_registry_auth(image: str, configs: Mapping[str, AuthConfig]) -> str:
     """``X-Registry-Auth`` of a service create or update for ``image`` as declared (``fromRegistryAuth``)."""
-    image = image.replace("http://", "", 1).replace("https://", "", 1)
-    if "/" not in image:
-        return EMPTY_AUTH
-    found = auth_for_registry(image.split("/", 1)[0], configs)
+    registry = registry_of(image)
+    found = auth_for_registry(registry, configs) if registry else None
     return found.x_registry_auth() if found else EMPTY_AUTH

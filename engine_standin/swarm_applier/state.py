@@ -208,7 +208,7 @@ def _is_object(value: Any) -> bool:
     return isinstance(value, dict) and not is_secret(value)
 
 
-def _annotate(outs: dict[str, Any], ins: dict[str, Any]) -> dict[str, Any]:
+def annotate_secrets(outs: dict[str, Any], ins: dict[str, Any]) -> dict[str, Any]:
     """provider_plugin.go annotateSecrets(outs, ins)."""
     result = dict(outs)
     for key, in_value in ins.items():
@@ -216,7 +216,7 @@ def _annotate(outs: dict[str, Any], ins: dict[str, Any]) -> dict[str, Any]:
             continue
         out_value = result[key]
         if _is_object(out_value) and _is_object(in_value):
-            result[key] = _annotate(out_value, in_value)
+            result[key] = annotate_secrets(out_value, in_value)
         elif not is_secret(out_value) and _contains_secrets(in_value):
             result[key] = _secret(out_value)
     return result
@@ -255,9 +255,28 @@ def seal_outputs(
     """
     marked = _mark_sensitive(fields, outputs)
     for source in secret_sources:
-        marked = _annotate(marked, source)
+        marked = annotate_secrets(marked, source)
     sealed: dict[str, Any] = _seal(marked, previous)
     return sealed
+
+
+# Where the engine would send a provider the plain value of a secret that has changed since: the applier
+# keeps only its seal, and anything unequal to the new value tells the provider the same.
+CHANGED_SECRET = "(a secret value that has changed since)"
+
+
+def plain_prior(prior: Any, config: Any) -> Any:
+    """``prior`` as a provider that takes no secrets gets it: ``open_secrets``, and every seal left a placeholder."""
+    opened = open_secrets(prior, config)
+    if is_sealed(opened):
+        return CHANGED_SECRET
+    if isinstance(opened, dict):
+        news = config if isinstance(config, dict) else {}
+        return {k: plain_prior(v, news.get(k)) for k, v in opened.items()}
+    if isinstance(opened, list):
+        items = config if isinstance(config, list) else []
+        return [plain_prior(v, items[i] if i < len(items) else None) for i, v in enumerate(opened)]
+    return opened
 
 
 def open_secrets(prior: Any, config: Any) -> Any:

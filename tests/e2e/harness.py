@@ -9,11 +9,12 @@ each tag to its digest there (pulumi-docker's getRegistryImage, modelled by
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,6 +118,23 @@ class Deployment:
         ``secrets``: keys set with `pulumi config set --secret` (the TLS certificate and key, appSecrets)."""
         program = self.program(secrets, **overrides)
         return self.applier.deploy(program) if refresh is None else self.applier.apply(program, refresh=refresh)
+
+    @contextlib.contextmanager
+    def logged(self) -> Iterator[list[str]]:
+        """The lines the applier logs while the block runs (the dynamic provider host's stderr among them),
+        still printed."""
+        lines: list[str] = []
+        shown = self.applier.log
+
+        def log(message: str) -> None:
+            lines.append(message)
+            shown(message)
+
+        self.applier.log = log
+        try:
+            yield lines
+        finally:
+            self.applier.log = shown
 
     def service(self, role: str) -> dict[str, Any] | None:
         """Inspect output of the "real", "backup", "nginx" (L7 tier) or "edge" service; None when it is gone."""

@@ -32,6 +32,7 @@ from engine_standin.swarm_applier.registry_auth import REGISTRY_AUTH_KEY
 from offline_runner.stack_config import load_stack_config
 from settings import SettingsError
 from swarm.image_pin import ImageNotResolved
+from swarm.naming import RELEASE_LABEL, release_name
 from tests.conftest import record_measurement
 from tests.e2e.harness import (
     APP_SECRET,
@@ -82,6 +83,7 @@ EDGE_NEXT: Release = {**L7_TUNED, "edgeImage": "szd-nginx:next"}
 # Logical names of the four services and of the real pool's rollout gate, as the applier's report names them.
 REAL, BACKUP, NGINX, EDGE = (f"{E2E_OVERRIDES['appName']}-{role}" for role in ("real", "backup", "nginx", "edge"))
 GATE = f"{REAL}-rollout"
+RELEASE = release_name(str(E2E_OVERRIDES["appName"]))
 # What an app image change updates: both pools, then the real pool's gate in between.
 APP_ROLLOUT = {
     REAL: ("update", (POOL_SPEC, IMAGE)),
@@ -295,14 +297,44 @@ def test_scenario2_real_removed_backup_answers_then_real_again(deployment: Deplo
     assert {t["ID"] for t in d.running_tasks("nginx")} == nginx_tasks
 
 
+# Scenario 3's release step: from the new image, with the app's environment, secret and network (it asks
+# the real pool, still on v1, for its version), printing what it saw; never the secret itself.
+RELEASE_SCRIPT = (
+    "import os, urllib.request;"
+    f" answer = urllib.request.urlopen('http://{REAL}:8080/', timeout=5).read().decode();"
+    f" print('migrated to', os.environ['APP_VERSION'], '| secret file:', os.path.isfile(os.environ['{APP_SECRET}_FILE']),"
+    " '| the real pool answers', answer.split()[-1])"
+)
+RELEASE_SAID = "migrated to v2 | secret file: True | the real pool answers v1"
+
+
+def release_job_exits(d: Deployment, since: float) -> list[tuple[float, int]]:
+    """(epoch seconds, exit code) of each release job's container that exited since ``since``: Docker's
+    events up to now (the job itself is gone by then)."""
+    events = d.api.events(
+        since=int(since), until=int(time.time()) + 1, filters={"type": "container", "event": "die"}, decode=True
+    )
+    return [
+        (event["timeNano"] / 1e9, int(event["Actor"]["Attributes"]["exitCode"]))
+        for event in events
+        if event["Actor"]["Attributes"].get("com.docker.swarm.service.name", "").startswith(f"{RELEASE}-")
+    ]
+
+
+def release_jobs(d: Deployment) -> list[dict[str, Any]]:
+    return d.api.services(filters={"label": f"{RELEASE_LABEL}={E2E_OVERRIDES['appName']}"})
+
+
 def test_scenario3_image_tag_v1_to_v2_zero_downtime(deployment: Deployment):
     d = deployment
     d.apply(imageTag="v1")
 
-    with HeldWebSockets() as websockets:
-        run = apply_under_load(d, SETTLE_S, imageTag="v2")
+    started = time.time()
+    with HeldWebSockets() as websockets, d.logged() as logged:
+        run = apply_under_load(d, SETTLE_S, imageTag="v2", releaseCommand=["python3", "-c", RELEASE_SCRIPT])
     report, load, result, rollout_s = run.report, run.load, run.result, run.seconds
     real, backup = d.existing("real"), d.existing("backup")
+    exits = release_job_exits(d, started)
     print_figures(
         "3 image tag v1 -> v2",
         result,
@@ -310,6 +342,15 @@ def test_scenario3_image_tag_v1_to_v2_zero_downtime(deployment: Deployment):
         real_update_s=round(report.get(REAL).seconds, 1),
         backup_update_s=round(report.get(BACKUP).seconds, 1),
     )
+    real_started = parse_time(real["UpdateStatus"]["StartedAt"])
+    release = {
+        "scenario": "3 release step succeeded",
+        "release_s": round(report.get(RELEASE).seconds, 1),
+        "exits": [code for _, code in exits],
+        "done_before_real_pool_started_s": round(real_started - exits[-1][0], 2) if exits else None,
+    }
+    print(f"\n=== 3 release\nFIGURES {json.dumps(release)}", flush=True)
+    record_measurement("end-to-end on the swarm: what each scenario measured", f"FIGURES {json.dumps(release)}")
 
     websockets.figures("3 WebSockets held through the edge during the image rollout")
     held = websockets.result
@@ -321,7 +362,13 @@ def test_scenario3_image_tag_v1_to_v2_zero_downtime(deployment: Deployment):
     assert held.failed_opens == [], held.failed_opens
     assert set(held.endings_by_kind) == {"closed 1001"}, held.endings_by_kind
     assert held.open_at_stop == WEBSOCKETS.connections, held
-    assert report.changed() == APP_ROLLOUT, str(report)
+    assert report.changed() == {**APP_ROLLOUT, RELEASE: ("create", ())}, str(report)
+    # The release step ran once, from v2, as the app runs, and had finished before Swarm began the real pool.
+    assert [c.name for c in report.changes if c.name in (RELEASE, REAL)] == [RELEASE, REAL]
+    assert release["exits"] == [0], release
+    assert exits[-1][0] <= real_started, release
+    assert any(line.endswith(RELEASE_SAID) for line in logged), "\n".join(logged[-20:])
+    assert release_jobs(d) == []
     assert d.task_images("real") == {"szd-testapp:v2"}
     assert d.task_images("backup") == {"szd-testapp:v2"}
     assert real["UpdateStatus"]["State"] == backup["UpdateStatus"]["State"] == "completed"
@@ -330,6 +377,8 @@ def test_scenario3_image_tag_v1_to_v2_zero_downtime(deployment: Deployment):
     assert parse_time(backup["UpdateStatus"]["StartedAt"]) >= parse_time(real["UpdateStatus"]["CompletedAt"])
     assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
     assert {version for host, version in answers(10)} == {"v2"}
+    # The later scenarios run without a release step: its removal runs nothing and touches no pool.
+    assert d.apply(imageTag="v2").changed() == {RELEASE: ("delete", ())}
 
 
 # What 3c declares, and 3d keeps while it rotates the secret alone.
@@ -531,6 +580,44 @@ def test_scenario4_bad_tag_rolls_back_and_never_reaches_the_backup_pool(deployme
     assert good.changed() == APP_ROLLOUT, str(good)
     assert d.task_images("real") == d.task_images("backup") == {"szd-testapp:v1"}
     assert only_pool(result.last(SETTLE_S), "real"), result.last(SETTLE_S).by_pool
+
+
+def test_scenario4b_a_failed_release_step_fails_the_run_and_changes_no_pool(deployment: Deployment):
+    d = deployment
+    d.apply(imageTag="v1")  # where 4 leaves the stack: nothing to do after 4
+    before = {role: d.existing(role) for role in ("real", "backup")}
+    said = "migration 0042 failed: column users.email already exists"
+    failing = ["python3", "-c", f"import sys; print('migrating'); print({said!r}); sys.exit(3)"]
+
+    started = time.time()
+    with pytest.raises(ApplyError) as failed:
+        d.apply(imageTag="v2", releaseCommand=failing)
+    after = {role: d.existing(role) for role in ("real", "backup")}
+    exits = release_job_exits(d, started)
+    report = failed.value.report
+    assert report is not None
+    changed = [role for role in after if after[role]["Version"]["Index"] != before[role]["Version"]["Index"]]
+    figures = {
+        "scenario": "4b release step failing",
+        "release_s": round(report.get(RELEASE).seconds, 1),
+        "exits": [code for _, code in exits],
+        "pools_changed": len(changed),
+        "error": str(failed.value),
+    }
+    print(f"\n=== 4b\nFIGURES {json.dumps(figures)}", flush=True)
+    record_measurement("end-to-end on the swarm: what each scenario measured", f"FIGURES {json.dumps(figures)}")
+
+    # `pulumi up` failed at the release step with the command's exit code and output; no pool was touched.
+    assert "exit code 3" in str(failed.value) and str(failed.value).endswith(said), str(failed.value)
+    assert report.changed() == {RELEASE: ("create", ())}, str(report)
+    assert figures["exits"] == [3] and changed == [], figures
+    for role in after:
+        image = before[role]["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+        assert after[role]["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] == image
+    assert d.task_images("real") == d.task_images("backup") == {"szd-testapp:v1"}
+    assert release_jobs(d) == []
+    # A failed create records nothing: without the command the stack has nothing to do.
+    assert d.apply(imageTag="v1").changed() == {}
 
 
 def test_scenario7_real_replicas_scale_in_place(deployment: Deployment):

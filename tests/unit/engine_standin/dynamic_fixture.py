@@ -46,3 +46,23 @@ class WithoutDiff(ResourceProvider):
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(outs={"value": news["value"], "extra": "recomputed"})
+
+
+class SeesSecrets(ResourceProvider):
+    """Tells in its outputs what it was given for ``password``: its type, and whether it is the plain text."""
+
+    serialize_as_secret_always = False
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return DiffResult(changes=olds.get("value") != news.get("value"))
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(id_="seen", outs=self._seen(props))
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(outs=self._seen(news))
+
+    @staticmethod
+    def _seen(props: dict[str, Any]) -> dict[str, Any]:
+        password = props["password"]
+        return {"value": props["value"], "password": password, "password_type": type(password).__name__}

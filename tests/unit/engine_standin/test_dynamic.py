@@ -6,6 +6,7 @@ reference to that module, which the host imports from the project root.
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,12 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from engine_standin.swarm_applier import ApplyError, DynamicProviderError, ReplacementNotSupported, SwarmApplier
-from engine_standin.swarm_applier.dynamic import DynamicHost, host_launch, is_dynamic
+from engine_standin.swarm_applier.dynamic import DynamicHost, exception_text, host_launch, is_dynamic
+from engine_standin.swarm_applier.state import is_sealed
+from engine_standin.swarm_applier.translate import SECRET_SIG, SIG_KEY
 from offline_runner.mock_program import DeclaredProgram, DeclaredResource
 from offline_runner.stack_config import REPO_ROOT
-from tests.unit.engine_standin.dynamic_fixture import WithDiff, WithoutDiff
+from tests.unit.engine_standin.dynamic_fixture import SeesSecrets, WithDiff, WithoutDiff
 from tests.unit.engine_standin.fake_docker import FakeClock, FakeDocker
 
 TYPE = "pulumi-python:dynamic:Resource"
@@ -118,3 +121,35 @@ def test_delete_goes_through_the_provider(applier):
     applier.apply(program(resource(WithoutDiff(), value="a")), refresh=False)
     assert applier.destroy(refresh=False).changed() == {"thing": ("delete", ())}
     assert applier.state().resources == {}
+
+
+def secret(value: str) -> dict[str, str]:
+    return {SIG_KEY: SECRET_SIG, "value": value}
+
+
+def test_a_secret_input_reaches_the_provider_as_plain_text_and_the_state_only_sealed(applier, tmp_path):
+    # The SDK's host takes no secrets (its Configure answers acceptSecrets False): the engine sends it plain values.
+    applier.apply(program(resource(SeesSecrets(), value="a", password=secret("hunter2"))), refresh=False)
+    record = applier.state().find(TYPE, "thing")
+    assert record is not None and record.outputs["password_type"] == "str"
+    # Returned under the input's name, it is a secret again (annotateSecrets); neither is kept in plain text.
+    assert is_sealed(record.inputs["password"]) and is_sealed(record.outputs["password"])
+    assert "hunter2" not in (tmp_path / "t.json").read_text()
+    # The same secret is no change to the provider's diff; a changed one reaches its update as plain text.
+    again = applier.apply(program(resource(SeesSecrets(), value="a", password=secret("hunter2"))), refresh=False)
+    assert again.changed() == {}
+    rotated = resource(SeesSecrets(), value="b", password=secret("another"))
+    assert applier.apply(program(rotated), refresh=False).changed() == {"thing": ("update", ("password", "value"))}
+    record = applier.state().find(TYPE, "thing")
+    assert record is not None and record.outputs["password_type"] == "str"
+    assert "another" not in (tmp_path / "t.json").read_text()
+
+
+def test_the_error_keeps_every_line_of_the_exceptions_message_and_none_of_the_traceback():
+    message = "release failed: exit code 3\n--- the end of its output ---\n  File 'migrate.py', line 3\nboom"
+    try:
+        raise RuntimeError(message)
+    except RuntimeError:
+        details = traceback.format_exc()  # what the host's _abort_with_traceback sends
+    assert exception_text(details) == f"RuntimeError: {message}"
+    assert exception_text("no traceback at all") == "no traceback at all"

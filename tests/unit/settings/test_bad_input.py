@@ -122,6 +122,12 @@ CASES: list[tuple[dict[str, object], str, str]] = [
     ({"appCommand": "puma -C config.rb"}, "appCommand", "must be a list of words"),
     ({"appCommand": ["puma", ["-p"]]}, "appCommand", "word 1: must be a list of words"),
     ({"appArgs": {"a": "b"}}, "appArgs", "must be a list of words"),
+    ({"releaseCommand": "bin/rails db:migrate"}, "releaseCommand", "must be a list of words such as"),
+    ({"releaseCommand": ["bin/migrate", {"to": 3}]}, "releaseCommand", "word 1: must be a list of words"),
+    ({"releaseCommand": ["bin/migrate", "x\u0000"]}, "releaseCommand", "or [] for no release step"),
+    ({"releaseCommand": ["x"] * 201}, "releaseCommand", "this has 201 entries"),
+    ({"releaseTimeout": "0s"}, "releaseTimeout", "'0s' must be a duration from 1s to 6h"),
+    ({"releaseTimeout": "7h"}, "releaseTimeout", "must be a duration from 1s to 6h"),
     ({"appStopSignal": "SIGKILL"}, "appStopSignal", "must be empty (the image's STOPSIGNAL, else SIGTERM) or one of"),
     ({"appStopSignal": "TERM"}, "appStopSignal", "SIGTERM, SIGINT, SIGQUIT"),
 ]
@@ -166,6 +172,7 @@ def test_slower_health_check_needs_longer_monitors():
         {"imageTag": "2026.11.26-rc_1"},
         {"appEnv": {"_X": "a=b", "DATABASE_HOST": "db.internal", "PORT": 5432, "FEATURE": True}},
         {"appCommand": ["/bin/sh", "-c", "exec app --port $PORT"], "appArgs": [], "appStopSignal": "SIGINT"},
+        {"releaseCommand": ["bin/rails", "db:migrate", 3, True], "releaseTimeout": "6h"},
     ],
 )
 def test_good_values_pass(overrides):
