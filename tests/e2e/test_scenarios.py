@@ -13,12 +13,15 @@ refresh as `make deploy` runs it (swarm/refresh.py). What holds here holds for t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
 import socket
 import ssl
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any, NamedTuple, TypedDict
 
 import docker
@@ -308,17 +311,37 @@ RELEASE_SCRIPT = (
 RELEASE_SAID = "migrated to v2 | secret file: True | the real pool answers v1"
 
 
-def release_job_exits(d: Deployment, since: float) -> list[tuple[float, int]]:
-    """(epoch seconds, exit code) of each release job's container that exited since ``since``: Docker's
-    events up to now (the job itself is gone by then)."""
+@contextlib.contextmanager
+def release_job_exits(d: Deployment) -> Iterator[list[tuple[float, int]]]:
+    """(epoch seconds, exit code) of each release job's container that exits while the block runs.
+
+    Read live: dockerd keeps only its last 256 events, which the tasks' health
+    checks fill within a minute, and the job itself is gone by the end."""
+    exits: list[tuple[float, int]] = []
+    removed = threading.Event()  # the step removes its job: its container is destroyed after it exited
     events = d.api.events(
-        since=int(since), until=int(time.time()) + 1, filters={"type": "container", "event": "die"}, decode=True
+        since=int(time.time()), filters={"type": "container", "event": ["die", "destroy"]}, decode=True
     )
-    return [
-        (event["timeNano"] / 1e9, int(event["Actor"]["Attributes"]["exitCode"]))
-        for event in events
-        if event["Actor"]["Attributes"].get("com.docker.swarm.service.name", "").startswith(f"{RELEASE}-")
-    ]
+
+    def read() -> None:
+        with contextlib.suppress(Exception):  # the stream ends when closed below
+            for event in events:
+                attributes = event["Actor"]["Attributes"]
+                if not attributes.get("com.docker.swarm.service.name", "").startswith(f"{RELEASE}-"):
+                    continue
+                if event["Action"] == "die":
+                    exits.append((event["timeNano"] / 1e9, int(attributes["exitCode"])))
+                else:
+                    removed.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        yield exits
+    finally:
+        removed.wait(30)
+        events.close()
+        reader.join(5)
 
 
 def release_jobs(d: Deployment) -> list[dict[str, Any]]:
@@ -329,12 +352,10 @@ def test_scenario3_image_tag_v1_to_v2_zero_downtime(deployment: Deployment):
     d = deployment
     d.apply(imageTag="v1")
 
-    started = time.time()
-    with HeldWebSockets() as websockets, d.logged() as logged:
+    with HeldWebSockets() as websockets, d.logged() as logged, release_job_exits(d) as exits:
         run = apply_under_load(d, SETTLE_S, imageTag="v2", releaseCommand=["python3", "-c", RELEASE_SCRIPT])
     report, load, result, rollout_s = run.report, run.load, run.result, run.seconds
     real, backup = d.existing("real"), d.existing("backup")
-    exits = release_job_exits(d, started)
     print_figures(
         "3 image tag v1 -> v2",
         result,
@@ -589,11 +610,9 @@ def test_scenario4b_a_failed_release_step_fails_the_run_and_changes_no_pool(depl
     said = "migration 0042 failed: column users.email already exists"
     failing = ["python3", "-c", f"import sys; print('migrating'); print({said!r}); sys.exit(3)"]
 
-    started = time.time()
-    with pytest.raises(ApplyError) as failed:
+    with release_job_exits(d) as exits, pytest.raises(ApplyError) as failed:
         d.apply(imageTag="v2", releaseCommand=failing)
     after = {role: d.existing(role) for role in ("real", "backup")}
-    exits = release_job_exits(d, started)
     report = failed.value.report
     assert report is not None
     changed = [role for role in after if after[role]["Version"]["Index"] != before[role]["Version"]["Index"]]
