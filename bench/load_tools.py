@@ -132,6 +132,7 @@ class TierLoad:
     timeout_s: int = 5
     connections: tuple[int, ...] = (8, 16, 32, 64, 128, 256)
     step_s: int = 5
+    ceiling_rounds: int = 3  # every step, interleaved across the paths, once a round
     wrk_threads: int = 2
     wrk_timeout_s: int = 2
 

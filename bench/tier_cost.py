@@ -61,13 +61,31 @@ MOUNT_DIR = PurePosixPath("/opt/szdbench")
 # --- what the configs say ------------------------------------------------------------
 
 
-def upstream_keepalive(config: str) -> dict[str, bool]:
-    """Each upstream block of an nginx config -> whether it keeps idle connections (`keepalive N;`)."""
+# Since this release nginx keeps idle connections to every upstream block of the
+# config without a `keepalive` line (nginx commit 4fbe4b627).
+DEFAULT_KEEPALIVE_SINCE = (1, 29, 7)
+
+
+def upstream_keepalive(config: str, nginx_version: str) -> dict[str, str]:
+    """Each upstream block of an nginx config -> how the given nginx keeps idle connections to it."""
     text = re.sub(r"#[^\n]*", "", config)
-    return {
-        name: re.search(r"^\s*keepalive\s+\d+\s*;", block, re.M) is not None
-        for name, block in re.findall(r"^\s*upstream\s+(\S+)\s*\{(.*?)^\s*\}", text, re.M | re.S)
-    }
+    only_get = re.search(r"^\s*limit_except\s+GET\s*\{", text, re.M) is not None
+    found = {}
+    for name, block in re.findall(r"^\s*upstream\s+(\S+)\s*\{(.*?)^\s*\}", text, re.M | re.S):
+        explicit = re.search(r"^\s*keepalive\s+(\d+)", block, re.M)
+        idle = re.search(r"^\s*keepalive_timeout\s+(\S+)\s*;", block, re.M)
+        if explicit is not None:
+            kept = "none (`keepalive 0`)" if explicit[1] == "0" else f"up to {explicit[1]} idle per worker"
+        elif tuple(int(n) for n in re.findall(r"\d+", nginx_version)[:3]) >= DEFAULT_KEEPALIVE_SINCE:
+            kept = f"nginx {nginx_version}'s default, up to 32 idle per worker and location"
+        else:
+            kept = f"none (nginx {nginx_version} keeps none without `keepalive`)"
+        if not kept.startswith("none"):
+            kept += f", closed after {idle[1] if idle else '60s'} idle"
+            if only_get:
+                kept += ", for GET and HEAD (other methods: a connection each, `Connection: close`)"
+        found[name] = kept
+    return found
 
 
 # --- the stack and the load generator ----------------------------------------------------
@@ -248,8 +266,8 @@ def run_tier_cost(
         bench.tear_down()  # leftovers of an interrupted run
         program = bench.program()
         keepalive = {
-            "edge → L7": upstream_keepalive(edge_config(program)),
-            "L7 → app": upstream_keepalive(nginx_config(program)),
+            "edge → L7": upstream_keepalive(edge_config(program), machine.nginx),
+            "L7 → app": upstream_keepalive(nginx_config(program), machine.nginx),
         }
         print("\n=== tier cost: deploying the dev stack", flush=True)
         bench.deploy(program)

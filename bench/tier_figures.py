@@ -1,6 +1,9 @@
 """The tier-cost measurement without Docker: the paths, the rounds and steps run
 across them (interleaved, so a drift of the machine touches every path alike),
-and the most requests/s a path sustains before its first errors."""
+the most requests/s a path sustains before its first errors, and what a path
+adds to another, round by round (a figure of one round alone moves with the
+shared machine: the same path kept 0.46x of the straight rate one day and
+0.81x another)."""
 
 from __future__ import annotations
 
@@ -52,20 +55,37 @@ Runner = Callable[[list[str]], str]
 class RouteFigures:
     route: Route
     latency: list[HeyResult] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
+    rounds: list[list[Step]] = field(default_factory=list)
+    """The throughput steps of each round, in the order they ran."""
 
     def latency_ms(self, percent: int) -> list[float | None]:
         return [r.percentile_ms(percent) for r in self.latency]
 
     @property
-    def ceiling(self) -> Ceiling:
-        return ceiling(self.steps)
+    def ceilings(self) -> list[Ceiling]:
+        """One a round."""
+        return [ceiling(steps) for steps in self.rounds]
+
+    def best_rates(self) -> list[float | None]:
+        return [c.best.result.requests_per_s if c.best else None for c in self.ceilings]
+
+
+def added_ms(path: RouteFigures, base: RouteFigures, percent: int) -> list[float]:
+    """The path's latency minus the base's, round by round (the same round ran both within seconds)."""
+    pairs = zip(path.latency_ms(percent), base.latency_ms(percent), strict=False)
+    return [mine - theirs for mine, theirs in pairs if mine is not None and theirs is not None]
+
+
+def rate_ratios(path: RouteFigures, base: RouteFigures) -> list[float]:
+    """The path's ceiling over the base's, round by round."""
+    pairs = zip(path.best_rates(), base.best_rates(), strict=False)
+    return [mine / theirs for mine, theirs in pairs if mine is not None and theirs]
 
 
 def measure(
     routes: Sequence[Route], runners: dict[bool, Runner], load: TierLoad, log: Callable[[str], None]
 ) -> list[RouteFigures]:
-    """Warm-up, latency rounds and throughput steps, every phase interleaved across the routes."""
+    """Warm-up, latency rounds and rounds of throughput steps, every phase interleaved across the routes."""
     figures = [RouteFigures(route) for route in routes]
     for f in figures:
         log(f"warm-up {f.route.key}: {shlex.join(load.hey(f.route.url, load.warmup_s))}")
@@ -79,16 +99,22 @@ def measure(
                 f" p50 {ms(r.percentile_ms(50))} p90 {ms(r.percentile_ms(90))} p99 {ms(r.percentile_ms(99))} ms,"
                 f" failed {r.failed}"
             )
-    for connections in load.connections:
+    for n in range(1, load.ceiling_rounds + 1):
         for f in figures:
-            if f.steps and f.steps[-1].result.failed:
-                continue  # errors began: this path's ceiling is known
-            f.steps.append(Step(connections, parse_wrk(runners[f.route.from_host](load.wrk(f.route.url, connections)))))
-            step = f.steps[-1].result
-            log(
-                f"throughput {f.route.key} c={connections}: {step.requests_per_s:,.0f} req/s,"
-                f" p99 {ms(step.percentile_ms(99))} ms, failed {step.failed}"
-            )
+            f.rounds.append([])
+        for connections in load.connections:
+            for f in figures:
+                steps = f.rounds[-1]
+                if steps and steps[-1].result.failed:
+                    continue  # errors began: this path's ceiling in this round is known
+                steps.append(
+                    Step(connections, parse_wrk(runners[f.route.from_host](load.wrk(f.route.url, connections))))
+                )
+                step = steps[-1].result
+                log(
+                    f"throughput {f.route.key} round {n}/{load.ceiling_rounds} c={connections}:"
+                    f" {step.requests_per_s:,.0f} req/s, p99 {ms(step.percentile_ms(99))} ms, failed {step.failed}"
+                )
     return figures
 
 

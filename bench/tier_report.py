@@ -10,7 +10,7 @@ from statistics import median
 from bench.load_tools import TierLoad, WrkResult
 from bench.report import Machine
 from bench.setups import APP_REPO, NGINX_IMAGE, REPLICAS
-from bench.tier_figures import RouteFigures, ms
+from bench.tier_figures import Ceiling, RouteFigures, Step, added_ms, ms, rate_ratios
 
 PERCENTILES = (50, 90, 99)
 BASELINE = "app"  # what "added" is measured against
@@ -21,7 +21,7 @@ COMPARED = ("tier", "l7")  # same starting place as the baseline
 class TierCostReport:
     figures: Sequence[RouteFigures]
     load: TierLoad
-    keepalive: dict[str, dict[str, bool]]
+    keepalive: dict[str, dict[str, str]]
     overrides: dict[str, object]
     machine: Machine
     date: str
@@ -60,13 +60,14 @@ class TierCostReport:
                 "",
                 f"`{shlex.join(self.load.wrk('URL', 'N'))}` (closed loop: each connection sends"
                 " its next request when the answer is in), N ="
-                f" {', '.join(map(str, self.load.connections))}, interleaved across the paths; a path stops at its"
-                " first step with errors (answers of 400 and above, or socket errors: connect, read, write, timeout"
+                f" {', '.join(map(str, self.load.connections))}, interleaved across the paths, in"
+                f" {self.load.ceiling_rounds} rounds; in each round a path stops at its first step with errors"
+                " (answers of 400 and above, or socket errors: connect, read, write, timeout"
                 f" = no answer within {self.load.wrk_timeout_s} s).",
                 "",
                 *self._ceiling_table(),
                 "",
-                "Every step (requests/s; errors in brackets):",
+                "Every step (requests/s, round by round; errors in brackets):",
                 "",
                 *self._steps_table(),
                 "",
@@ -86,18 +87,13 @@ class TierCostReport:
         )
 
     def _keepalive(self) -> str:
-        hops = [
-            f"{hop} (`upstream {name}`): {'yes' if on else 'no'}"
-            for hop, upstreams in self.keepalive.items()
-            for name, on in upstreams.items()
-        ]
-        none = not any(on for upstreams in self.keepalive.values() for on in upstreams.values())
-        return "; ".join(hops) + (
-            ". No upstream block has `keepalive`, so every request through the tier opens a new TCP connection"
-            " on both hops (nginx sends `Connection: close` upstream); only the client's connection to the"
-            " edge is kept alive."
-            if none
-            else "."
+        return (
+            "; ".join(
+                f"{hop} (`upstream {name}`): {kept}"
+                for hop, upstreams in self.keepalive.items()
+                for name, kept in upstreams.items()
+            )
+            + "."
         )
 
     def _of(self, key: str) -> RouteFigures | None:
@@ -106,48 +102,38 @@ class TierCostReport:
     def _latency_table(self) -> list[str]:
         rows = [
             "| path | hops | requests/s | p50 ms | p90 ms | p99 ms | failed |"
-            f" added vs {BASELINE}: p50 / p90 / p99 ms (medians) |",
-            "|---|---|--:|--:|--:|--:|--:|--:|",
+            f" added p50 vs {BASELINE}, ms: median of the rounds (min–max) | added p90 / p99, ms (medians) |",
+            "|---|---|--:|--:|--:|--:|--:|--:|--:|",
         ]
         base = self._of(BASELINE)
         for f in self.figures:
-            added = "–"
+            added, tail = "–", "–"
             if base is not None and f.route.key in COMPARED:
-                added = " / ".join(_diff(_median(f.latency_ms(p)), _median(base.latency_ms(p))) for p in PERCENTILES)
+                added = _spread(added_ms(f, base, 50), _signed)
+                tail = " / ".join(_signed(_median(added_ms(f, base, p))) for p in PERCENTILES[1:])
             elif f.route.key == BASELINE:
-                added = "(baseline)"
+                added = tail = "(baseline)"
             rows.append(
                 f"| {f.route.title} | {f.route.hops}"
                 f" | {_spread([r.requests_per_s for r in f.latency], _rate)}"
                 + "".join(f" | {_spread(f.latency_ms(p), ms)}" for p in PERCENTILES)
-                + f" | {sum(r.failed for r in f.latency)} | {added} |"
+                + f" | {sum(r.failed for r in f.latency)} | {added} | {tail} |"
             )
         return rows
 
     def _ceiling_table(self) -> list[str]:
         rows = [
-            f"| path | most requests/s with 0 errors | at connections | p99 ms there | errors began at | vs {BASELINE} |",
-            "|---|--:|--:|--:|---|--:|",
+            "| path | most requests/s with 0 errors: median of the rounds (min–max) | at connections, each round"
+            f" | errors began at, each round | vs {BASELINE}: median of the rounds (min–max) |",
+            "|---|--:|--:|---|--:|",
         ]
         base = self._of(BASELINE)
-        base_best = base.ceiling.best if base is not None else None
         for f in self.figures:
-            c = f.ceiling
-            if c.first_failing is None:
-                began = f"none up to {f.steps[-1].connections} connections" if f.steps else "–"
-            else:
-                began = f"{c.first_failing.connections} connections ({_errors(c.first_failing.result)})"
-            ratio = (
-                f"{c.best.result.requests_per_s / base_best.result.requests_per_s:.2f}x"
-                if c.best is not None and base_best is not None
-                else "–"
-            )
+            at = " / ".join(str(c.best.connections) if c.best else "–" for c in f.ceilings)
+            began = " / ".join(_began(c, steps) for c, steps in zip(f.ceilings, f.rounds, strict=True))
+            ratio = _spread(rate_ratios(f, base), _ratio) if base is not None else "–"
             rows.append(
-                f"| {f.route.title}"
-                f" | {_rate(c.best.result.requests_per_s) if c.best else '–'}"
-                f" | {c.best.connections if c.best else '–'}"
-                f" | {ms(c.best.result.percentile_ms(99)) if c.best else '–'}"
-                f" | {began} | {ratio} |"
+                f"| {f.route.title} | {_spread(f.best_rates(), _rate)} | {at or '–'} | {began or '–'} | {ratio} |"
             )
         return rows
 
@@ -157,13 +143,8 @@ class TierCostReport:
             "|---|" + "--:|" * len(self.load.connections),
         ]
         for f in self.figures:
-            by_n = {s.connections: s.result for s in f.steps}
-            cells = [
-                "–"
-                if n not in by_n
-                else _rate(by_n[n].requests_per_s) + (f" ({by_n[n].failed:,})" if by_n[n].failed else "")
-                for n in self.load.connections
-            ]
+            by_n = [{s.connections: s.result for s in steps} for steps in f.rounds]
+            cells = [" / ".join(_step(steps.get(n)) for steps in by_n) or "–" for n in self.load.connections]
             rows.append(f"| {f.route.title} | " + " | ".join(cells) + " |")
         return rows
 
@@ -173,31 +154,38 @@ class TierCostReport:
             "The first three paths start in the same container on the overlay with the same tool and load, so"
             " a row's latency minus the straight row's is what its proxies add (the tier row minus the L7 row:"
             " the edge's share), and the ratio of the ceilings is the share of the straight path's request rate"
-            " a path keeps. The host row starts elsewhere (the host, through Docker's port mapping) and shows"
-            " what a client on this machine sees; it is in no difference."
+            " a path keeps. Both are taken round by round, each round running every path within seconds, and"
+            " given as the median of the rounds with the lowest and highest: a change smaller than that spread"
+            " is not shown by this run. The added median latency is the steadier figure and comes first; a"
+            " ceiling is where this shared machine runs out, and moves with it. The host row starts elsewhere"
+            " (the host, through Docker's port mapping) and shows what a client on this machine sees; it is in"
+            " no difference."
         ]
         if tier and app:
             added = (
-                f"At {self.load.rate:g} requests/s the tier (edge and L7) added {_added(tier, app, 50)} at the median"
+                f"At {self.load.rate:g} requests/s the tier (edge and L7) added"
+                f" {_spread(added_ms(tier, app, 50), _signed)} ms at the median"
+                f" and {_signed(_median(added_ms(tier, app, 99)))} ms at p99"
             )
-            added += f" and {_added(tier, app, 99)} at p99"
             if l7:
-                added += f"; the L7 tier alone {_added(l7, app, 50)} and {_added(l7, app, 99)}"
+                added += (
+                    f"; the L7 tier alone {_spread(added_ms(l7, app, 50), _signed)} ms"
+                    f" and {_signed(_median(added_ms(l7, app, 99)))} ms"
+                )
             sentences.append(added + ".")
-            t, a = tier.ceiling.best, app.ceiling.best
-            if t and a:
+            if rate_ratios(tier, app):
                 sentences.append(
-                    f"The most requests/s without an error: {_rate(t.result.requests_per_s)} through the tier"
-                    f" against {_rate(a.result.requests_per_s)} straight to one app task"
-                    f" ({t.result.requests_per_s / a.result.requests_per_s:.2f}x)."
+                    f"The most requests/s without an error: {_spread(tier.best_rates(), _rate)} through the tier"
+                    f" against {_spread(app.best_rates(), _rate)} straight to one app task"
+                    f" ({_spread(rate_ratios(tier, app), _ratio)})."
                 )
         if host:
             sentences.append(
                 f"From the host through the published port: p50 {ms(_median(host.latency_ms(50)))} ms,"
                 f" p99 {ms(_median(host.latency_ms(99)))} ms"
                 + (
-                    f", at most {_rate(host.ceiling.best.result.requests_per_s)} requests/s without errors."
-                    if host.ceiling.best
+                    f", at most {_spread(host.best_rates(), _rate)} requests/s without errors."
+                    if _known(host.best_rates())
                     else "."
                 )
             )
@@ -208,21 +196,21 @@ class TierCostReport:
             " machine or the path's weakest link runs out, not one component alone, and the ceilings compare how"
             " much each path spends per request. A ceiling is the best step before the first step with errors"
             " ('none up to': even the largest step had none); a rate that falls as connections grow is"
-            " contention, not an error. Each step is a single run of a few seconds: differences of a few"
-            " percent are noise."
+            " contention, not an error."
         )
         return " ".join(sentences)
 
 
-def _added(path: RouteFigures, base: RouteFigures, percent: int) -> str:
-    """Median minus median, and whether the rounds' ranges overlap (then it is within their spread)."""
-    mine, theirs = _known(path.latency_ms(percent)), _known(base.latency_ms(percent))
-    if not mine or not theirs:
-        return "– ms"
-    text = f"{median(mine) - median(theirs):+.1f} ms"
-    if len(mine) > 1 and min(mine) <= max(theirs) and min(theirs) <= max(mine):
-        text += " (within the rounds' spread)"
-    return text
+def _began(c: Ceiling, steps: Sequence[Step]) -> str:
+    if c.first_failing is None:
+        return f"none up to {steps[-1].connections}" if steps else "–"
+    return f"{c.first_failing.connections} ({_errors(c.first_failing.result)})"
+
+
+def _step(result: WrkResult | None) -> str:
+    if result is None:
+        return "–"
+    return _rate(result.requests_per_s) + (f" ({result.failed:,})" if result.failed else "")
 
 
 def _known(values: Sequence[float | None]) -> list[float]:
@@ -235,15 +223,22 @@ def _median(values: Sequence[float | None]) -> float | None:
 
 
 def _spread(values: Sequence[float | None], fmt: Callable[[float | None], str]) -> str:
+    """The median, and the lowest and highest when they differ."""
     known = [v for v in values if v is not None]
     if not known:
         return "–"
     low, high, middle = fmt(min(known)), fmt(max(known)), fmt(median(known))
-    return middle if low == high else f"{middle} ({low}–{high})"
+    # A dash between two signed figures reads as a minus.
+    between = " to " if fmt is _signed else "–"
+    return middle if low == high else f"{middle} ({low}{between}{high})"
 
 
-def _diff(value: float | None, base: float | None) -> str:
-    return "–" if value is None or base is None else f"{value - base:+.1f}"
+def _signed(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.1f}"
+
+
+def _ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}x"
 
 
 def _rate(value: float | None) -> str:

@@ -31,6 +31,7 @@ from nginx.l7_tier import (
 )
 from nginx.protocols import EDGE_WAIT
 from nginx.render import render
+from nginx.upstream_reuse import EDGE_TO_L7_IDLE
 from swarm.values import MILLISECOND, SECOND, Duration
 
 TEMPLATE_NAME = "edge.conf.j2"
@@ -91,6 +92,7 @@ class EdgeConfigArgs:
     upstream_name: str = UPSTREAM_NAME
     health_path: str = HEALTH_PATH
     buffers: ProxyBuffers = HEADER_BUFFER
+    upstream_idle: str = EDGE_TO_L7_IDLE.nginx
 
 
 def shutdown_timeout(stop_grace_period: Duration) -> Duration:

@@ -18,6 +18,7 @@ from nginx.client_limits import (
 )
 from nginx.protocols import AppProtocols, ProxyProtocols, proxy_protocols
 from nginx.render import render
+from nginx.upstream_reuse import L7_TO_APP_IDLE
 from swarm.naming import BACKUP, REAL, pool_alias
 from swarm.values import Duration
 
@@ -108,7 +109,8 @@ TLS12_CIPHERS = ":".join(
 # Browsers keep to HTTPS for a year once they have seen it; subdomains are left alone.
 HSTS_MAX_AGE = 365 * 24 * 3600
 # How long a draining L7 task still takes one more request on a keep-alive
-# HTTPS connection it has just answered on (nginx 1.27.4+, commit 22a2a225b).
+# connection it has just answered on, a TLS client's or the edge's (nginx
+# 1.27.4+, commit 22a2a225b).
 # Short: a draining worker waits this long for such connections before exiting.
 KEEPALIVE_MIN_TIMEOUT = "1s"
 # The method the task's TLS health check asks with (nginx/l7_health.py): nginx
@@ -130,7 +132,6 @@ class TlsListener:
     protocols: str = TLS_PROTOCOLS
     ciphers: str = TLS12_CIPHERS
     hsts_max_age: int = HSTS_MAX_AGE
-    keepalive_min_timeout: str = KEEPALIVE_MIN_TIMEOUT
     probe_method: str = TLS_PROBE_METHOD
     probe_source: str = TLS_PROBE_SOURCE
 
@@ -163,6 +164,8 @@ class L7TierConfigArgs:
     upstream_name: str = UPSTREAM_NAME
     health_path: str = HEALTH_PATH
     buffers: ProxyBuffers = ProxyBuffers(HEADER_BUFFER_KIB)
+    upstream_idle: str = L7_TO_APP_IDLE.nginx
+    keepalive_min_timeout: str = KEEPALIVE_MIN_TIMEOUT
 
 
 def upstream_host(alias: str, endpoint_mode: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 PROC_NET_TCP = Path("/proc/net/tcp")
 ESTABLISHED = "01"
+TIME_WAIT = "06"
 
 
 @dataclass(frozen=True)
@@ -40,3 +41,17 @@ def tcp_sockets() -> list[TcpSocket]:
 
 def _port(address: str) -> int:
     return int(address.rsplit(":", 1)[1], 16)
+
+
+def peer_ports(port: int) -> set[int]:
+    """The other end's port of each TCP connection to or from ``port`` now listed, closed ones too.
+
+    Whichever end closed a connection first lists it in TIME_WAIT for 60 s, so
+    the ports new since an earlier call count the connections opened since."""
+    found = set()
+    for s in tcp_sockets():
+        if s.local_port == port and s.remote_port != 0:
+            found.add(s.remote_port)
+        elif s.remote_port == port:
+            found.add(s.local_port)
+    return found

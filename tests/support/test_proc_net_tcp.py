@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import time
 
-from .proc_net_tcp import TcpSocket, tcp_sockets
+from .proc_net_tcp import TcpSocket, peer_ports, tcp_sockets
 
 
 def listed(local_port: int, remote_port: int) -> list[TcpSocket]:
@@ -29,3 +29,16 @@ def test_a_connection_is_listed_established_with_the_bytes_its_owner_has_not_rea
                 assert [s.receive_queue for s in listed(port, client_port)] == [0]
                 (client_side,) = listed(client_port, port)
                 assert client_side.established and client_side.receive_queue == 0
+
+
+def test_peer_ports_lists_a_connection_once_it_is_closed_too() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        before = peer_ports(port)
+        client = socket.create_connection(("127.0.0.1", port), timeout=5)
+        client_port = client.getsockname()[1]
+        accepted, _ = server.accept()
+        assert peer_ports(port) - before == {client_port}
+        client.close()
+        accepted.close()
+        assert peer_ports(port) - before == {client_port}

@@ -9,9 +9,18 @@ from tools.render_nginx import edge_config, nginx_config
 # --- the configs and the host ---------------------------------------------------------------
 
 
-def test_neither_hop_of_the_dev_stack_keeps_upstream_connections(dev: DeclaredProgram):
-    assert upstream_keepalive(edge_config(dev)) == {"l7-tier": False}
-    assert upstream_keepalive(nginx_config(dev)) == {"app-server": False}
+GETS_ONLY = ", for GET and HEAD (other methods: a connection each, `Connection: close`)"
+
+
+def test_both_hops_of_the_dev_stack_keep_connections_for_gets_on_nginx_1_29_7_and_later(dev: DeclaredProgram):
+    default = "nginx 1.30.6's default, up to 32 idle per worker and location"
+    assert upstream_keepalive(edge_config(dev), "1.30.6") == {"l7-tier": f"{default}, closed after 25s idle{GETS_ONLY}"}
+    assert upstream_keepalive(nginx_config(dev), "1.30.6") == {
+        "app-server": f"{default}, closed after 1s idle{GETS_ONLY}"
+    }
+    assert upstream_keepalive(nginx_config(dev), "1.28.0") == {
+        "app-server": "none (nginx 1.28.0 keeps none without `keepalive`)"
+    }
 
 
 def test_keepalive_is_read_per_upstream_and_comments_do_not_count():
@@ -24,11 +33,19 @@ upstream b {
     server y:80;
     # keepalive 8;
 }
+upstream c {
+    server z:80;
+    keepalive 0;
+}
 server {
     keepalive_timeout 5s;
 }
 """
-    assert upstream_keepalive(config) == {"a": True, "b": False}
+    assert upstream_keepalive(config, "1.28.0") == {
+        "a": "up to 16 idle per worker, closed after 60s idle",
+        "b": "none (nginx 1.28.0 keeps none without `keepalive`)",
+        "c": "none (`keepalive 0`)",
+    }
 
 
 DOCKER_PROXY = (

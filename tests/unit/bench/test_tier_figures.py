@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from bench.load_tools import TierLoad, WrkResult, parse_wrk
-from bench.tier_figures import Ceiling, Route, Step, ceiling, measure
+import pytest
+
+from bench.load_tools import HeyResult, TierLoad, WrkResult, parse_wrk
+from bench.tier_figures import Ceiling, Route, RouteFigures, Step, added_ms, ceiling, measure, rate_ratios
 from tests.unit.bench.tool_outputs import HEY_OK, WRK_503, WRK_KILLED, WRK_OK
 
 # --- the most requests/s before errors ----------------------------------------------------
@@ -65,15 +67,48 @@ def test_measure_interleaves_the_paths_and_stops_each_at_its_first_step_with_err
         return run
 
     routes = [Route("tier", "through", "edge", "http://tier/"), Route("host", "host", "edge", "http://host/", True)]
-    load = TierLoad(rounds=2, connections=(8, 16, 32, 64))
+    load = TierLoad(rounds=2, connections=(8, 16, 32, 64), ceiling_rounds=3)
     figures = measure(routes, {False: runner(False), True: runner(True)}, load, lambda message: None)
 
     assert [len(f.latency) for f in figures] == [2, 2]
-    assert [[s.connections for s in f.steps] for f in figures] == [[8, 16, 32], [8, 16, 32, 64]]
+    # Every round of steps starts again at the fewest connections.
+    assert [[[s.connections for s in steps] for steps in f.rounds] for f in figures] == [
+        [[8, 16, 32]] * 3,
+        [[8, 16, 32, 64]] * 3,
+    ]
     # Equal rates at 8 and 16 connections: the ceiling is reached at the first.
-    assert figures[0].ceiling == Ceiling(best=figures[0].steps[0], first_failing=figures[0].steps[2])
+    tier_steps = figures[0].rounds[0]
+    assert figures[0].ceilings == [Ceiling(best=tier_steps[0], first_failing=tier_steps[2])] * 3
     # Warm-up, then the rounds, each interleaved; the host route runs on the host.
     hey_urls = [url for _, tool, url in calls if tool == "hey"]
     assert hey_urls == ["http://tier/", "http://host/"] * 3
+    wrk_urls = [url for _, tool, url in calls if tool == "wrk"]
+    assert wrk_urls[:7] == ["http://tier/", "http://host/"] * 3 + ["http://host/"]
     assert {on_host for on_host, _, url in calls if url == "http://host/"} == {True}
     assert {on_host for on_host, _, url in calls if url == "http://tier/"} == {False}
+
+
+# --- round by round -------------------------------------------------------------------------
+
+
+def latency(*p50s: float) -> list[HeyResult]:
+    return [HeyResult(10.0, 200.0, {50: p50}, {200: 2000}, {}) for p50 in p50s]
+
+
+def test_added_latency_is_taken_round_by_round_so_a_drift_common_to_both_paths_cancels():
+    # The machine slows down over the run: both paths drift, the difference does not.
+    tier = RouteFigures(Route("tier", "t", "h", "u"), latency=latency(2.0, 3.0, 4.1))
+    app = RouteFigures(Route("app", "a", "h", "u"), latency=latency(1.0, 2.0, 3.0))
+    assert added_ms(tier, app, 50) == pytest.approx([1.0, 1.0, 1.1])
+    # A percentile hey could not give (too few answers) leaves that round out.
+    app.latency[1] = HeyResult(10.0, 200.0, {}, {200: 2000}, {})
+    assert added_ms(tier, app, 50) == pytest.approx([1.0, 1.1])
+
+
+def test_rate_ratios_pair_each_round_and_skip_a_round_without_a_ceiling():
+    tier = RouteFigures(
+        Route("tier", "t", "h", "u"), rounds=[steps(wrk(800)), steps(wrk(900, failed=1)), steps(wrk(1200))]
+    )
+    app = RouteFigures(Route("app", "a", "h", "u"), rounds=[steps(wrk(1600)), steps(wrk(1500)), steps(wrk(1500))])
+    assert tier.best_rates() == [800, None, 1200]
+    assert rate_ratios(tier, app) == pytest.approx([0.5, 0.8])

@@ -53,18 +53,25 @@ def test_a_body_size_is_written_in_the_largest_unit_that_holds_it(size, nginx):
     assert value(lines, "client_max_body_size") == nginx
 
 
-def test_websocket_upgrades_pass_both_tiers_and_other_requests_are_sent_as_before(dev):
+def test_websocket_upgrades_pass_both_tiers_and_other_requests_keep_or_close_their_upstream_connection(dev):
     for config in (nginx_config(dev), edge_config(dev)):
         lines = directives(config)
         assert lines[lines.index("map $http_upgrade $connection_upgrade {") + 1 :][:3] == [
             "default upgrade;",
-            '"" "";',
+            '"" $upstream_connection;',
+            "}",
+        ]
+        assert lines[lines.index("map $request_method $upstream_connection {") + 1 :][:4] == [
+            'GET "";',
+            'HEAD "";',
+            "default close;",
             "}",
         ]
         assert "proxy_http_version 1.1;" in lines
         assert "proxy_set_header Upgrade $http_upgrade;" in lines
         assert "proxy_set_header Connection $connection_upgrade;" in lines
-        # Neither tier keeps connections to the next one alive.
+        # nginx 1.29.7+ keeps connections by default; an explicit `keepalive N` would share them with
+        # the location that passes other methods (nginx/upstream_reuse.py).
         assert not any(line.startswith("keepalive ") for line in lines)
 
 
