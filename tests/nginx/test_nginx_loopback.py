@@ -47,13 +47,15 @@ def seconds(nginx_time: str) -> float:
 
 
 def dns_change_bound(site: LoopbackSite) -> float:
-    """Longest nginx may take to act on a DNS change, plus 1 s of slack for the machine.
+    """Longest nginx may take to act on a DNS change, plus 2 s of slack for the machine.
 
     Measured with nginx 1.30.6 against the DNS stub: a `resolve` server's name is
     re-queried every valid + 1 s (2 s with valid=1s, 4 s with valid=3s), not every
-    `valid` seconds.
+    `valid` seconds. The slack is for a 2-core machine running other suites beside
+    this one (more than 1 s was seen once); nginx's negative cache, which the bound
+    exists to rule out, would take 30 s.
     """
-    return seconds(site.args.resolver_valid) + 1.0 + 1.0
+    return seconds(site.args.resolver_valid) + 1.0 + 2.0
 
 
 def start_load(site: LoopbackSite, method: str = "GET", slow_path: str | None = SLOW_PATH) -> Probe:
