@@ -8,7 +8,7 @@ LOCK := requirements.lock
 POLICY_VENV := policy/venv
 POLICY_LOCK := policy/requirements.txt
 
-.PHONY: help venv venv-deploy venv-policy policy-test lock provision clean-machine lint docs test test-unit test-nginx test-nginx-configs test-nginx-live test-e2e test-cluster validate render-nginx deploy bench
+.PHONY: help venv venv-deploy venv-policy policy-test lock provision clean-machine lint docs test test-unit test-nginx test-nginx-configs test-nginx-live test-nginx-live-pools test-nginx-live-rest test-e2e test-cluster validate render-nginx deploy bench
 
 help:
 	@echo "make deploy [STACK=dev]        deploy a stack on the local swarm (local state); installs the SDK's Pulumi CLI, and Docker as root on Debian/Ubuntu"
@@ -79,12 +79,12 @@ lint: venv
 docs: venv
 	$(PY) -m tools.config_docs
 
-# Two lanes on the 2 cores: provisioning (mostly downloads and disks), then lint
-# and nginx -t over the rendered configs; the virtualenv, the unit tests, then
-# nginx running on loopback (the root filesystem is the first thing provisioned).
-# Then the suites that need the swarm.
+# Two lanes on the 2 cores: provisioning (mostly downloads and disks), then one
+# half of the nginx-on-loopback tests, nginx -t over the rendered configs; the
+# virtualenv, the unit tests, the other half, lint (the root filesystem nginx
+# runs in is the first thing provisioned). Then the suites that need the swarm.
 test:
-	$(MAKE) --no-print-directory -j2 --output-sync=target provision test-unit test-nginx-live lint test-nginx-configs
+	$(MAKE) --no-print-directory -j2 --output-sync=target provision test-unit test-nginx-live-pools test-nginx-live-rest lint test-nginx-configs
 	$(PYTEST) --durations=15 tests/e2e tests/cluster  # the slowest, for where the time goes
 
 test-unit: venv
@@ -102,10 +102,19 @@ test-nginx-configs: venv
 	bash scripts/provision.sh rootfs
 	$(PYTEST) $(NGINX_CONFIG_TESTS)
 
-# nginx itself on loopback addresses, with real backends and load.
-test-nginx-live: venv
+# nginx itself on loopback addresses, with real backends and load; in two halves of
+# about the same length, so that make test runs one in each lane.
+NGINX_POOL_TESTS := tests/nginx/test_nginx_loopback.py tests/nginx/test_proxy_tier.py
+
+test-nginx-live: test-nginx-live-pools test-nginx-live-rest
+
+test-nginx-live-pools: venv
 	bash scripts/provision.sh rootfs
-	$(PYTEST) tests/support tests/nginx $(addprefix --ignore=,$(NGINX_CONFIG_TESTS))
+	$(PYTEST) $(NGINX_POOL_TESTS)
+
+test-nginx-live-rest: venv
+	bash scripts/provision.sh rootfs
+	$(PYTEST) tests/support tests/nginx $(addprefix --ignore=,$(NGINX_CONFIG_TESTS) $(NGINX_POOL_TESTS))
 
 test-e2e: venv provision
 	$(PYTEST) tests/e2e

@@ -312,34 +312,32 @@ RELEASE_SAID = "migrated to v2 | secret file: True | the real pool answers v1"
 
 
 @contextlib.contextmanager
-def release_job_exits(d: Deployment) -> Iterator[list[tuple[float, int]]]:
-    """(epoch seconds, exit code) of each release job's container that exits while the block runs.
+def release_job_exits(d: Deployment, runs: int = 1) -> Iterator[list[tuple[float, int]]]:
+    """(epoch seconds, exit code) of each release job's container that exits while the block runs;
+    at its end, waits (at most 10 s) until ``runs`` exits have been read.
 
     Read live: dockerd keeps only its last 256 events, which the tasks' health
     checks fill within a minute, and the job itself is gone by the end."""
     exits: list[tuple[float, int]] = []
-    removed = threading.Event()  # the step removes its job: its container is destroyed after it exited
-    events = d.api.events(
-        since=int(time.time()), filters={"type": "container", "event": ["die", "destroy"]}, decode=True
-    )
+    all_read = threading.Event()
+    events = d.api.events(since=int(time.time()), filters={"type": "container", "event": "die"}, decode=True)
 
     def read() -> None:
         with contextlib.suppress(Exception):  # the stream ends when closed below
             for event in events:
                 attributes = event["Actor"]["Attributes"]
-                if not attributes.get("com.docker.swarm.service.name", "").startswith(f"{RELEASE}-"):
-                    continue
-                if event["Action"] == "die":
+                if attributes.get("com.docker.swarm.service.name", "").startswith(f"{RELEASE}-"):
                     exits.append((event["timeNano"] / 1e9, int(attributes["exitCode"])))
-                else:
-                    removed.set()
+                    if len(exits) >= runs:
+                        all_read.set()
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
         yield exits
     finally:
-        removed.wait(30)
+        # The step returns once its job has exited: Docker has sent the event by then.
+        all_read.wait(10)
         events.close()
         reader.join(5)
 
