@@ -105,6 +105,12 @@ class ProbeResult:
         """(seconds from start, kind) of every failure, in time order."""
         return sorted((s.t, s.failure) for s in self.samples if s.failure is not None)
 
+    @property
+    def failure_span_s(self) -> float:
+        """Seconds from the first failure to the last (how long clients met failures); 0 without any."""
+        failures = self.failures
+        return failures[-1][0] - failures[0][0] if failures else 0.0
+
     def window(self, start_s: float, end_s: float) -> ProbeResult:
         """The requests sent in [start_s, end_s), with times counted from start_s."""
         start_s, end_s = max(0.0, start_s), min(self.duration_s, end_s)

@@ -358,6 +358,8 @@ def test_timeline_percentiles_and_json_from_known_samples() -> None:
     late = ProbeResult(result.options, result.started_at, 3.004, [*samples, _sample(3.002, 1.0)])
     assert [s.sent for s in late.timeline] == [10, 2, 21]  # a stop a few ms late adds no near-empty second
     assert result.last(1.0).failures_by_kind == {"HTTP 502": 20}
+    assert result.failure_span_s == pytest.approx(0.69)  # 1.5 s to 2.19 s
+    assert result.window(0, 1).failure_span_s == 0.0
 
     data = result.to_dict(failure_limit=5)
     assert data["totals"] == {"sent": 32, "ok": 11, "failed": 21}
