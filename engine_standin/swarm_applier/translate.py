@@ -291,6 +291,22 @@ def _resources(value: Any, path: str) -> dict[str, Any]:
     return {k: v for k, v in spec.items() if v is not None}
 
 
+def _restart_policy(value: Any, path: str) -> dict[str, Any]:
+    # resource_docker_service_structures.go createRestartPolicy: a block given is sent with
+    # every field, an unset one as its zero value; the condition checked against the schema's pattern.
+    r = _Obj(value, path)
+    condition = r.get("condition", _string, "")
+    if condition not in ("", "none", "on-failure", "any"):
+        raise UntranslatedInput(f"{path}.condition: not one of none, on-failure, any: {condition!r}")
+    spec = {
+        "Delay": r.get("delay", _duration, 0),
+        "MaxAttempts": r.get("maxAttempts", _integer, 0),
+        "Window": r.get("window", _duration, 0),
+    }
+    r.done()
+    return {"Condition": condition, **spec} if condition else spec
+
+
 def _task_spec(value: Any, path: str) -> dict[str, Any]:
     r = _Obj(value, path)
     spec = {
@@ -301,6 +317,8 @@ def _task_spec(value: Any, path: str) -> dict[str, Any]:
         spec["Placement"] = placement
     if (resources := r.get("resources", _resources, None)) is not None:
         spec["Resources"] = resources
+    if (restart := r.get("restartPolicy", _restart_policy, None)) is not None:
+        spec["RestartPolicy"] = restart
     r.done()
     return spec
 

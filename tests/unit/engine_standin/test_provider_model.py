@@ -816,3 +816,28 @@ def test_an_ignored_path_with_an_index_is_refused(path):
     prior = zoned_outputs()
     with pytest.raises(ValueError, match=r"paths with an index are not modelled"):
         ignore_changes(plan(S, prior, zoned_config()), prior, (PLATFORMS, path))
+
+
+@pytest.mark.parametrize(
+    ("declared", "read_back_changes"),
+    [
+        # Every field, as the edge declares it: sent whole, read back the same, no change next time.
+        ({"condition": "any", "delay": "0s", "maxAttempts": 0.0, "window": "0s"}, []),
+        # Without window: sent as 0, read back as "0s", then a change from "0s" to "" at every `up`.
+        ({"condition": "any", "delay": "0s", "maxAttempts": 0.0}, ["taskSpec.restartPolicy.window"]),
+    ],
+)
+def test_a_restart_policy_is_sent_whole_and_read_back_with_every_field(declared, read_back_changes):
+    config = program_config()
+    config["taskSpec"]["restartPolicy"] = declared
+    sent = service_spec(plan(S, None, config).planned)["TaskTemplate"]["RestartPolicy"]
+    assert sent == {"Condition": "any", "Delay": 0, "MaxAttempts": 0, "Window": 0}
+    read = read_service(docker_service_with(RestartPolicy=sent))
+    assert read is not None and read["taskSpec"]["restartPolicy"] == {
+        "condition": "any",
+        "delay": "0s",
+        "maxAttempts": 0,
+        "window": "0s",
+    }
+    stored = merge_read(plan(S, None, config).planned, read)
+    assert [change.path for change in plan(S, stored, config).changes] == read_back_changes

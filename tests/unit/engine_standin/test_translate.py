@@ -111,6 +111,7 @@ def test_service_spec_mirrors_pulumi_docker_fields(e2e: DeclaredProgram):
     assert lb.spec["TaskTemplate"]["ContainerSpec"]["Sysctls"]["net.ipv4.tcp_retries2"] == "2"
     edge = translate(e2e.get(SERVICE, "szde2e-edge"))
     assert edge.spec["Mode"] == {"Global": {}}
+    assert edge.spec["TaskTemplate"]["RestartPolicy"] == {"Condition": "any", "Delay": 0, "MaxAttempts": 0, "Window": 0}
     assert edge.spec["EndpointSpec"]["Ports"] == [
         {"Protocol": "tcp", "TargetPort": 80, "PublishedPort": 18080, "PublishMode": "host"}
     ]
@@ -120,7 +121,7 @@ def test_service_spec_mirrors_pulumi_docker_fields(e2e: DeclaredProgram):
     "path, value",
     [
         (("taskSpec", "containerSpec", "dir"), "/srv"),  # a key it does not know
-        (("taskSpec", "restartPolicy"), {"condition": "any"}),
+        (("taskSpec", "restartPolicy", "condition"), "always"),  # not a Swarm condition
         (("updateConfig", "monitor"), "5 seconds"),  # not a Go duration
         (("mode", "replicated", "replicas"), 1.5),  # not a whole number
         (("auth",), {"serverAddress": "x"}),
