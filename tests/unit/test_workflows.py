@@ -293,9 +293,9 @@ def test_the_pulumi_cli_matches_the_sdk_pin():
                 assert step["with"]["pulumi-version"] == pinned_version(), workflow.name
 
 
-def test_pull_request_previews_run_the_policy_pack():
-    job = load(PREVIEW)["jobs"]["preview"]
-    (step,) = pulumi_steps(job)
+@pytest.mark.parametrize(("workflow", "job_name"), [(PREVIEW, "preview"), (DEPLOY, "preview-prod")])
+def test_every_preview_runs_the_policy_pack(workflow, job_name):
+    (step,) = pulumi_steps(load(workflow)["jobs"][job_name])
     assert step["with"]["command"] == "preview"
     assert step["with"]["policyPacks"] == "policy"
     assert (REPO_ROOT / "policy" / "PulumiPolicy.yaml").is_file()
