@@ -12,12 +12,24 @@ import pulumi_docker as docker
 from components.base import child_options, component_type, rollout_gate, spec_label
 from components.nginx_service import EDGE_SYSCTLS, NGINX_HEALTH, nginx_config, nginx_rollout
 from nginx.edge import MIN_SHUTDOWN, SHORTEST_GRACE, EdgeConfigArgs, render_edge_config
+from nginx.edge_start_gate import start_gate_command
 from nginx.render import content_hash
 from swarm.rollout_plan import describe_reservations, extra_tasks
 from swarm.service_spec import http_healthcheck, rollback_config, service_options, task_resources, update_config
 from swarm.values import NGINX_PARALLELISM, Duration, TaskResources
 
 CONFIG_PATH = "/etc/nginx/nginx.conf"
+
+# The edge is the one task on its node that holds the published ports: while
+# it is down, the node refuses every connection. Without a restart policy
+# pulumi-docker sends none (kreuzwerker v4.5.0 createRestartPolicy: `{}`) and
+# Swarm waits 5 s before it replaces a task that died (swarmkit
+# manager/orchestrator/restart/restart.go, defaults.Service.Task.Restart.Delay).
+# Given the block, pulumi-docker sends every field, zero when unset, and reads
+# them back as "0s" and 0: all four are declared, so that the next `pulumi up`
+# finds nothing changed. MaxAttempts 0 and Window 0 are Swarm's "no limit".
+# Updates do not wait for this delay (swarmkit updater.go: DelayStart with 0).
+RESTART_AT_ONCE = docker.ServiceTaskSpecRestartPolicyArgs(condition="any", delay="0s", max_attempts=0, window="0s")
 
 
 def edge_order(publish_mode: str) -> str:
@@ -75,6 +87,7 @@ class Edge(pulumi.ComponentResource):
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                     image=args.image,
+                    commands=start_gate_command(args.config.l7_host),
                     configs=[nginx_config(name, rendered, CONFIG_PATH, child)],
                     healthcheck=http_healthcheck(args.config.health_port, NGINX_HEALTH),
                     stop_signal="SIGQUIT",
@@ -83,6 +96,7 @@ class Edge(pulumi.ComponentResource):
                 ),
                 networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_id)],
                 resources=task_resources(args.resources),
+                restart_policy=RESTART_AT_ONCE,
             ),
             # One per node: with host publishing every node answers on the port.
             mode=docker.ServiceModeArgs(global_=True),

@@ -32,6 +32,8 @@ HTTPS_PORT = 443
 # Each tier's health check listens on loopback only, away from every client.
 HEALTH_PORT = 8081
 HEALTH_PATH = "/nginx-health"
+# The tier's smallest size (nginxReplicas): one L7 task can die or drain while another serves.
+MIN_REPLICAS = 2
 UPSTREAM_NAME = "app-server"
 # The L7 tier's certificate chain and key: one Swarm secret, in Swarm's secrets directory.
 TLS_SECRET_FILE = "tls.pem"

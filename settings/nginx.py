@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nginx.client_limits import ClientLimits
-from nginx.l7_tier import UpstreamTuning
+from nginx.l7_tier import MIN_REPLICAS, UpstreamTuning
 from nginx.protocols import LARGEST_BODY, LONGEST_APP_WAIT, LONGEST_CONNECT, LONGEST_RETRY_WINDOW, AppProtocols
 from settings.parsers import (
     IMAGE_REFERENCE,
@@ -25,8 +25,7 @@ from swarm.values import HOUR, MILLISECOND, MINUTE, SECOND, Duration
 
 RULES: dict[str, Rule[object]] = {
     "nginxImage": IMAGE_REFERENCE,
-    # Two at least: one L7 task can die or drain while another serves.
-    "nginxReplicas": Integer(2, 100),
+    "nginxReplicas": Integer(MIN_REPLICAS, 100),
     "edgeImage": IMAGE_REFERENCE,
     "overlaySubnet": PRIVATE_SUBNET,
     "edgeSubnet": PRIVATE_SUBNET,

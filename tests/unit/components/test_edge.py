@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from nginx.edge_start_gate import start_gate_command
 from offline_runner.mock_program import mock_digest, run_stack
 from offline_runner.resource_types import NETWORK, SERVICE_CONFIG
 from swarm.naming import config_owner
@@ -107,6 +108,23 @@ def test_edge_finds_out_silently_dead_l7_tasks_with_a_longer_retransmission_limi
         "net.ipv4.tcp_keepalive_probes": "2",
         "net.ipv4.tcp_retries2": "3",
     }
+
+
+def test_the_edge_listens_once_its_node_knows_the_l7_tier(dev):
+    command = service(dev, "webapp-edge").inputs["taskSpec"]["containerSpec"]["commands"]
+    assert command == start_gate_command("tasks.webapp-nginx")
+
+
+def test_a_dead_edge_is_replaced_at_once_in_every_stack(dev, prod):
+    # Swarm's default waits 5 s, while the node refuses every connection; pulumi-docker
+    # sends the default only to a service created without the block and never updated.
+    for program in (dev, prod):
+        assert service(program, "webapp-edge").inputs["taskSpec"]["restartPolicy"] == {
+            "condition": "any",
+            "delay": "0s",
+            "maxAttempts": 0,
+            "window": "0s",
+        }
 
 
 def test_a_replaced_edge_is_deleted_first_because_it_holds_the_published_ports(dev, prod):

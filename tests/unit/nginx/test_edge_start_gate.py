@@ -1,0 +1,85 @@
+"""The edge's start gate, run by a real POSIX shell (dash) with getent and nginx stood in for:
+the shell logic only; tests/e2e and tests/cluster run it in the edge against Docker's DNS."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from components.nginx_service import NGINX_HEALTH
+from nginx.edge_start_gate import BOUND, LOG_PREFIX, gate_waited, start_gate_command
+from swarm.values import SECOND, Duration
+
+NAME = "tasks.webapp-nginx"
+
+
+def run_gate(tmp_path: Path, answers: list[int] | None, bound: Duration = BOUND) -> tuple[str, str, float]:
+    """Run the gate; getent's n-th call prints answers[n] addresses (the last one from then on),
+    or there is no getent when ``answers`` is None. (stdout, stderr, seconds)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "nginx").write_text('#!/bin/sh\necho "nginx $*"\n')
+    if answers is not None:
+        counts = " ".join(str(n) for n in answers)
+        (bin_dir / "getent").write_text(
+            f"""#!/bin/sh
+[ "$1 $2" = "hosts {NAME}" ] || exit 2
+calls=$(cat {tmp_path}/calls 2>/dev/null || echo 0); echo $((calls + 1)) > {tmp_path}/calls
+n=$(echo {counts} | tr ' ' '\\n' | sed -n "$((calls + 1))p"); n=${{n:-{answers[-1]}}}
+i=0; while [ $i -lt $n ]; do echo "10.0.0.$i {NAME}"; i=$((i + 1)); done
+"""
+        )
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    # Only the shell's own tools besides the stand-ins: date, sleep, wc, tr, sed, cat.
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name in ("date", "sleep", "wc", "tr", "sed", "cat"):
+        (tools / name).symlink_to(subprocess.check_output(["sh", "-c", f"command -v {name}"], text=True).strip())
+    started = time.monotonic()
+    done = subprocess.run(
+        start_gate_command(NAME, bound),
+        env={"PATH": f"{bin_dir}:{tools}"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return done.stdout, done.stderr, time.monotonic() - started
+
+
+def test_nginx_starts_at_once_when_the_tier_is_known(tmp_path):
+    out, err, seconds = run_gate(tmp_path, [2])
+    assert out == "nginx -g daemon off;\n"
+    assert err == f"{LOG_PREFIX} 2 L7 tasks known after 0s (waits for 2, at most 10s)\n"
+    assert gate_waited("nginx: started\n" + err) == (2, 0)
+    assert seconds < 1
+
+
+def test_nginx_waits_until_the_dns_knows_two_l7_tasks(tmp_path):
+    out, err, _ = run_gate(tmp_path, [0, 1, 1, 1, 2])
+    assert out == "nginx -g daemon off;\n"
+    assert err.startswith(f"{LOG_PREFIX} 2 L7 tasks known after ")
+    # Each look but the last is followed by a 0.2 s sleep: 4 of them, and one to log.
+    assert (tmp_path / "calls").read_text().strip() == "6"
+
+
+def test_nginx_starts_after_the_bound_with_what_the_dns_knows(tmp_path):
+    out, err, seconds = run_gate(tmp_path, [1], bound=Duration(2 * SECOND))
+    assert out == "nginx -g daemon off;\n"
+    assert err.startswith(f"{LOG_PREFIX} 1 L7 tasks known after 2s")
+    # Counted in whole seconds of the clock: between one and two seconds.
+    assert 1 < seconds < 4
+
+
+def test_without_getent_nginx_starts_at_once_and_says_why(tmp_path):
+    out, err, _ = run_gate(tmp_path, None)
+    assert out == "nginx -g daemon off;\n"
+    assert err == f"{LOG_PREFIX} no getent in this image: nginx starts without waiting for the L7 tier\n"
+    assert gate_waited(err) is None
+
+
+def test_a_gated_edge_never_looks_unhealthy_to_swarm():
+    # Swarm would kill an edge whose checks fail for its whole health window.
+    assert NGINX_HEALTH.time_to_unhealthy > BOUND
