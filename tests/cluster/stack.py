@@ -24,6 +24,7 @@ import requests
 from engine_standin.swarm_applier import NETWORK, SERVICE, ApplyReport, SwarmApplier
 from engine_standin.swarm_env import LocalRegistry, overlay_addresses
 from nginx.edge import NEXT_UPSTREAM_TIMEOUT
+from nginx.edge_start_gate import gate_waited
 from offline_runner.mock_program import DeclaredProgram
 from offline_runner.stack_config import load_stack_config
 from swarm.naming import POOL_ROLES, TASK_PATTERN, edge_network_name, l7_tier_name, role_of_hostname
@@ -171,6 +172,15 @@ class Deployment:
             flush=True,
         )
         return answering_s + resolving_s
+
+    def edge_start_gate(self, entry: Node) -> tuple[int, int]:
+        """What the start gate of the edge running on ``entry`` logged: (L7 tasks known, seconds waited)."""
+        names = self.node_names()
+        (edge,) = [t for t in self.tasks("edge") if names[t["NodeID"]] == entry.name]
+        log = entry.api(timeout=30).logs(edge["Status"]["ContainerStatus"]["ContainerID"]).decode(errors="replace")
+        found = gate_waited(log)
+        assert found is not None, f"no start gate line in the log of the edge on {entry.name}: {log[-2000:]}"
+        return found
 
     def hostnames(self) -> dict[str, str]:
         """Task hostname (app-real-<slot>) -> the node running that task now."""
