@@ -95,11 +95,15 @@ apt_install() {
 
 # Serialise the steps that change shared state (daemon, rootfs, images) between
 # concurrent runs. Descriptor 9 must not leak into long-lived children (dockerd).
+# The node image has a lock of its own (lock node-image): make test builds it
+# while the single-node suites run, which ask for the registry and must not
+# wait for it.
 lock() {
-	exec 9>>"$CACHE/provision.lock"
+	local file="$CACHE/${1:-provision}.lock"
+	exec 9>>"$file"
 	if ! flock -n 9; then
 		say "waiting for another provision run to finish"
-		flock -w 1800 9 || die "timed out waiting for $CACHE/provision.lock"
+		flock -w 1800 9 || die "timed out waiting for $file"
 	fi
 }
 unlock() {
@@ -456,7 +460,7 @@ node_rootfs_ok() {
 # that starts dockerd (tests/fixtures/images/node/entrypoint.sh).
 cmd_cluster_image() {
 	cmd_docker
-	lock
+	lock node-image
 	if node_rootfs_ok; then
 		say "node rootfs: cached ($NODE_ROOTFS)"
 	else
@@ -589,6 +593,14 @@ cmd_nginx_bin() {
 	printf 'chroot %q nginx\n' "$ROOTFS"
 }
 
+# What the single-node suites need.
+cmd_swarm() {
+	cmd_docker
+	cmd_rootfs
+	cmd_registry
+	cmd_images
+}
+
 usage() {
 	cat >&2 <<EOF
 usage: $0 COMMAND
@@ -604,7 +616,8 @@ usage: $0 COMMAND
              print the registry's address, its CA certificate's path, its user and its password file (for the tests)
   nginx-bin  print the command that runs the rootfs's nginx via chroot
   load-tools install the benchmark's load generators (${LOAD_TOOLS[*]}) if missing; not part of all
-  all        docker, rootfs, registry, images, cluster-image
+  swarm      docker, rootfs, registry, images: what the single-node suites need
+  all        swarm, cluster-image
   clean      undo them: remove the test services and images, leave the swarm,
              stop the registry and a dockerd this script started, remove $CACHE
 EOF
@@ -624,11 +637,9 @@ registry-info)
 	printf '%s %q %s %q\n' "$(cat "$REGISTRY_DIR/address")" "$REGISTRY_DIR/ca.crt" "$REGISTRY_USER" "$REGISTRY_DIR/password"
 	;;
 load-tools) cmd_load_tools ;;
+swarm) cmd_swarm ;;
 all)
-	cmd_docker
-	cmd_rootfs
-	cmd_registry
-	cmd_images
+	cmd_swarm
 	cmd_cluster_image
 	;;
 clean) cmd_clean ;;
