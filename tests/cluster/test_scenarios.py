@@ -41,7 +41,7 @@ from tools.probe.classify import CONNECTION_REFUSED, CONNECTION_RESET
 
 IMAGE = "taskSpec.containerSpec.image"
 SPEC_LABEL = "labels[1].value"  # the pools' spec fingerprint (components/base.py spec_label)
-SETTLE_S = 2.0  # load before and after each change, so both steady states are measured
+SETTLE_S = 1.5  # load before and after each change, so both steady states are measured (hundreds of requests)
 LOST_CLIENT_TIMEOUT_S = 5.0
 NODE1, NODE2, NODE3 = NODES
 REAL, BACKUP, NGINX, EDGE = (f"{APP}-{role}" for role in ("real", "backup", "nginx", "edge"))

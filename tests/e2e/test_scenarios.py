@@ -65,7 +65,7 @@ REPLICAS = "mode.replicated.replicas"
 # The spec fingerprint each gated service carries (components/base.py spec_label): the
 # pools' second label, the nginx tiers' only one.
 POOL_SPEC, TIER_SPEC = "labels[1].value", "labels[0].value"
-SETTLE_S = 2.0  # load before and after each change, so both steady states are measured
+SETTLE_S = 1.5  # load before and after each change, so both steady states are measured (hundreds of requests)
 MOVED = "e2e-moved"  # a tag scenario 3b pushes twice; scenario 4 starts from it
 GOOD = f"szd-testapp:{MOVED}"
 
