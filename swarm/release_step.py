@@ -30,15 +30,14 @@ from typing import Any
 
 import docker
 import pulumi
-import requests
-from docker.errors import APIError, NotFound, create_api_error_from_http_exception
+from docker.errors import APIError, NotFound
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
+from swarm.api_request import post_json
 from swarm.naming import RELEASE_LABEL, release_job_name
 from swarm.rollout_gate import docker_api
 
 POLL_S = 1.0
-API_TIMEOUT_S = 60  # as docker_api's client
 # The end of the output kept for the error or the log: enough for a migration's traceback.
 TAIL_LINES = 40
 TAIL_CHARS = 4000
@@ -100,15 +99,7 @@ def create_job(api: docker.APIClient, spec: dict[str, Any], registry_auth: str |
 
     The SDK's create_service would send the CLI's credentials of this machine instead (docker
     config.json), not the stack's."""
-    headers = {"X-Registry-Auth": registry_auth} if registry_auth else {}
-    response = api.post(
-        f"{api.base_url}/v{api.api_version}/services/create", json=spec, headers=headers, timeout=API_TIMEOUT_S
-    )
-    try:
-        response.raise_for_status()
-    except requests.HTTPError as error:
-        raise create_api_error_from_http_exception(error) from None
-    return str(response.json()["ID"])
+    return str(post_json(api, "/services/create", spec, registry_auth)["ID"])
 
 
 def outcome(tasks: Sequence[dict[str, Any]]) -> Outcome | None:

@@ -66,6 +66,7 @@ from engine_standin.swarm_applier.translate import reveal, translate
 from offline_runner.mock_program import DeclaredProgram, DeclaredResource, auto_name, mock_id
 from offline_runner.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 from offline_runner.stack_config import REPO_ROOT, refresh_always
+from swarm.api_request import get_json, post_json
 from swarm.image_ref import image_with_digest_string
 from swarm.refresh import refresh_excludes
 from swarm.rollout_gate import GATE_TYPE
@@ -469,19 +470,7 @@ class SwarmApplier:
         """The Go client's ServiceCreate or ServiceUpdate: the spec with the provider's ``X-Registry-Auth``
         (``retrieveAndMarshalAuth``, sent even when empty)."""
         header = service_registry_auth(spec["TaskTemplate"]["ContainerSpec"]["Image"], self._auths)
-        return self._request("post", path, spec, params, header)
-
-    def _request(
-        self, method: str, path: str, data: dict[str, Any] | None, params: dict[str, Any] | None, registry_auth: str
-    ) -> Any:
-        # docker-py's own request helpers: its create_service and update_service take
-        # X-Registry-Auth only from a Docker config file, and leave it out when empty.
-        raw: Any = self.api
-        url = raw._url(path)
-        headers = {"X-Registry-Auth": registry_auth}
-        if method == "post":
-            return raw._result(raw._post_json(url, data=data, params=params, headers=headers), json=True)
-        return raw._result(raw._get(url, headers=headers), json=True)
+        return post_json(self.api, path, spec, header, params)
 
     def _pin_image(self, spec: dict[str, Any]) -> None:
         """QueryRegistry on create (moby client service_create.go resolveContainerSpecImage)."""
@@ -489,9 +478,7 @@ class SwarmApplier:
         image = task["ContainerSpec"]["Image"]
         try:
             # DistributionInspect: GET /distribution/{image}/json, with the create's X-Registry-Auth.
-            distribution = self._request(
-                "get", f"/distribution/{image}/json", None, None, service_registry_auth(image, self._auths)
-            )
+            distribution = get_json(self.api, f"/distribution/{image}/json", service_registry_auth(image, self._auths))
         except (APIError, DockerException, requests.RequestException) as error:
             # Not pinned; the create goes on with the tagged reference and this warning.
             self.log(f"warning: {digest_warning(image).strip()} ({_explain(error)})")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import copy
 import itertools
+from dataclasses import dataclass
 from typing import Any
 
 from docker.errors import APIError, NotFound
@@ -29,6 +30,19 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+@dataclass(frozen=True)
+class FakeAnswer:
+    """A successful response: the handler's result as its JSON."""
+
+    body: Any
+
+    def raise_for_status(self) -> None:
+        pass
+
+    def json(self) -> Any:
+        return self.body
 
 
 class FakeDocker:
@@ -52,24 +66,28 @@ class FakeDocker:
 
     # -- services -------------------------------------------------------------------
 
-    # docker-py's request helpers, which the applier posts a whole ServiceSpec with (its
-    # X-Registry-Auth as the Go client sends it); routed to the fake's handlers below.
-    def _url(self, path: str) -> str:
+    # What swarm/api_request.py sends a whole ServiceSpec and the registry query through: docker-py's
+    # public post and get, with X-Registry-Auth as the Go client sends it; routed to the handlers below,
+    # whose Docker errors are raised as the request's.
+    base_url = "http+docker://fake"
+    api_version = "1.44"
+    timeout = 60
+
+    def post(self, url: str, json: Any, params: Any = None, headers: Any = None, timeout: Any = None) -> FakeAnswer:
+        path = self._requested(url, headers)
+        if path == "/services/create":
+            return FakeAnswer(self.create_service(json))
+        service_id = path.removeprefix("/services/").removesuffix("/update")
+        return FakeAnswer(self.update_service(service_id, params["version"], json))
+
+    def get(self, url: str, headers: Any = None, timeout: Any = None) -> FakeAnswer:
+        path = self._requested(url, headers)
+        return FakeAnswer(self.inspect_distribution(path.removeprefix("/distribution/").removesuffix("/json")))
+
+    def _requested(self, url: str, headers: Any) -> str:
+        path = url.removeprefix(f"{self.base_url}/v{self.api_version}")
+        self.registry_auths.append((path, (headers or {}).get("X-Registry-Auth")))
         return path
-
-    def _result(self, response: Any, json: bool = False) -> Any:
-        return response
-
-    def _post_json(self, url: str, data: dict[str, Any], params: Any = None, headers: Any = None) -> Any:
-        self.registry_auths.append((url, (headers or {}).get("X-Registry-Auth")))
-        if url == "/services/create":
-            return self.create_service(data)
-        service_id = url.removeprefix("/services/").removesuffix("/update")
-        return self.update_service(service_id, params["version"], data)
-
-    def _get(self, url: str, headers: Any = None) -> Any:
-        self.registry_auths.append((url, (headers or {}).get("X-Registry-Auth")))
-        return self.inspect_distribution(url.removeprefix("/distribution/").removesuffix("/json"))
 
     def create_service(self, declared: dict[str, Any]) -> dict[str, str]:
         spec = {
