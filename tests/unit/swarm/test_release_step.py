@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from docker.errors import APIError
 from pulumi.dynamic.dynamic import serialize_provider
 
 from engine_standin.swarm_applier import DynamicProviderError, SwarmApplier
@@ -31,10 +32,13 @@ IMAGE = f"registry.example:5000/shop:v2@sha256:{'a' * 64}"
 
 class FakeEngine:
     """Answers /version, /services (list, create, delete, logs) and /tasks; ``task_states`` are what
-    successive task polls show, the last one for good."""
+    successive task polls show, the last one for good; ``refusal``: the create's 400 message."""
 
-    def __init__(self, task_states: list[dict[str, Any]], output: bytes = b"", leftovers: int = 0) -> None:
+    def __init__(
+        self, task_states: list[dict[str, Any]], output: bytes = b"", leftovers: int = 0, refusal: str | None = None
+    ) -> None:
         self.task_states = task_states
+        self.refusal = refusal
         self.output = output
         self.services: dict[str, dict[str, Any]] = {
             f"left-{i}": {"ID": f"left-{i}", "Spec": {"Labels": {RELEASE_LABEL: "shop"}}} for i in range(leftovers)
@@ -104,6 +108,9 @@ def _handler(engine: FakeEngine) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             engine.created.append((body, self.headers.get("X-Registry-Auth")))
+            if engine.refusal is not None:
+                self.answer(400, json.dumps({"message": engine.refusal}).encode())
+                return
             engine.services["job-1"] = {"ID": "job-1", "Spec": body}
             self.answer(201, b'{"ID":"job-1"}')
 
@@ -188,6 +195,20 @@ def test_an_update_runs_it_as_a_create_does(fast_polls):
         result = ReleaseStepProvider().update("release-of-shop", {}, props(engine.url))
     assert len(engine.created) == 1 and engine.removed == ["job-1"]
     assert result.outs == {k: v for k, v in props(engine.url).items() if k != AUTH_KEY}
+
+
+def test_a_stack_without_registry_credentials_sends_none(fast_polls):
+    with FakeEngine([COMPLETE]) as engine:
+        ReleaseStepProvider().create({k: v for k, v in props(engine.url).items() if k != AUTH_KEY})
+    assert [auth for _, auth in engine.created] == [None]
+
+
+def test_a_job_docker_refuses_fails_with_dockers_reason(fast_polls):
+    reason = "rpc error: code = InvalidArgument desc = ContainerSpec: image reference must be provided"
+    with FakeEngine([COMPLETE], refusal=reason) as engine, pytest.raises(APIError) as refused:
+        ReleaseStepProvider().create(props(engine.url))
+    assert refused.value.status_code == 400 and refused.value.explanation == reason
+    assert engine.removed == []
 
 
 def test_a_failed_command_fails_with_its_exit_code_and_the_end_of_its_output(fast_polls):
