@@ -6,6 +6,13 @@ import time
 from typing import Self
 
 from tools.probe import Probe, ProbeOptions, ProbeResult
+from tools.probe.classify import CONNECTION_KINDS
+
+# nginx resolves an upstream's `resolve` servers from a worker timer once it
+# runs (ngx_http_upstream_zone_init_worker), so a new edge that already listens
+# has no L7 task for the requests of its first moments: it answers them 502
+# (`no live upstreams`). Measured once in the cluster (1 of 3,591 requests).
+NEW_EDGE_FIRST_MOMENTS_S = 1.0
 
 
 class Load:
@@ -30,3 +37,18 @@ class Load:
 
     def __exit__(self, *exc_info: object) -> None:
         self._result = self.probe.stop()
+
+
+def http_errors_of_a_new_edge(result: ProbeResult, since_s: float) -> list[tuple[float, str]]:
+    """The HTTP errors among the requests sent from ``since_s`` on that came later than the first
+    moments of the first edge that answered (the first HTTP answer, whatever its status): the ones a
+    restarted edge must not give. Connection failures are the gap, measured elsewhere."""
+    answered = [s.t for s in result.samples if s.t >= since_s and s.failure not in CONNECTION_KINDS]
+    if not answered:
+        return []
+    first = min(answered)
+    return [
+        (t, kind)
+        for t, kind in result.failures
+        if t >= since_s and kind not in CONNECTION_KINDS and t - first >= NEW_EDGE_FIRST_MOMENTS_S
+    ]
