@@ -37,7 +37,7 @@ from tests.cluster.stack import (
     versions,
 )
 from tests.conftest import record_measurement
-from tests.support.probe_load import http_errors_of_a_new_edge
+from tests.support.probe_load import http_errors_but_a_new_edges_first
 
 IMAGE = "taskSpec.containerSpec.image"
 SPEC_LABEL = "labels[1].value"  # the pools' spec fingerprint (components/base.py spec_label)
@@ -233,9 +233,7 @@ def test_scenario2b_a_killed_edge_fails_only_its_own_nodes_clients_until_swarm_r
     # Measured, not promised (docs/testing.md quotes the gap): the node refuses connections
     # and resets the ones its dead edge held, its new edge answers no error after its first
     # moments, and all is well again once Swarm has replaced it.
-    killed_s = own.at(killed_at)
-    assert own.result.window(0, killed_s).failed == 0, explain(d, own)
-    assert http_errors_of_a_new_edge(own.result, killed_s) == [], explain(d, own)
+    assert http_errors_but_a_new_edges_first(own.result, own.at(killed_at)) == [], explain(d, own)
     assert own.result.last(SETTLE_S).failed == 0, explain(d, own)
 
 

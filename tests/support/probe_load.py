@@ -39,16 +39,14 @@ class Load:
         self._result = self.probe.stop()
 
 
-def http_errors_of_a_new_edge(result: ProbeResult, since_s: float) -> list[tuple[float, str]]:
-    """The HTTP errors among the requests sent from ``since_s`` on that came later than the first
-    moments of the first edge that answered (the first HTTP answer, whatever its status): the ones a
-    restarted edge must not give. Connection failures are the gap, measured elsewhere."""
-    answered = [s.t for s in result.samples if s.t >= since_s and s.failure not in CONNECTION_KINDS]
-    if not answered:
-        return []
-    first = min(answered)
+def http_errors_but_a_new_edges_first(result: ProbeResult, restarted_s: float) -> list[tuple[float, str]]:
+    """Every HTTP error of the run but those of the first moments of the edge that answered first from
+    ``restarted_s`` on (the first HTTP answer then, whatever its status). Connection failures are left
+    out: requests in flight on the dead edge and the node's refusals are the gap, measured elsewhere."""
+    answered = [s.t for s in result.samples if s.t >= restarted_s and s.failure not in CONNECTION_KINDS]
+    first = min(answered, default=None)
     return [
         (t, kind)
         for t, kind in result.failures
-        if t >= since_s and kind not in CONNECTION_KINDS and t - first >= NEW_EDGE_FIRST_MOMENTS_S
+        if kind not in CONNECTION_KINDS and not (first is not None and first <= t < first + NEW_EDGE_FIRST_MOMENTS_S)
     ]
