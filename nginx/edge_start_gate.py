@@ -11,10 +11,14 @@ shell that waits until the name resolves to MIN_L7_TASKS addresses, for at most
 BOUND, and then becomes nginx (exec: the stop signal reaches nginx from then on).
 
 What it asks of the edge image: /bin/sh, date and sleep, which nginx images
-have (the health check already runs in the shell), and getent (glibc's
-libc-bin, Alpine's musl-utils). Without getent, nginx starts at once and the
-container's log says so. It logs one line: how many L7 tasks it knew, after
-how long.
+have (the health check already runs in the shell), and getent (Debian's
+libc-bin; Alpine's musl-utils, not tried here). Without getent, nginx starts
+at once and the container's log says so. It logs one line: how many L7 tasks
+it knew, after how long.
+
+It waits on Docker's DNS, not on nginx: nginx resolves the tier again itself,
+from a timer once it listens, so the requests of its first moments can still
+find no L7 task (docs/known-limits.md).
 """
 
 from __future__ import annotations
