@@ -15,17 +15,20 @@ from pathlib import Path
 
 import docker
 
+from bench.edge_changes import EdgeFigures, measure_project, measure_tutorial
+from bench.edge_report import EdgeReport
 from bench.measure import LoadPlan, RunFigures, run_once
-from bench.report import Report, describe_machine
-from bench.setups import SETUP_KEYS, build_setups
+from bench.report import Machine, Report, describe_machine
+from bench.setups import SETUP_KEYS, ProjectSetup, Setup, TutorialSetup, build_setups
 from bench.tier_cost import TOOLS, remove_loadgen, run_tier_cost
 from engine_standin.swarm_env import PROVISION, docker_ready, port_in_use, swarm_lock
 from tools.probe import OptionError
 
 PORT = 18090  # clear of the e2e stack's 18080
+NEW_PORT, HTTPS_PORT = 18091, 18453  # the edge part's: where the edge moves to, and its HTTPS port
 URL = f"http://127.0.0.1:{PORT}/"
-ROLLOUT, TIER_COST = "rollout", "tier-cost"
-PARTS = (ROLLOUT, TIER_COST)
+ROLLOUT, EDGE, TIER_COST = "rollout", "edge", "tier-cost"
+PARTS = (ROLLOUT, EDGE, TIER_COST)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,8 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for setup in build_setups(list(SETUP_KEYS), client.api, PORT):
             setup.tear_down()  # leftovers of an interrupted run, whichever setups it ran
         setups = build_setups(args.setups, client.api, PORT)
-        if port_in_use(PORT):
-            print(f"127.0.0.1:{PORT} is taken by something else; the bench needs it", file=sys.stderr)
+        taken = [port for port in (PORT, NEW_PORT, HTTPS_PORT) if port_in_use(port)]
+        if taken:
+            print(f"127.0.0.1:{taken[0]} is taken by something else; the bench needs it", file=sys.stderr)
             return 2
         machine = describe_machine(client)
         if ROLLOUT in args.parts:
@@ -86,12 +90,44 @@ def main(argv: Sequence[str] | None = None) -> int:
                     elapsed_s=time.monotonic() - started,
                 ).markdown()
             )
+        if EDGE in args.parts:
+            sections.append(_edge_part(setups, plan, args.runs, machine, date, command).markdown())
         if TIER_COST in args.parts:
             sections.append(run_tier_cost(client, PORT, machine, date, command).markdown())
     report = "\n".join(sections)
     args.out.write_text(report)
     print(f"\n{report}\nwritten to {args.out}")
     return 0
+
+
+def _edge_part(setups: list[Setup], plan: LoadPlan, runs: int, machine: Machine, date: str, command: str) -> EdgeReport:
+    """Each setup's nginx through the edge's changes, interleaved as the rollout part is."""
+    started = time.monotonic()
+    figures: list[EdgeFigures] = []
+    for run in range(1, runs + 1):
+        for setup in setups:
+            print(f"\n=== ({setup.key}) {setup.title}: the edge's changes, run {run}/{runs}", flush=True)
+            try:
+                if isinstance(setup, ProjectSetup):
+                    measured = measure_project(setup, plan, PORT, HTTPS_PORT, NEW_PORT, run)
+                else:
+                    assert isinstance(setup, TutorialSetup)
+                    measured = measure_tutorial(setup, plan, PORT, NEW_PORT, run)
+            finally:
+                setup.tear_down()
+            print(*measured, sep="\n", flush=True)
+            figures += measured
+    return EdgeReport(
+        figures=figures,
+        titles={s.key: s.title for s in setups},
+        plan=plan,
+        port=PORT,
+        new_port=NEW_PORT,
+        machine=machine,
+        date=date,
+        command=command,
+        elapsed_s=time.monotonic() - started,
+    )
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -126,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
         default=list(PARTS),
         metavar=",".join(PARTS),
         help=f"what to measure (default {','.join(PARTS)}): {ROLLOUT}, the setups through a v1 -> v2 rollout;"
+        f" {EDGE}, the setups' nginx through each change of the edge (image, TLS on and off, published port);"
         f" {TIER_COST}, what the edge and the L7 tier cost (latency added, most requests/s before errors) with hey and wrk."
         " The report has a section for each part that ran",
     )

@@ -129,21 +129,21 @@ class Report:
                 + " | ".join(
                     [
                         f"({setup.key}) {setup.title}",
-                        _spread([r.rollout_s for r in runs], _seconds),
-                        _spread([r.command_s for r in runs], _seconds),
-                        _spread([r.failed_rollout for r in runs], _count),
+                        spread([r.rollout_s for r in runs], _seconds),
+                        spread([r.command_s for r in runs], _seconds),
+                        spread([r.failed_rollout for r in runs], _count),
                         _kinds(runs),
-                        _spread([r.failed_after for r in runs], _count),
+                        spread([r.failed_after for r in runs], _count),
                         " / ".join(
                             _rate(median(getattr(r, f"sent_per_s_{w}") for r in runs))
                             for w in ("steady", "rollout", "after")
                         ),
-                        _spread([r.p99_steady_ms for r in runs], _ms),
-                        _spread([r.p99_rollout_ms for r in runs], _ms),
-                        _spread([r.max_steady_ms for r in runs], _ms),
-                        _spread([r.max_rollout_ms for r in runs], _ms),
-                        _spread([r.backup_share_rollout for r in runs], _percent),
-                        _spread([r.real_share_tail for r in runs], _percent),
+                        spread([r.p99_steady_ms for r in runs], _ms),
+                        spread([r.p99_rollout_ms for r in runs], _ms),
+                        spread([r.max_steady_ms for r in runs], _ms),
+                        spread([r.max_rollout_ms for r in runs], _ms),
+                        spread([r.backup_share_rollout for r in runs], _percent),
+                        spread([r.real_share_tail for r in runs], _percent),
                         f"{_percent(median(r.backup_share_tail for r in runs))}"
                         f" / {_percent(median(r.failed_share_tail for r in runs))}",
                         f"{'yes' if all(r.real_again for r in runs) else 'no'}"
@@ -162,21 +162,21 @@ class Report:
                 continue
             kinds = _kinds(runs)
             sentences.append(
-                f"In ({setup.key}) {_spread([r.failed_rollout for r in runs], _count)} requests failed during"
+                f"In ({setup.key}) {spread([r.failed_rollout for r in runs], _count)} requests failed during"
                 f" the rollout ({'none in any run' if kinds == 'none' else kinds + ' over all runs'})"
-                f" and {_spread([r.failed_after for r in runs], _count)} in the {self.plan.after_s:g} s after it;"
-                f" the probe sent {_spread([r.sent_per_s_steady for r in runs], _rate)} requests/s in the steady"
-                f" state, {_spread([r.sent_per_s_rollout for r in runs], _rate)} during the rollout and"
-                f" {_spread([r.sent_per_s_after for r in runs], _rate)} after it;"
-                f" p99 went from {_spread([r.p99_steady_ms for r in runs], _ms)} ms in the steady state to"
-                f" {_spread([r.p99_rollout_ms for r in runs], _ms)} ms during the rollout, and the slowest"
-                f" answer from {_spread([r.max_steady_ms for r in runs], _ms)} ms to"
-                f" {_spread([r.max_rollout_ms for r in runs], _ms)} ms; backup answered"
-                f" {_spread([r.backup_share_rollout for r in runs], _percent)} of the rollout's requests;"
-                f" the rollout took {_spread([r.rollout_s for r in runs], _seconds)} s; in the last"
-                f" {self.plan.tail_s:g} s real answered {_spread([r.real_share_tail for r in runs], _percent)}"
-                f" of the requests, backup {_spread([r.backup_share_tail for r in runs], _percent)}, and"
-                f" {_spread([r.failed_share_tail for r in runs], _percent)} failed, so real served again without a reload in"
+                f" and {spread([r.failed_after for r in runs], _count)} in the {self.plan.after_s:g} s after it;"
+                f" the probe sent {spread([r.sent_per_s_steady for r in runs], _rate)} requests/s in the steady"
+                f" state, {spread([r.sent_per_s_rollout for r in runs], _rate)} during the rollout and"
+                f" {spread([r.sent_per_s_after for r in runs], _rate)} after it;"
+                f" p99 went from {spread([r.p99_steady_ms for r in runs], _ms)} ms in the steady state to"
+                f" {spread([r.p99_rollout_ms for r in runs], _ms)} ms during the rollout, and the slowest"
+                f" answer from {spread([r.max_steady_ms for r in runs], _ms)} ms to"
+                f" {spread([r.max_rollout_ms for r in runs], _ms)} ms; backup answered"
+                f" {spread([r.backup_share_rollout for r in runs], _percent)} of the rollout's requests;"
+                f" the rollout took {spread([r.rollout_s for r in runs], _seconds)} s; in the last"
+                f" {self.plan.tail_s:g} s real answered {spread([r.real_share_tail for r in runs], _percent)}"
+                f" of the requests, backup {spread([r.backup_share_tail for r in runs], _percent)}, and"
+                f" {spread([r.failed_share_tail for r in runs], _percent)} failed, so real served again without a reload in"
                 f" {sum(r.real_again for r in runs)} of {len(runs)} runs."
             )
         return " ".join([*sentences, *self._ratios()])
@@ -251,7 +251,7 @@ def deviations(port: int, nginx_version: str) -> list[str]:
     ]
 
 
-def _spread(values: Sequence[float | None], fmt: Callable[[float], str]) -> str:
+def spread(values: Sequence[float | None], fmt: Callable[[float], str]) -> str:
     known = [v for v in values if v is not None]
     if not known:
         return "–"

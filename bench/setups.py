@@ -25,7 +25,7 @@ from docker.types import ContainerSpec, EndpointSpec, Mount, NetworkAttachmentCo
 from engine_standin.swarm_applier import SERVICE, SwarmApplier, remove_network
 from engine_standin.swarm_env import destroy_stack, local_registry
 from offline_runner.mock_program import DeclaredProgram
-from offline_runner.stack_config import load_stack_config
+from offline_runner.stack_config import load_stack_config, project_name
 from swarm.naming import BACKUP as BACKUP_ROLE
 from swarm.naming import REAL as REAL_ROLE
 from swarm.naming import pool_name
@@ -33,6 +33,7 @@ from swarm.rollout_gate import wait_for_rollout
 
 APP_REPO = "szd-testapp"
 NGINX_IMAGE = "szd-nginx:test"
+NEXT_NGINX_IMAGE = "szd-nginx:next"  # the same nginx, another image: an image change
 PREFIX = "szdbench"  # every name this benchmark creates starts with it
 REPLICAS = 2  # per pool in every setup: the tutorial's later runs and the dev stack agree
 POLL_S = 0.25
@@ -157,26 +158,34 @@ class TutorialSetup:
         The CLI itself waits for the update to converge (it is not --detach), so
         the command takes as long as the rollout.
         """
+        return self._update(REAL, task_template={"ContainerSpec": {"Image": f"{APP_REPO}:v2"}})
+
+    def change_nginx_image(self) -> float:
+        """`docker service update --image szd-nginx:next szdbench_nginx`: Swarm's default, stop-first."""
+        return self._update(NGINX, task_template={"ContainerSpec": {"Image": NEXT_NGINX_IMAGE}})
+
+    def move_nginx(self, port: int) -> float:
+        """`docker service update --publish-rm <port> --publish-add <new port>:80 szdbench_nginx`."""
+        # The SDK sends the published port as given: an int, as the API wants (types-docker says str).
+        return self._update(NGINX, endpoint_spec=EndpointSpec(ports={port: (80, "tcp", "host")}))  # type: ignore[dict-item]
+
+    def _update(self, name: str, **changes: object) -> float:
+        """Like the CLI: the current spec (with Swarm's defaults filled in) with ``changes``, then waits
+        until Swarm reports the update completed; the seconds it took."""
         started = time.monotonic()
-        service = self.api.inspect_service(REAL)
+        service = self.api.inspect_service(name)
         before = (service.get("UpdateStatus") or {}).get("StartedAt")
-        # Like the CLI: the current spec (with Swarm's defaults filled in), only the image changed.
-        self.api.update_service(
-            service["ID"],
-            service["Version"]["Index"],
-            task_template={"ContainerSpec": {"Image": f"{APP_REPO}:v2"}},
-            fetch_current_spec=True,
-        )
+        self.api.update_service(service["ID"], service["Version"]["Index"], fetch_current_spec=True, **changes)
         deadline = time.monotonic() + TIMEOUT_S
         while True:
-            status = self.api.inspect_service(REAL).get("UpdateStatus") or {}
+            status = self.api.inspect_service(name).get("UpdateStatus") or {}
             if status.get("StartedAt") not in (None, before):
                 if status.get("State") == "completed":
                     return time.monotonic() - started
                 if status.get("State") != "updating":
-                    raise RuntimeError(f"{REAL}: update {status.get('State')}: {status.get('Message')}")
+                    raise RuntimeError(f"{name}: update {status.get('State')}: {status.get('Message')}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{REAL}: update not completed after {TIMEOUT_S:g}s ({status})")
+                raise RuntimeError(f"{name}: update not completed after {TIMEOUT_S:g}s ({status})")
             time.sleep(POLL_S)
 
     def tear_down(self) -> None:
@@ -232,23 +241,26 @@ class ProjectSetup:
             "edgeSubnet": "10.251.1.0/24",
         }
 
-    def _apply(self, tag: str) -> None:
-        self.applier.deploy(self.program({**self.overrides, "imageTag": tag}))
+    def apply(self, values: dict[str, object], secrets: dict[str, str] | None = None) -> None:
+        """`pulumi up` of the `dev` stack with ``values`` over this setup's overrides, and ``secrets``
+        as `pulumi config set --secret` sets them."""
+        secrets = secrets or {}
+        self.applier.deploy(self.program({**self.overrides, **values, **secrets}, secret_keys=list(secrets)))
 
-    def program(self, overrides: dict[str, object]) -> DeclaredProgram:
+    def program(self, overrides: dict[str, object], secret_keys: list[str] | None = None) -> DeclaredProgram:
         """The `dev` stack with ``overrides``, its images on the test registry."""
         config = load_stack_config("dev", overrides=self.registry.on_registry(overrides))
-        return self.registry.run(config, PREFIX)
+        return self.registry.run(config, PREFIX, secret_keys=[f"{project_name()}:{key}" for key in secret_keys or ()])
 
     def deploy(self) -> None:
-        self._apply("v1")
+        self.apply({"imageTag": "v1"})
 
     def roll_out(self) -> float:
         # One `pulumi up`: the real pool and its gate (Swarm finished, monitor
         # window included), then the backup pool, which pulumi-docker calls done
         # before Swarm's last monitor window; the rollout ends when Swarm finishes it.
         started = time.monotonic()
-        self._apply("v2")
+        self.apply({"imageTag": "v2"})
         command_s = time.monotonic() - started
         for role in (REAL_ROLE, BACKUP_ROLE):
             service = self.applier.find(SERVICE, pool_name(PREFIX, role))
