@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 
 import pytest
 
@@ -23,6 +24,10 @@ def ask(stub: DnsStub, name: str, qtype: int = TYPE_A, ident: int = 0x1234) -> t
         sock.settimeout(2)
         sock.sendto(query(name, qtype, ident), (stub.host, stub.port))
         reply, _ = sock.recvfrom(4096)
+    return parse(reply)
+
+
+def parse(reply: bytes) -> tuple[int, int, list[tuple[str, int]]]:
     got_id, flags, qdcount, ancount = struct.unpack("!HHHH", reply[:8])
     assert flags & 0x8000, "not a response"
     offset = 12
@@ -73,6 +78,28 @@ def test_changes_apply_to_the_next_query_and_queries_are_recorded(stub):
     seen = stub.queries_for("tasks.webapp-real")
     assert [q.answers for q in seen] == [("127.0.0.6",), (), ()]
     assert [q.rcode for q in seen] == [RCODE_OK, RCODE_OK, RCODE_NXDOMAIN]
+
+
+def test_held_queries_wait_and_are_answered_on_release_as_the_records_are_then(stub):
+    stub.hold("tasks.webapp-real")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.sendto(query("tasks.webapp-real", ident=0xBEEF), (stub.host, stub.port))
+        deadline = time.monotonic() + 2
+        while stub.held("tasks.webapp-real") < 1:
+            assert time.monotonic() < deadline, "the stub never got the query"
+            time.sleep(0.01)
+        # Other names are answered meanwhile, and the held query was not.
+        assert ask(stub, "tasks.webapp-backup")[1] == RCODE_NXDOMAIN
+        sock.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            sock.recv(4096)
+        stub.set("tasks.webapp-real", ["127.0.0.6"])
+        stub.release("tasks.webapp-real")
+        sock.settimeout(2)
+        reply, _ = sock.recvfrom(4096)
+    assert parse(reply) == (0xBEEF, RCODE_OK, [("127.0.0.6", DOCKER_TTL)])
+    assert stub.held("tasks.webapp-real") == 0
+    assert [a for a, _ in ask(stub, "tasks.webapp-real")[2]] == ["127.0.0.6"]
 
 
 def test_garbage_gets_no_crash_and_the_stub_keeps_answering(stub):

@@ -8,6 +8,8 @@ nginx's ``resolver`` is pointed at it so that names Docker's DNS would answer
         dns.set("tasks.webapp-real", ["127.0.0.6"])   # takes effect at once
         dns.remove("tasks.webapp-real")   # NXDOMAIN from now on
         dns.queries_for("tasks.webapp-real")          # monotonic times of the A queries
+        dns.hold("tasks.webapp-real")     # its queries wait unanswered...
+        dns.release("tasks.webapp-real")  # ...until this answers them, as the records are then
 
 Answers: a known name gets its A records (an empty list is NOERROR with no
 answer, as for a service without tasks); AAAA and other types for a known name
@@ -61,6 +63,7 @@ class DnsStub:
         self._lock = threading.Lock()
         self._records: dict[str, tuple[str, ...]] = {}
         self._queries: list[Query] = []
+        self._held: dict[str, list[tuple[bytes, tuple[str, int]]]] = {}
         for name, addresses in (records or {}).items():
             self.set(name, addresses)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -88,6 +91,18 @@ class DnsStub:
         with self._lock:
             return dict(self._records)
 
+    def hold(self, name: str) -> None:
+        """Keep every query for ``name`` unanswered from now on, as a DNS server slow to answer."""
+        with self._lock:
+            self._held.setdefault(self._key(name), [])
+
+    def release(self, name: str) -> None:
+        """Answer the queries held for ``name``, and any to come at once."""
+        with self._lock:
+            waiting = self._held.pop(self._key(name), [])
+        for packet, peer in waiting:
+            self._reply(packet, peer)
+
     # --- what was asked ----------------------------------------------------------
 
     @property
@@ -102,6 +117,11 @@ class DnsStub:
     def queries_for(self, name: str, qtype: int = TYPE_A, since: float = 0.0) -> list[Query]:
         key = self._key(name)
         return [q for q in self.queries() if q.name == key and q.qtype == qtype and q.at >= since]
+
+    def held(self, name: str) -> int:
+        """How many queries for ``name`` wait unanswered."""
+        with self._lock:
+            return len(self._held.get(self._key(name), []))
 
     # --- serving -----------------------------------------------------------------
 
@@ -134,10 +154,22 @@ class DnsStub:
                 packet, peer = self._sock.recvfrom(4096)
             except OSError:
                 return
-            reply = self.answer(packet)
-            if reply is not None:
-                with contextlib.suppress(OSError):
-                    self._sock.sendto(reply, peer)
+            if not self._withheld(packet, peer):
+                self._reply(packet, peer)
+
+    def _withheld(self, packet: bytes, peer: tuple[str, int]) -> bool:
+        parsed = _parse_question(packet) if len(packet) >= 12 else None
+        with self._lock:
+            held = self._held.get(parsed[0]) if parsed is not None else None
+            if held is not None:
+                held.append((packet, peer))
+        return held is not None
+
+    def _reply(self, packet: bytes, peer: tuple[str, int]) -> None:
+        reply = self.answer(packet)
+        if reply is not None:
+            with contextlib.suppress(OSError):
+                self._sock.sendto(reply, peer)
 
     def answer(self, packet: bytes) -> bytes | None:
         """The reply to one query packet; None when it is not worth answering."""
