@@ -130,7 +130,7 @@ class EdgePlaces:
     """The chroot folder for the pid file and error log (the edge's are /run and stderr)."""
 
 
-EDGE_PLACED = ("resolver ", "listen ", "server ", "pid ", "error_log ")
+EDGE_PLACED = ("resolver ", "listen ", "server ", "pid ", "error_log ", "set $l7_tasks ")
 
 
 def edge_loopback_config(

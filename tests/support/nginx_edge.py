@@ -5,6 +5,9 @@
         site.https_port      # the edge's TLS port, when the stack has TLS
         site.l7              # the LoopbackSite behind it (L7 tier config, DNS stub, backends)
 
+    EdgeSite(install).start(l7_held=True)   # the edge listens with no L7 task known yet:
+    site.l7.dns.release(site.l7_host)        # the DNS stub answers its lookups from here on
+
 The edge finds the L7 tier as the program makes it do, by resolving
 tasks.<app>-nginx (here: 127.0.0.1 from the DNS stub); the L7 tier trusts the
 client address only from where the edge connects (127.0.0.1), as it trusts
@@ -80,12 +83,15 @@ class EdgeSite:
         self.http_port = 0
         self.https_port: int | None = None
         self.config = ""
+        self.l7_host = ""
 
     @property
     def http_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
-    def start(self) -> Self:
+    def start(self, l7_held: bool = False) -> Self:
+        """With ``l7_held`` the DNS stub holds its answers about the L7 tier's name, so the edge
+        listens with its upstream empty, as a new edge does until its worker has resolved it."""
         try:
             self.l7.start()
             l7_tls = self.l7.args.tls
@@ -103,7 +109,10 @@ class EdgeSite:
             self.config, args = edge_loopback_config(
                 "dev", {"appPort": self.l7.port, **self.overrides}, places, self.secrets or None
             )
-            self.l7.dns.set(args.l7_host, (EDGE_SOURCE,))
+            self.l7_host = args.l7_host
+            self.l7.dns.set(self.l7_host, (EDGE_SOURCE,))
+            if l7_held:
+                self.l7.dns.hold(self.l7_host)
             self.edge.write_main(self.config)
             checked = self.edge.check()
             if not checked.ok:
@@ -111,7 +120,8 @@ class EdgeSite:
             self.http_port, self.https_port = args.http_port, args.https_port
             self.edge.start(self.http_port, args.health_port)
             # The edge's health port answers before it has resolved the L7 tier.
-            self._wait_for_real()
+            if not l7_held:
+                self._wait_for_real()
         except BaseException:
             self.close()
             raise
