@@ -56,7 +56,7 @@ from tests.e2e.harness import (
     print_figures,
 )
 from tests.support.docker_fault_proxy import FaultProxy
-from tests.support.probe_load import http_errors_but_a_new_edges_first
+from tests.support.probe_load import http_errors
 from tests.support.tls import IssuedCertificate, issue
 from tools.probe import ProbeResult
 
@@ -767,9 +767,9 @@ def test_scenario9b_a_killed_edge_is_replaced_at_once(deployment: Deployment):
     # (its clock counts whole seconds).
     assert gate is not None and gate[0] == 2 and gate[1] <= 1, gate
     # Measured, not promised (docs/testing.md quotes the gap): the node refuses connections
-    # and resets the ones the dead edge held, and its new edge answers no error after its
-    # first moments.
-    assert http_errors_but_a_new_edges_first(result, load.at(killed_at)) == [], d.explain(load)
+    # and resets the ones the dead edge held, and its new edge answers no error, not even in
+    # its first moments.
+    assert http_errors(result) == [], d.explain(load)
     assert only_pool(result.last(SETTLE_S), "real"), d.explain(load)
 
 
