@@ -16,9 +16,10 @@ libc-bin; Alpine's musl-utils, not tried here). Without getent, nginx starts
 at once and the container's log says so. It logs one line: how many L7 tasks
 it knew, after how long.
 
-It waits on Docker's DNS, not on nginx: nginx resolves the tier again itself,
-from a timer once it listens, so the requests of its first moments can still
-find no L7 task (docs/known-limits.md).
+It waits on Docker's DNS, not on nginx: nginx fills its upstream from a timer
+once it listens, so the requests of its first moments find it empty. The edge's
+second pass (@fresh_peers in edge.conf.j2) resolves the tier's name for the
+request instead, which Docker's DNS answers by then (tests/nginx/test_new_edge.py).
 """
 
 from __future__ import annotations
