@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import socket
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.support.nginx_edge import CLIENT, EdgeSite
+from tests.support.nginx_edge import CLIENT, Answer, EdgeSite
 from tests.support.nginx_loopback import pool_of_label
+from tools.probe.websocket_client import WebSocket
 
 NO_LIVE = "no live upstreams"
+HOST = "localhost"
 
 
 def until(what: str, done: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -39,23 +43,47 @@ def new_edge(nginx_install) -> Iterator[EdgeSite]:
         yield site
 
 
-def send(site: EdgeSite, method: str) -> http.client.HTTPConnection:
+def send(site: EdgeSite, method: str, path: str = "/") -> http.client.HTTPConnection:
     conn = http.client.HTTPConnection("127.0.0.1", site.http_port, timeout=10, source_address=(CLIENT, 0))
-    conn.request(method, "/", body=b"x" if method == "POST" else None, headers={"Host": "localhost"})
+    conn.request(method, path, body=b"x" if method == "POST" else None, headers={"Host": HOST})
     return conn
 
 
+def met_no_live_upstreams(site: EdgeSite) -> None:
+    """Once the request has met the empty upstream, the DNS stub answers the edge."""
+    until(f"the request met {NO_LIVE!r}", lambda: NO_LIVE in site.edge.error_log())
+    site.l7.dns.release(site.l7_host)
+
+
 def test_a_get_that_finds_the_upstream_empty_is_answered_by_an_l7_task(new_edge: EdgeSite, report):
-    conn = send(new_edge, "GET")
-    until(f"the GET met {NO_LIVE!r}", lambda: NO_LIVE in new_edge.edge.error_log())
-    new_edge.l7.dns.release(new_edge.l7_host)
+    conn = send(new_edge, "GET", "/client")
+    met_no_live_upstreams(new_edge)
     response = conn.getresponse()
     answered = response.getheader("X-App-Name", f"HTTP {response.status}")
+    client = Answer(response.status, dict(response.getheaders()), response.read().decode()).client
     conn.close()
-    report(f"a GET to a new edge whose upstream was empty: {response.status} from {answered}")
+    report(
+        f"a GET to a new edge whose upstream was empty: {response.status} from {answered},"
+        f" which saw X-Real-IP {client['X-Real-IP']} and Host {client['Host']}"
+    )
 
     assert response.status == 200
     assert pool_of_label(answered) == "real"
+    # Passed on as the first pass would have: the client's address and Host.
+    assert (client["X-Real-IP"], client["X-Forwarded-For"], client["Host"]) == (CLIENT, CLIENT, HOST)
+
+
+def test_a_websocket_handshake_that_finds_it_empty_is_passed_on_as_one(new_edge: EdgeSite):
+    with (
+        socket.create_connection(("127.0.0.1", new_edge.http_port), timeout=10, source_address=(CLIENT, 0)) as sock,
+        ThreadPoolExecutor(1) as client,
+    ):
+        opening = client.submit(WebSocket.open, sock, HOST)  # waits for the 101
+        met_no_live_upstreams(new_edge)
+        ws = opening.result(timeout=10)
+        ws.send_text("hello")
+        assert ws.receive_text() == "hello"
+    assert pool_of_label(ws.headers["x-app-name"]) == "real"
 
 
 def test_a_post_that_finds_it_empty_still_gets_502(new_edge: EdgeSite):
