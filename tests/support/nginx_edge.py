@@ -5,8 +5,9 @@
         site.https_port      # the edge's TLS port, when the stack has TLS
         site.l7              # the LoopbackSite behind it (L7 tier config, DNS stub, backends)
 
-    EdgeSite(install).start(l7_held=True)   # the edge listens with no L7 task known yet:
-    site.l7.dns.release(site.l7_host)        # the DNS stub answers its lookups from here on
+    site = EdgeSite(install).start(l7_held=True)   # the edge listens with no L7 task known yet;
+    site.l7.dns.release(site.l7_host)               # the DNS stub answers its lookups from here on
+    site.close()
 
 The edge finds the L7 tier as the program makes it do, by resolving
 tasks.<app>-nginx (here: 127.0.0.1 from the DNS stub); the L7 tier trusts the
