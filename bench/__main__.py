@@ -9,15 +9,16 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import docker
 
 from bench.edge_changes import EdgeFigures, measure_project, measure_tutorial
 from bench.edge_report import EdgeReport
-from bench.measure import LoadPlan, RunFigures, run_once
+from bench.measure import LoadPlan, run_once
 from bench.report import Machine, Report, describe_machine
 from bench.setups import SETUP_KEYS, ProjectSetup, Setup, TutorialSetup, build_setups
 from bench.tier_cost import TOOLS, remove_loadgen, run_tier_cost
@@ -28,6 +29,7 @@ PORT = 18090  # clear of the e2e stack's 18080
 NEW_PORT, HTTPS_PORT = 18091, 18453  # the edge part's: where the edge moves to, and its HTTPS port
 URL = f"http://127.0.0.1:{PORT}/"
 ROLLOUT, EDGE, TIER_COST = "rollout", "edge", "tier-cost"
+Figures = TypeVar("Figures")
 PARTS = (ROLLOUT, EDGE, TIER_COST)
 
 
@@ -67,16 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         machine = describe_machine(client)
         if ROLLOUT in args.parts:
             started = time.monotonic()
-            figures: list[RunFigures] = []
-            # Interleaved, so a slow drift of the machine touches every setup alike.
-            for run in range(1, args.runs + 1):
-                for setup in setups:
-                    print(f"\n=== ({setup.key}) {setup.title}: run {run}/{args.runs}", flush=True)
-                    try:
-                        figures.append(run_once(setup, plan, URL, run))
-                    finally:
-                        setup.tear_down()
-                    print(figures[-1], flush=True)
+            figures = _interleaved(setups, args.runs, "", lambda setup, run: [run_once(setup, plan, URL, run)])
             sections.append(
                 Report(
                     setups=setups,
@@ -101,22 +94,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _edge_part(setups: list[Setup], plan: LoadPlan, runs: int, machine: Machine, date: str, command: str) -> EdgeReport:
-    """Each setup's nginx through the edge's changes, interleaved as the rollout part is."""
+    """Each setup's nginx through the edge's changes."""
     started = time.monotonic()
-    figures: list[EdgeFigures] = []
-    for run in range(1, runs + 1):
-        for setup in setups:
-            print(f"\n=== ({setup.key}) {setup.title}: the edge's changes, run {run}/{runs}", flush=True)
-            try:
-                if isinstance(setup, ProjectSetup):
-                    measured = measure_project(setup, plan, PORT, HTTPS_PORT, NEW_PORT, run)
-                else:
-                    assert isinstance(setup, TutorialSetup)
-                    measured = measure_tutorial(setup, plan, PORT, NEW_PORT, run)
-            finally:
-                setup.tear_down()
-            print(*measured, sep="\n", flush=True)
-            figures += measured
+
+    def measure(setup: Setup, run: int) -> list[EdgeFigures]:
+        if isinstance(setup, ProjectSetup):
+            return measure_project(setup, plan, PORT, HTTPS_PORT, NEW_PORT, run)
+        assert isinstance(setup, TutorialSetup)
+        return measure_tutorial(setup, plan, PORT, NEW_PORT, run)
+
+    figures = _interleaved(setups, runs, "the edge's changes, ", measure)
     return EdgeReport(
         figures=figures,
         titles={s.key: s.title for s in setups},
@@ -128,6 +115,24 @@ def _edge_part(setups: list[Setup], plan: LoadPlan, runs: int, machine: Machine,
         command=command,
         elapsed_s=time.monotonic() - started,
     )
+
+
+def _interleaved(
+    setups: list[Setup], runs: int, what: str, measure: Callable[[Setup, int], list[Figures]]
+) -> list[Figures]:
+    """``measure`` of each setup, run after run: interleaved, so a slow drift of the machine touches every
+    setup alike. Each setup is torn down after each run, also when it fails."""
+    figures: list[Figures] = []
+    for run in range(1, runs + 1):
+        for setup in setups:
+            print(f"\n=== ({setup.key}) {setup.title}: {what}run {run}/{runs}", flush=True)
+            try:
+                measured = measure(setup, run)
+            finally:
+                setup.tear_down()
+            print(*measured, sep="\n", flush=True)
+            figures += measured
+    return figures
 
 
 def _interrupt(signum: int, frame: object) -> None:

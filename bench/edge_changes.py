@@ -60,17 +60,12 @@ class EdgeFigures:
 def measure_tutorial(setup: TutorialSetup, plan: LoadPlan, port: int, new_port: int, run: int) -> list[EdgeFigures]:
     """The tutorial's nginx: its image, then its published port; the caller tears the setup down."""
     setup.deploy()
-    url = _url(port)
-    wait_for_real(url)
-    figures = []
-    for change in CHANGES:
-        if change.key == "image":
-            figures.append(_under_load(setup.key, change, run, plan, url, setup.change_nginx_image))
-        elif change.key == PORT_CHANGE:
-            figures.append(
-                _port_under_load(setup.key, run, plan, url, _url(new_port), lambda: setup.move_nginx(new_port))
-            )
-    return figures
+    wait_for_real(_url(port))
+    steps: dict[str, Callable[[], object]] = {
+        "image": setup.change_nginx_image,
+        PORT_CHANGE: lambda: setup.move_nginx(new_port),
+    }
+    return [_under_load(setup.key, c, run, plan, port, new_port, steps[c.key]) for c in CHANGES if c.key in steps]
 
 
 def measure_project(
@@ -79,8 +74,7 @@ def measure_project(
     """The dev stack's edge through each change in CHANGES; the caller tears the setup down."""
     base: dict[str, object] = {"imageTag": "v1", "httpsPort": https_port}
     setup.apply(base)
-    url = _url(port)
-    wait_for_real(url)
+    wait_for_real(_url(port))
     next_edge = {**base, "edgeImage": NEXT_NGINX_IMAGE}
     tls = {name: (STAND_IN_TLS / f"{name}.pem").read_text() for name in ("tlsCertificate", "tlsKey")}
     steps: dict[str, Callable[[], object]] = {
@@ -89,51 +83,33 @@ def measure_project(
         "tls-off": lambda: setup.apply(next_edge),
         PORT_CHANGE: lambda: setup.apply({**next_edge, "publishedPort": new_port}),
     }
-    figures = []
-    for change in CHANGES:
-        if change.key == PORT_CHANGE:
-            figures.append(_port_under_load(setup.key, run, plan, url, _url(new_port), steps[change.key]))
-        else:
-            figures.append(_under_load(setup.key, change, run, plan, url, steps[change.key]))
-    return figures
+    return [_under_load(setup.key, c, run, plan, port, new_port, steps[c.key]) for c in CHANGES]
 
 
 def _under_load(
-    setup: str, change: EdgeChange, run: int, plan: LoadPlan, url: str, make: Callable[[], object]
+    setup: str, change: EdgeChange, run: int, plan: LoadPlan, port: int, new_port: int, make: Callable[[], object]
 ) -> EdgeFigures:
-    probe = Probe(plan.probe_options(url))
-    probe.start()
+    """``make`` under load on ``port``, and on ``new_port`` too for a port change, where the load moves."""
+    moves = change.key == PORT_CHANGE
+    probes = [Probe(plan.probe_options(_url(p))) for p in ((port, new_port) if moves else (port,))]
+    for probe in probes:
+        probe.start()
     try:
         time.sleep(SETTLE_S)
         started = time.monotonic()
         make()
         command_s = time.monotonic() - started
-        _wait_answering(url)
+        _wait_answering(_url(new_port if moves else port))
         time.sleep(SETTLE_S)
     finally:
-        result = probe.stop()
+        results = [probe.stop() for probe in probes]
+    sent = sum(r.sent for r in results)
+    if moves:
+        return EdgeFigures(setup, change.key, run, sent, None, {}, port_gap_s(*results), command_s)
+    (result,) = results
     return EdgeFigures(
-        setup, change.key, run, result.sent, result.failed, result.failures_by_kind, result.failure_span_s, command_s
+        setup, change.key, run, sent, result.failed, result.failures_by_kind, result.failure_span_s, command_s
     )
-
-
-def _port_under_load(
-    setup: str, run: int, plan: LoadPlan, old_url: str, new_url: str, make: Callable[[], object]
-) -> EdgeFigures:
-    old, new = Probe(plan.probe_options(old_url)), Probe(plan.probe_options(new_url))
-    old.start()
-    new.start()
-    try:
-        time.sleep(SETTLE_S)
-        started = time.monotonic()
-        make()
-        command_s = time.monotonic() - started
-        _wait_answering(new_url)
-        time.sleep(SETTLE_S)
-    finally:
-        old_result, new_result = old.stop(), new.stop()
-    gap_s = port_gap_s(old_result, new_result)
-    return EdgeFigures(setup, PORT_CHANGE, run, old_result.sent + new_result.sent, None, {}, gap_s, command_s)
 
 
 def port_gap_s(old: ProbeResult, new: ProbeResult) -> float:

@@ -76,10 +76,10 @@ class EdgeReport:
                     rows.append(f"| {change.title} | ({setup}) {title} | no such change in the tutorial | | | | |")
                 continue
             kinds = sum((Counter(r.failures) for r in runs), Counter[str]())
-            failed = "–" if change.key == PORT_CHANGE else spread([r.failed for r in runs], _count)
+            failed = "–" if change.key == PORT_CHANGE else spread([r.failed for r in runs], "{:,.0f}".format)
             rows.append(
                 f"| {change.title} | ({setup}) {title} | {made_with} | {failed}"
-                f" | {spread([r.gap_s for r in runs], _gap)} | {spread([r.command_s for r in runs], _seconds)}"
+                f" | {spread([r.gap_s for r in runs], '{:.2f}'.format)} | {spread([r.command_s for r in runs], '{:.1f}'.format)}"
                 f" | {', '.join(f'{k} ×{n}' for k, n in kinds.most_common()) or 'none'} |"
             )
         return rows
@@ -87,15 +87,3 @@ class EdgeReport:
 
 def _failed(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
-
-
-def _count(value: float) -> str:
-    return f"{value:,.0f}"
-
-
-def _gap(value: float) -> str:
-    return f"{value:.2f}"
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.1f}"
