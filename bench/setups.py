@@ -265,7 +265,8 @@ class ProjectSetup:
         for role in (REAL_ROLE, BACKUP_ROLE):
             service = self.applier.find(SERVICE, pool_name(PREFIX, role))
             assert service is not None, f"the {role} pool is gone"
-            wait_for_rollout(self.applier.api, service["ID"], f"{APP_REPO}:v2", REPLICAS, TIMEOUT_S, POLL_S)
+            image = self.registry.ref(f"{APP_REPO}:v2")
+            wait_for_rollout(self.applier.api, service["ID"], image, REPLICAS, TIMEOUT_S, POLL_S)
         return command_s
 
     def tear_down(self) -> None:
