@@ -8,7 +8,9 @@ every request, and answers 504 when that task's node dies. Until nginx listens,
 the node refuses connections, which a client or a load balancer can retry on
 another node whatever the request was. So the edge's container starts with a
 shell that waits until the name resolves to MIN_L7_TASKS addresses, for at most
-BOUND, and then becomes nginx (exec: the stop signal reaches nginx from then on).
+BOUND, and then becomes nginx (exec: the stop signal reaches nginx from then on),
+or, with a drain (edgeDrain, nginx/edge_drain.py), starts nginx as its child and
+stays to drain before it stops nginx.
 
 What it asks of the edge image: /bin/sh, date and sleep, which nginx images
 have (the health check already runs in the shell), and getent (Debian's
@@ -27,6 +29,7 @@ from __future__ import annotations
 import re
 import shlex
 
+from nginx.edge_drain import MARKER, NO_DRAIN, drain_tail
 from nginx.l7_tier import MIN_REPLICAS
 from swarm.values import SECOND, Duration
 
@@ -50,16 +53,16 @@ if command -v getent >/dev/null 2>&1; then
 else
     echo "{prefix} no getent in this image: nginx starts without waiting for the L7 tier" >&2
 fi
-exec {nginx}
 """
 
 
-def start_gate_command(l7_host: str, bound: Duration = BOUND) -> list[str]:
-    """The edge container's command: the gate for ``l7_host`` (tasks.<tier>), then nginx."""
-    script = _SCRIPT.format(
-        name=shlex.quote(l7_host), want=MIN_L7_TASKS, bound=bound.nanos // SECOND, prefix=LOG_PREFIX, nginx=NGINX
-    )
-    return ["/bin/sh", "-c", script]
+def start_gate_command(
+    l7_host: str, bound: Duration = BOUND, drain: Duration = NO_DRAIN, marker: str = MARKER
+) -> list[str]:
+    """The edge container's command: the gate for ``l7_host`` (tasks.<tier>), then nginx, drained
+    for ``drain`` once stopped (``marker``: the file the drain creates)."""
+    gate = _SCRIPT.format(name=shlex.quote(l7_host), want=MIN_L7_TASKS, bound=bound.nanos // SECOND, prefix=LOG_PREFIX)
+    return ["/bin/sh", "-c", gate + (drain_tail(NGINX, drain, marker) if drain.nanos else f"exec {NGINX}\n")]
 
 
 _LOGGED = re.compile(rf"^{re.escape(LOG_PREFIX)} (\d+) L7 tasks known after (\d+)s", re.M)

@@ -10,37 +10,16 @@ from pathlib import Path
 from components.nginx_service import NGINX_HEALTH
 from nginx.edge_start_gate import BOUND, LOG_PREFIX, gate_waited, start_gate_command
 from swarm.values import SECOND, Duration
-
-NAME = "tasks.webapp-nginx"
+from tests.support.edge_command import NAME, stand_in_env
 
 
 def run_gate(tmp_path: Path, answers: list[int] | None, bound: Duration = BOUND) -> tuple[str, str, float]:
-    """Run the gate; getent's n-th call prints answers[n] addresses (the last one from then on),
-    or there is no getent when ``answers`` is None. (stdout, stderr, seconds)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "nginx").write_text('#!/bin/sh\necho "nginx $*"\n')
-    if answers is not None:
-        counts = " ".join(str(n) for n in answers)
-        (bin_dir / "getent").write_text(
-            f"""#!/bin/sh
-[ "$1 $2" = "hosts {NAME}" ] || exit 2
-calls=$(cat {tmp_path}/calls 2>/dev/null || echo 0); echo $((calls + 1)) > {tmp_path}/calls
-n=$(echo {counts} | tr ' ' '\\n' | sed -n "$((calls + 1))p"); n=${{n:-{answers[-1]}}}
-i=0; while [ $i -lt $n ]; do echo "10.0.0.$i {NAME}"; i=$((i + 1)); done
-"""
-        )
-    for tool in bin_dir.iterdir():
-        tool.chmod(0o755)
-    # Only the shell's own tools besides the stand-ins: date, sleep, wc, tr, sed, cat.
-    tools = tmp_path / "tools"
-    tools.mkdir()
-    for name in ("date", "sleep", "wc", "tr", "sed", "cat"):
-        (tools / name).symlink_to(subprocess.check_output(["sh", "-c", f"command -v {name}"], text=True).strip())
+    """Run the gate with getent answering ``answers`` (tests/support/edge_command.py). (stdout, stderr, seconds)."""
+    env = stand_in_env(tmp_path, answers)
     started = time.monotonic()
     done = subprocess.run(
         start_gate_command(NAME, bound),
-        env={"PATH": f"{bin_dir}:{tools}"},
+        env=env,
         capture_output=True,
         text=True,
         timeout=30,

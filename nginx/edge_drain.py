@@ -1,0 +1,64 @@
+"""The edge's drain (edgeDrain): a stopping edge first tells the load balancer, then stops.
+
+With host publishing a node refuses connections from the moment its edge's
+nginx closes its listener until the next one listens. A load balancer in front
+of the nodes sends nothing to a node it has taken out, so the edge first fails
+the load balancer's health check and keeps serving, and only then stops.
+
+The edge's container command then keeps its shell as PID 1, which the stop
+signal (SIGQUIT, or TERM and INT from a manual `docker stop`) reaches: it
+creates MARKER (removed at start, should the container be restarted in
+place), on which the public health location answers 503
+(edge.conf.j2), logs one line, waits the drain with nginx serving everything,
+then sends nginx QUIT (its graceful stop) and exits with nginx's status once
+nginx has exited. An nginx that exits by itself (a crash) ends the shell at
+once with its status, so Swarm replaces it as it replaces one without drain.
+
+A non-interactive shell starts a background command with SIGQUIT and SIGINT
+ignored (POSIX, "Signals"); nginx sets its own handlers for them at start
+(ngx_init_signals), so the QUIT it is sent still stops it gracefully.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from swarm.values import MINUTE, SECOND, Duration
+
+# /tmp: writable by the shell and readable by nginx's workers in any nginx image.
+MARKER = "/tmp/edge-draining"
+# edgeDrain's default: the edge stops at once, its command ends in `exec nginx`.
+NO_DRAIN = Duration(0)
+# An edge rollout holds each node for its drain, one node after the other; a
+# load balancer that takes longer than this to notice a failing node is hardly
+# checking it.
+LONGEST_DRAIN = Duration(5 * MINUTE)
+LOG_PREFIX = "edge: draining for"
+
+_TAIL = """\
+rm -f {marker}
+{nginx} &
+nginx=$!
+drain() {{
+    trap '' TERM QUIT INT
+    : > {marker}
+    echo "{prefix} {seconds}s before nginx stops" >&2
+    sleep {seconds}
+    kill -QUIT "$nginx" 2>/dev/null
+    wait "$nginx"
+    exit $?
+}}
+trap drain TERM QUIT INT
+wait "$nginx"
+exit $?
+"""
+
+
+def drain_tail(nginx: str, drain: Duration, marker: str = MARKER) -> str:
+    """The end of the edge's command with a drain: nginx as the shell's child, stopped ``drain`` after the signal.
+
+    ``drain`` in whole seconds (POSIX sleep takes no fraction): settings allow no other.
+    """
+    if drain.nanos <= 0 or drain.nanos % SECOND:
+        raise ValueError(f"a drain is a whole number of seconds above 0, not {drain.text}")
+    return _TAIL.format(nginx=nginx, marker=shlex.quote(marker), prefix=LOG_PREFIX, seconds=drain.nanos // SECOND)

@@ -1,0 +1,56 @@
+"""A PATH to run the edge container's command (nginx/edge_start_gate.py) in a real POSIX shell
+on the host, with getent and nginx stood in for and only the shell's own tools besides:
+
+    env = stand_in_env(tmp_path, answers=[0, 2], nginx=NGINX_ECHO)
+    subprocess.run(start_gate_command(NAME), env=env, ...)
+
+getent's n-th call prints answers[n] addresses of NAME (the last one from then
+on) and counts its calls in tmp_path/calls; answers=None: no getent at all.
+`until` waits for what a test of the command's drain looks for.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+NAME = "tasks.webapp-nginx"
+# An nginx that says how it was called and exits.
+NGINX_ECHO = '#!/bin/sh\necho "nginx $*"\n'
+# What the command runs besides the stand-ins: the gate's tools and the drain's rm.
+SHELL_TOOLS = ("date", "sleep", "wc", "tr", "sed", "cat", "rm")
+
+
+def stand_in_env(tmp_path: Path, answers: list[int] | None, nginx: str = NGINX_ECHO) -> dict[str, str]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "nginx").write_text(nginx)
+    if answers is not None:
+        counts = " ".join(str(n) for n in answers)
+        (bin_dir / "getent").write_text(
+            f"""#!/bin/sh
+[ "$1 $2" = "hosts {NAME}" ] || exit 2
+calls=$(cat {tmp_path}/calls 2>/dev/null || echo 0); echo $((calls + 1)) > {tmp_path}/calls
+n=$(echo {counts} | tr ' ' '\\n' | sed -n "$((calls + 1))p"); n=${{n:-{answers[-1]}}}
+i=0; while [ $i -lt $n ]; do echo "10.0.0.$i {NAME}"; i=$((i + 1)); done
+"""
+        )
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name in SHELL_TOOLS:
+        (tools / name).symlink_to(subprocess.check_output(["sh", "-c", f"command -v {name}"], text=True).strip())
+    return {"PATH": f"{bin_dir}:{tools}"}
+
+
+def until(found: Callable[[], bool], what: str, timeout: float = 10.0) -> float:
+    """Wait until ``found()`` holds; the time it did (time.monotonic)."""
+    deadline = time.monotonic() + timeout
+    while not found():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout}s")
+        time.sleep(0.01)
+    return time.monotonic()
