@@ -175,11 +175,13 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                     stop_grace_period=pools_.stop_grace_period,
                     clients=nginx.clients,
                     publish_mode=nginx.publish_mode,
+                    drain=nginx.edge_drain,
                 ),
                 stop_grace_period=pools_.stop_grace_period,
                 converge_timeout=pools_.converge_timeout,
                 network_id=edge_network.id,
                 resources=args.resources.edge,
+                drain=nginx.edge_drain,
             ),
             opts=child_options(self, opts, [l7_tier]),
         )

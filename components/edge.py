@@ -11,7 +11,8 @@ import pulumi_docker as docker
 
 from components.base import child_options, component_type, rollout_gate, spec_label
 from components.nginx_service import EDGE_SYSCTLS, NGINX_HEALTH, nginx_config, nginx_rollout
-from nginx.edge import MIN_SHUTDOWN, SHORTEST_GRACE, EdgeConfigArgs, render_edge_config
+from nginx.edge import MIN_SHUTDOWN, EdgeConfigArgs, render_edge_config, shortest_grace
+from nginx.edge_drain import NO_DRAIN
 from nginx.edge_start_gate import start_gate_command
 from nginx.render import content_hash
 from swarm.rollout_plan import describe_reservations, extra_tasks
@@ -38,7 +39,7 @@ def edge_order(publish_mode: str) -> str:
     return "start-first" if publish_mode == "ingress" else "stop-first"
 
 
-def describe_edge_rollout(publish_mode: str, resources: TaskResources | None = None) -> str:
+def describe_edge_rollout(publish_mode: str, resources: TaskResources | None = None, drain: Duration = NO_DRAIN) -> str:
     """What an update of the edge does to traffic, and what it reserves on each node: shown at preview time."""
     per_task = (resources or TaskResources()).reservations
     extra = extra_tasks(edge_order(publish_mode), NGINX_PARALLELISM, 1)
@@ -48,8 +49,20 @@ def describe_edge_rollout(publish_mode: str, resources: TaskResources | None = N
     return (
         "rollout of the edge: one task per node, stop-first (a host-published port is bound by one task):"
         " each node refuses connections while its edge restarts, about a second (see docs/rollouts.md);"
-        " it restarts only when edgeImage, a published port, publishMode, TLS on/off, clientTimeout,"
-        " clientConnectionsPerAddress or edgeResources change" + reservations
+        + _describe_drain(drain)
+        + " it restarts only when edgeImage, a published port, publishMode, TLS on/off, clientTimeout,"
+        " clientConnectionsPerAddress, edgeDrain or edgeResources change" + reservations
+    )
+
+
+def _describe_drain(drain: Duration) -> str:
+    if not drain.nanos:
+        return ""
+    return (
+        f" first each stopping edge drains for {drain.text}: its health path on the published port answers 503"
+        f" while it serves on, then nginx stops. That removes the gap only for clients behind a load balancer"
+        f" whose HTTP check of that path (its interval times its fall count) takes the node out within {drain.text};"
+        " without one the gap stays, and each node's rollout takes that much longer;"
     )
 
 
@@ -67,6 +80,8 @@ class EdgeArgs:
     """The edge network: the edge reaches the L7 tier there, and nothing else."""
     resources: TaskResources = field(default_factory=TaskResources)
     """CPU and memory of the task on each node; the default sets none."""
+    drain: Duration = NO_DRAIN
+    """edgeDrain: how long a stopping edge fails its public health check and serves on (nginx/edge_drain.py)."""
 
 
 class Edge(pulumi.ComponentResource):
@@ -87,7 +102,7 @@ class Edge(pulumi.ComponentResource):
             task_spec=docker.ServiceTaskSpecArgs(
                 container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                     image=args.image,
-                    commands=start_gate_command(args.config.l7_host),
+                    commands=start_gate_command(args.config.l7_host, drain=args.drain),
                     configs=[nginx_config(name, rendered, CONFIG_PATH, child)],
                     healthcheck=http_healthcheck(args.config.health_port, NGINX_HEALTH),
                     stop_signal="SIGQUIT",
@@ -121,13 +136,14 @@ class Edge(pulumi.ComponentResource):
                 pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(delete_before_replace=True))
             ),
         )
-        pulumi.log.info(describe_edge_rollout(args.publish_mode, args.resources), resource=service)
-        if args.stop_grace_period < SHORTEST_GRACE:
+        pulumi.log.info(describe_edge_rollout(args.publish_mode, args.resources, args.drain), resource=service)
+        if args.stop_grace_period < shortest_grace(args.drain):
+            after_drain = f" after its edgeDrain of {args.drain.text}" if args.drain.nanos else ""
             pulumi.log.warn(
                 f"stopGracePeriod {args.stop_grace_period.text} leaves the edge's nginx less than"
-                f" {MIN_SHUTDOWN.text} to close its connections before pulumi-docker's delete deadline:"
+                f" {MIN_SHUTDOWN.text} to close its connections{after_drain} before pulumi-docker's delete deadline:"
                 " replacing or destroying the edge can fail on `context deadline exceeded`; give it at least"
-                f" {SHORTEST_GRACE.text}",
+                f" {shortest_grace(args.drain).text}",
                 resource=service,
             )
         rollout_gate(name, service, args, args.image, None, args.converge_timeout, child_options(self, opts, [service]))

@@ -19,6 +19,7 @@ from nginx.client_limits import (
     client_timeouts,
     per_address_limit,
 )
+from nginx.edge_drain import MARKER as DRAIN_MARKER
 from nginx.l7_tier import (
     DOCKER_DNS,
     HEADER_BUFFER_KIB,
@@ -61,8 +62,6 @@ RESOLVER_VALID = Duration(SECOND)
 STOP_SIGNAL_DELAY = Duration(4 * SECOND)
 REMOVAL_MARGIN = Duration(4 * SECOND)
 MIN_SHUTDOWN = Duration(SECOND)
-# The shortest stopGracePeriod that leaves MIN_SHUTDOWN before the deadline.
-SHORTEST_GRACE = STOP_SIGNAL_DELAY + REMOVAL_MARGIN + MIN_SHUTDOWN
 
 
 @dataclass(frozen=True)
@@ -93,16 +92,30 @@ class EdgeConfigArgs:
     health_path: str = HEALTH_PATH
     buffers: ProxyBuffers = HEADER_BUFFER
     upstream_idle: str = EDGE_TO_L7_IDLE.nginx
+    drain_marker: str | None = None
+    """The file whose presence turns the public health answer to 503 (nginx/edge_drain.py); None: no drain."""
 
 
-def shutdown_timeout(stop_grace_period: Duration) -> Duration:
-    """How long the edge's nginx may drain once stopped, to be removed within ``stop_grace_period`` of its delete."""
-    left = Duration(stop_grace_period.nanos - (STOP_SIGNAL_DELAY + REMOVAL_MARGIN).nanos)
+def shutdown_timeout(stop_grace_period: Duration, drain: Duration) -> Duration:
+    """How long the edge's nginx may close connections once stopped, after ``drain``, to be removed
+    within ``stop_grace_period`` of its delete."""
+    left = Duration(stop_grace_period.nanos - (STOP_SIGNAL_DELAY + REMOVAL_MARGIN + drain).nanos)
     return max(left, MIN_SHUTDOWN)
 
 
+def shortest_grace(drain: Duration) -> Duration:
+    """The shortest stopGracePeriod that leaves MIN_SHUTDOWN before pulumi-docker's deadline, after
+    ``drain`` (edgeDrain: spent before nginx is stopped)."""
+    return STOP_SIGNAL_DELAY + drain + MIN_SHUTDOWN + REMOVAL_MARGIN
+
+
 def edge_config_args(
-    l7_alias: str, tls: bool, stop_grace_period: Duration, clients: ClientLimits, publish_mode: str
+    l7_alias: str,
+    tls: bool,
+    stop_grace_period: Duration,
+    clients: ClientLimits,
+    publish_mode: str,
+    drain: Duration,
 ) -> EdgeConfigArgs:
     return EdgeConfigArgs(
         http_port=HTTP_PORT,
@@ -116,10 +129,11 @@ def edge_config_args(
         resolver_valid=RESOLVER_VALID.nginx,
         connect_timeout=CONNECT_TIMEOUT.nginx,
         next_upstream_timeout=NEXT_UPSTREAM_TIMEOUT.nginx,
-        shutdown_timeout=shutdown_timeout(stop_grace_period).nginx,
+        shutdown_timeout=shutdown_timeout(stop_grace_period, drain).nginx,
         clients=client_timeouts(clients.timeout),
         connections_per_address=per_address_limit(clients, publish_mode),
         upstream_timeout=EDGE_WAIT.nginx,
+        drain_marker=DRAIN_MARKER if drain.nanos else None,
     )
 
 

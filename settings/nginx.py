@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nginx.client_limits import ClientLimits
+from nginx.edge import MIN_SHUTDOWN, shortest_grace
+from nginx.edge_drain import LONGEST_DRAIN
 from nginx.l7_tier import MIN_REPLICAS, UpstreamTuning
 from nginx.protocols import LARGEST_BODY, LONGEST_APP_WAIT, LONGEST_CONNECT, LONGEST_RETRY_WINDOW, AppProtocols
 from settings.parsers import (
@@ -27,6 +29,8 @@ RULES: dict[str, Rule[object]] = {
     "nginxImage": IMAGE_REFERENCE,
     "nginxReplicas": Integer(MIN_REPLICAS, 100),
     "edgeImage": IMAGE_REFERENCE,
+    # Whole seconds: the edge's shell sleeps them.
+    "edgeDrain": DurationRule(0, LONGEST_DRAIN.nanos, ("s", "m")),
     "overlaySubnet": PRIVATE_SUBNET,
     "edgeSubnet": PRIVATE_SUBNET,
     "publishedPort": PORT,
@@ -59,6 +63,8 @@ class NginxSettings:
     image: str
     replicas: int
     edge_image: str
+    edge_drain: Duration
+    """How long a stopping edge fails the public health check and serves on; 0: it stops at once."""
     overlay_subnet: str
     """The app network's: the L7 tier and both pools."""
     edge_subnet: str
@@ -77,6 +83,7 @@ def read_nginx(r: ConfigReader) -> NginxSettings | None:
         image=read("nginxImage"),
         replicas=read("nginxReplicas"),
         edge_image=read("edgeImage"),
+        edge_drain=read("edgeDrain"),
         overlay_subnet=read("overlaySubnet"),
         edge_subnet=read("edgeSubnet"),
         published_port=read("publishedPort"),
@@ -109,6 +116,7 @@ def read_nginx(r: ConfigReader) -> NginxSettings | None:
 
 def check_nginx(r: ConfigReader) -> None:
     check_backup_reachable(r)
+    check_drain_fits(r)
     for key in ("nginxReadTimeout", "nginxSendTimeout"):
         check_timeout_not_retried(r, key)
 
@@ -147,4 +155,33 @@ def check_backup_reachable(r: ConfigReader) -> None:
         "nginxNextUpstreamTries",
         f"{tries} cannot reach the backup pool when all {real_peers} real peer(s) fail at once;"
         f" must be at least {real_peers + 1} (real peers + 1; with endpointMode dnsrr every real task is a peer)",
+    )
+
+
+def check_drain_fits(r: ConfigReader) -> None:
+    """A draining edge is one a load balancer checks on its node, and it stops within stopGracePeriod."""
+    if not r.all_parsed("edgeDrain", "stopGracePeriod", "publishMode") or not r.parsed["edgeDrain"].nanos:
+        return
+    drain: Duration = r.parsed["edgeDrain"]
+    grace: Duration = r.parsed["stopGracePeriod"]
+    needed = drain + MIN_SHUTDOWN
+    # Swarm takes a stopping task out of the routing mesh before it signals it:
+    # no probe through the mesh ever sees its 503, a drain would only delay.
+    host = r.parsed["publishMode"] == "host"
+    r.require(
+        host,
+        "edgeDrain",
+        f"{drain.text} needs publishMode host (a load balancer that checks each node's edge); with ingress"
+        " the routing mesh stops sending to a stopping edge by itself: set 0s",
+    )
+    if not host:
+        return
+    # Swarm kills the edge stopGracePeriod after its stop signal.
+    r.require(
+        grace >= needed,
+        "edgeDrain",
+        f"{drain.text} and the edge's {MIN_SHUTDOWN.text} to close its connections do not fit in stopGracePeriod"
+        f" ({grace.text}): Swarm would kill the edge mid-drain; stopGracePeriod must be at least {needed.text}"
+        f" (at least {shortest_grace(drain).text} to leave it time before pulumi-docker's delete deadline),"
+        f" or edgeDrain at most {Duration(max(grace.nanos - MIN_SHUTDOWN.nanos, 0)).text}",
     )

@@ -127,10 +127,12 @@ class EdgePlaces:
     l7_http_port: int
     l7_https_port: int
     sandbox_dir: str
-    """The chroot folder for the pid file and error log (the edge's are /run and stderr)."""
+    """The chroot folder for the pid file, the error log (the edge's are /run and stderr) and,
+    with edgeDrain, the drain's marker file (DRAIN_MARKER_NAME there, not the shared /tmp)."""
 
 
-EDGE_PLACED = ("resolver ", "listen ", "server ", "pid ", "error_log ", "set $l7_tasks ")
+DRAIN_MARKER_NAME = "edge-draining"
+EDGE_PLACED = ("resolver ", "listen ", "server ", "pid ", "error_log ", "set $l7_tasks ", "if (-f ")
 
 
 def edge_loopback_config(
@@ -146,6 +148,7 @@ def edge_loopback_config(
         stop_grace_period=settings.pools.stop_grace_period,
         clients=settings.nginx.clients,
         publish_mode=settings.nginx.publish_mode,
+        drain=settings.nginx.edge_drain,
     )
     if render_edge_config(args) != mounted:
         raise AssertionError("rendering the edge from settings differs from what the program mounts")
@@ -157,6 +160,7 @@ def edge_loopback_config(
         health_port=places.health_port,
         l7_http_port=places.l7_http_port,
         l7_https_port=places.l7_https_port,
+        drain_marker=f"{places.sandbox_dir}/{DRAIN_MARKER_NAME}" if args.drain_marker else None,
     )
     text = render_edge_config(test_args)
     text = text.replace("pid /run/nginx.pid;", f"pid {places.sandbox_dir}/nginx.pid;").replace(

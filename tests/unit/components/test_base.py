@@ -35,6 +35,7 @@ FULL = {
     "appCommand": ["run"],
     "appArgs": ["--fast"],
     "appStopSignal": "SIGINT",
+    "edgeDrain": "5s",
     **{
         key: {"limits": {"cpus": "1", "memory": "256M"}, "reservations": {"cpus": "0.25", "memory": "64M"}}
         for key in ("appResources", "nginxResources", "edgeResources")

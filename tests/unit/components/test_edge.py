@@ -11,6 +11,7 @@ from nginx.edge_start_gate import start_gate_command
 from offline_runner.mock_program import mock_digest, run_stack
 from offline_runner.resource_types import NETWORK, SERVICE_CONFIG
 from swarm.naming import config_owner
+from swarm.values import SECOND, Duration
 from tests.support.tls import issue
 from tests.unit.conftest import service
 from tools.render_nginx import nginx_config
@@ -155,3 +156,63 @@ def test_a_grace_period_too_short_for_the_deadline_is_warned_at_preview(caplog):
     with caplog.at_level(logging.WARNING):
         run_stack("dev", overrides={"stopGracePeriod": "9s"})
     assert not [r for r in caplog.records if "stopGracePeriod" in r.getMessage()]
+
+
+DRAINING: dict[str, object] = {"edgeDrain": "5s", "stopGracePeriod": "30s"}
+
+
+def test_without_a_drain_the_edge_stops_at_once_and_its_health_path_never_fails(dev):
+    command = service(dev, "webapp-edge").inputs["taskSpec"]["containerSpec"]["commands"]
+    assert command[2].endswith("\nexec nginx -g 'daemon off;'\n")
+    assert "edge-draining" not in edge_config(dev)
+
+
+def test_a_draining_edge_keeps_its_shell_to_drain_before_nginx_stops():
+    program = run_stack("dev", overrides=DRAINING)
+    container = service(program, "webapp-edge").inputs["taskSpec"]["containerSpec"]
+    assert container["commands"] == start_gate_command("tasks.webapp-nginx", drain=Duration(5 * SECOND))
+    assert "exec nginx" not in container["commands"][2]
+    assert container["stopSignal"] == "SIGQUIT"
+
+
+def test_a_draining_edge_answers_503_on_its_public_health_path_only_while_marked():
+    text = edge_config(run_stack("dev", overrides=DRAINING))
+    health = "location = /nginx-health {"
+    internal, public = text.split(health)[1:]
+    # Swarm's check on 127.0.0.1 must pass while draining: the edge is healthy, only leaving.
+    assert "if (" not in internal.split("}")[0]
+    assert public.index("if (-f /tmp/edge-draining) {") < public.index('return 503 "draining\\n";')
+    assert public.index('return 503 "draining\\n";') < public.index('return 200 "ok\\n";')
+
+
+@pytest.mark.parametrize(("grace", "shutdown"), [("30s", "17s"), ("14s", "1s"), ("6s", "1s")])
+def test_a_draining_edge_closes_what_is_left_after_the_drain_before_the_delete_deadline(grace, shutdown):
+    config = edge_config(run_stack("dev", overrides={"edgeDrain": "5s", "stopGracePeriod": grace}))
+    assert f"\nworker_shutdown_timeout {shutdown};\n" in config
+
+
+def test_a_grace_period_too_short_for_the_drain_and_the_deadline_is_warned_at_preview(caplog):
+    with caplog.at_level(logging.WARNING):
+        run_stack("dev", overrides={"edgeDrain": "5s", "stopGracePeriod": "13s"})
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(
+        "stopGracePeriod 13s leaves the edge's nginx less than 1s to close its connections after its edgeDrain"
+        " of 5s before pulumi-docker's delete deadline"
+        in m
+        and "give it at least 14s" in m
+        for m in warnings
+    ), warnings
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        run_stack("dev", overrides={"edgeDrain": "5s", "stopGracePeriod": "14s"})
+    assert not [r for r in caplog.records if "stopGracePeriod" in r.getMessage()]
+
+
+def test_the_preview_says_what_the_drain_does_and_what_it_needs():
+    from components.edge import describe_edge_rollout
+
+    text = describe_edge_rollout("host", drain=Duration(5 * SECOND))
+    assert "first each stopping edge drains for 5s: its health path on the published port answers 503" in text
+    assert "removes the gap only for clients behind a load balancer" in text
+    assert "(its interval times its fall count) takes the node out within 5s; without one the gap stays" in text
+    assert "drains" not in describe_edge_rollout("host")

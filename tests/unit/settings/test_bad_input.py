@@ -25,6 +25,17 @@ CASES: list[tuple[dict[str, object], str, str]] = [
     ({"edgeSubnet": "100.64.0.0/24"}, "edgeSubnet", "must be a private IPv4 network in CIDR form"),
     ({"edgeSubnet": "10.240.0.0/24"}, "edgeSubnet", "overlaps overlaySubnet 10.240.0.0/24"),
     ({"edgeImage": "Nginx"}, "edgeImage", "must be an image reference"),
+    ({"edgeDrain": "500ms"}, "edgeDrain", "'500ms' must be a duration from 0s to 5m such as 10s"),
+    ({"edgeDrain": "6m"}, "edgeDrain", "must be a duration from 0s to 5m such as 10s, 500ms or 1m30s (units: s, m)"),
+    ({"edgeDrain": "-5s"}, "edgeDrain", "must be a duration from 0s to 5m"),
+    (
+        {"edgeDrain": "10s"},
+        "edgeDrain",
+        "10s and the edge's 1s to close its connections do not fit in stopGracePeriod (10s): Swarm would kill"
+        " the edge mid-drain; stopGracePeriod must be at least 11s (at least 19s to leave it time before"
+        " pulumi-docker's delete deadline), or edgeDrain at most 9s",
+    ),
+    ({"edgeDrain": "5s", "publishMode": "ingress"}, "edgeDrain", "5s needs publishMode host"),
     ({"spreadOver": "zone a"}, "spreadOver", "must be empty, or a node label key"),
     ({"updateParallelism": 3}, "updateParallelism", "3 is above realReplicas (2); must be between 1 and 2"),
     ({"rollbackParallelism": 0}, "rollbackParallelism", "must be a whole number from 1 to 100"),
@@ -173,6 +184,10 @@ def test_slower_health_check_needs_longer_monitors():
         {"appEnv": {"_X": "a=b", "DATABASE_HOST": "db.internal", "PORT": 5432, "FEATURE": True}},
         {"appCommand": ["/bin/sh", "-c", "exec app --port $PORT"], "appArgs": [], "appStopSignal": "SIGINT"},
         {"releaseCommand": ["bin/rails", "db:migrate", 3, True], "releaseTimeout": "6h"},
+        # The drain and 1s of nginx's shutdown exactly fill the grace period.
+        {"edgeDrain": "9s"},
+        {"edgeDrain": "5m", "stopGracePeriod": "5m1s"},
+        {"edgeDrain": "0s", "publishMode": "ingress"},
     ],
 )
 def test_good_values_pass(overrides):

@@ -25,6 +25,7 @@ CROSS_KEYS = {
     "nginxSendTimeout",
     "overlaySubnet",
     "edgeSubnet",
+    "edgeDrain",
 }
 
 
