@@ -460,6 +460,8 @@ node_rootfs_ok() {
 # that starts dockerd (tests/fixtures/images/node/entrypoint.sh).
 cmd_cluster_image() {
 	cmd_docker
+	# The load balancer in front of the nodes (tests/support/load_balancer.py).
+	command -v haproxy >/dev/null || apt_install haproxy
 	lock node-image
 	if node_rootfs_ok; then
 		say "node rootfs: cached ($NODE_ROOTFS)"
@@ -528,7 +530,7 @@ cmd_load_tools() {
 # --- clean ---------------------------------------------------------------------------
 
 # Undo what the other commands did to this machine, except the apt packages
-# (docker.io, debootstrap, debian-archive-keyring), which `apt-get remove` takes.
+# (docker.io, debootstrap, debian-archive-keyring, haproxy), which `apt-get remove` takes.
 # A swarm or a dockerd that was there before is left alone.
 cmd_clean() {
 	if docker info >/dev/null 2>&1; then
@@ -610,7 +612,7 @@ usage: $0 COMMAND
              push them to the registry
   cluster-image
              debootstrap a Debian sid rootfs with Docker Engine into $NODE_ROOTFS, import it as
-             $NODE_IMAGE (the nodes of the multi-node tests, tests/cluster)
+             $NODE_IMAGE (the nodes of the multi-node tests, tests/cluster); install HAProxy, their load balancer
   registry   install and start the test registry (HTTPS, on $REGISTRY_HOST:$REGISTRY_PORT), trusted by this dockerd
   registry-info
              print the registry's address, its CA certificate's path, its user and its password file (for the tests)

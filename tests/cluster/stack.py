@@ -32,6 +32,7 @@ from swarm.rollout_gate import wait_for_rollout
 from tests.cluster.nodes import Cluster, Node, host_api, wait_until
 from tests.conftest import record_measurement
 from tests.e2e.harness import E2E_OVERRIDES
+from tests.support.load_balancer import LoadBalancer
 from tests.support.probe_load import Load as ProbeLoad
 from tools.probe import ProbeOptions, ProbeResult, format_summary
 
@@ -39,6 +40,7 @@ STACK = "cluster"
 BASE_STACK = "dev"
 PORT = 18180
 APP = "szdcluster"
+EDGE_DRAIN = "2s"
 
 # The e2e suite's test settings, with a name, subnet and ports of its own, spread over the zones.
 CLUSTER_OVERRIDES: dict[str, object] = {
@@ -49,6 +51,12 @@ CLUSTER_OVERRIDES: dict[str, object] = {
     "publishedPort": PORT,
     "httpsPort": PORT + 1,  # TLS stays off; a port of its own all the same
     "spreadOver": "zone",
+    # Each stopping edge fails a load balancer's health check for this long before nginx stops:
+    # scenario 1b's HAProxy takes a node out within 0.75 s.
+    "edgeDrain": EDGE_DRAIN,
+    # With the drain, the edge's nginx still has its second to close connections before
+    # pulumi-docker's delete deadline (nginx/edge.py shortest_grace).
+    "stopGracePeriod": "11s",
 }
 ROLES = ("real", "backup", "nginx", "edge")
 SECTION = "multi-node swarm (3 Docker-in-Docker nodes): what each scenario measured"
@@ -66,10 +74,10 @@ def url(entry: Node) -> str:
 CLIENT_TIMEOUT_S = 2 * NEXT_UPSTREAM_TIMEOUT.seconds
 
 
-def load_options(entry: Node, timeout: float = CLIENT_TIMEOUT_S) -> ProbeOptions:
+def load_options(target: str, timeout: float = CLIENT_TIMEOUT_S) -> ProbeOptions:
     """4 clients, 2 of them on ~1 s requests, no rate cap; answers counted per task hostname."""
     return ProbeOptions(
-        url=url(entry),
+        url=target,
         concurrency=4,
         slow_path="/1000",
         slow_share=0.5,
@@ -250,10 +258,10 @@ def versions(entry: Node, count: int = 10) -> set[str]:
 
 
 class Load(ProbeLoad):
-    """The probe's load through one node's entry point."""
+    """The probe's load through one node's entry point, or through a load balancer in front of them all."""
 
-    def __init__(self, entry: Node, timeout: float = CLIENT_TIMEOUT_S) -> None:
-        super().__init__(load_options(entry, timeout))
+    def __init__(self, entry: Node | LoadBalancer, timeout: float = CLIENT_TIMEOUT_S) -> None:
+        super().__init__(load_options(url(entry) if isinstance(entry, Node) else entry.url, timeout))
         self.entry = entry
 
 
@@ -359,11 +367,12 @@ def explain(d: Deployment, load: Load) -> str:
         f"{load.result.failed} failed ({failures}); tasks now: {task_addresses(d)}; nginx said:\n"
         + "\n".join(lines[-40:])
         + f"\n{load.entry.name}, the entry point:\n"
-        + "\n".join(entry_evidence(d, load))
+        + "\n".join(entry_evidence(d, load) if isinstance(load.entry, Node) else load.entry.evidence())
     )
 
 
 def entry_evidence(d: Deployment, load: Load) -> list[str]:
+    assert isinstance(load.entry, Node)
     """For clients refused or reset at a node's port: that node's edge tasks in any
     state, and what its dockerd warned of during the load, with its iptables calls
     on the port and its conntrack purges (the node container's output is dockerd's log)."""

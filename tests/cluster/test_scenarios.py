@@ -5,8 +5,9 @@ zone=a/b/c; the cluster stack (tests/cluster/stack.py) spreads the pools and
 the L7 tier over the zones and runs the edge on every node, so every node is
 an entry point: clients connect to <node address>:18180.
 
-Every scenario runs the probe through one node's entry point (4 clients, 2 of
-them on ~1 s requests) and counts every answer: which pool and which node
+Every scenario runs the probe through one node's entry point, or through a
+load balancer in front of all three (HAProxy, tests/support/load_balancer.py),
+(4 clients, 2 of them on ~1 s requests) and counts every answer: which pool and which node
 answered it (each task hostname counted on the node that runs it at the end),
 and every failure by kind. The scenarios share one deployment and run in this
 file's order: each starts from the state the previous one left. Each prints
@@ -22,10 +23,14 @@ from __future__ import annotations
 import time
 
 from nginx.edge_start_gate import BOUND, MIN_L7_TASKS
+from nginx.l7_tier import HEALTH_PATH
 from swarm.values import SECOND
 from tests.cluster.nodes import DOCKER_PORT, NODES, Node, wait_until
 from tests.cluster.stack import (
     APP,
+    CLIENT_TIMEOUT_S,
+    EDGE_DRAIN,
+    PORT,
     ROLES,
     SECTION,
     Deployment,
@@ -37,10 +42,16 @@ from tests.cluster.stack import (
     versions,
 )
 from tests.conftest import record_measurement
+from tests.support.load_balancer import Checks, LoadBalancer
 from tests.support.probe_load import http_errors
 
 IMAGE = "taskSpec.containerSpec.image"
 SPEC_LABEL = "labels[1].value"  # the pools' spec fingerprint (components/base.py spec_label)
+TIER_SPEC_LABEL = "labels[0].value"  # the nginx tiers' only label
+LB_PORT = 18190
+NEXT_EDGE_IMAGE = "szd-nginx:next"  # scenario 1b on: each `up` declares the edge image it left
+# The load balancer's checks, and the edge's drain they fit in (CLUSTER_OVERRIDES).
+CHECKS = Checks(interval_ms=250, fall=2, rise=2)
 SETTLE_S = 1.0  # load before and after each change, so both steady states are measured (hundreds of requests)
 LOST_CLIENT_TIMEOUT_S = 5.0
 NODE1, NODE2, NODE3 = NODES
@@ -129,6 +140,41 @@ def test_scenario1_deploy_then_image_tag_v2_with_tasks_on_different_nodes(deploy
     # The entry point on node 1 reached real tasks on two nodes (across the overlay).
     last = by_node(load.result.last(SETTLE_S), hostnames)
     assert len(last) == 2 and "(gone)" not in last, last
+
+
+def test_scenario1b_an_edge_image_change_behind_a_load_balancer_fails_no_request(deployment: Deployment):
+    """HAProxy in front of the three nodes checks each edge's health path: each stopping edge answers
+    it 503 for edgeDrain while it serves on, so HAProxy has taken the node out before its nginx stops."""
+    d = deployment
+    l7_tasks = {t["ID"] for t in d.tasks("nginx")}
+    edges = {n.name: f"{n.address}:{PORT}" for n in NODES}
+    with LoadBalancer(edges, LB_PORT, HEALTH_PATH, CLIENT_TIMEOUT_S, CHECKS) as balancer:
+        balancer.wait_all_up()
+        went_down = {name: state.went_down for name, state in balancer.states().items()}
+        with Load(balancer) as load:
+            time.sleep(SETTLE_S)
+            started = time.time()
+            report = d.apply(imageTag="v2", edgeImage=NEXT_EDGE_IMAGE)
+            seconds = time.time() - started
+            # The gate returns once Swarm has updated the last node; HAProxy needs `rise` checks more.
+            balancer.wait_all_up()
+            time.sleep(SETTLE_S)
+        went_down = {name: state.went_down - went_down[name] for name, state in balancer.states().items()}
+        figures = print_figures(
+            f"1b edgeImage changed behind HAProxy (checks every {CHECKS.interval_ms} ms, out after {CHECKS.fall},"
+            f" edgeDrain {EDGE_DRAIN})",
+            load,
+            d.hostnames(),
+            seconds,
+            taken_out=went_down,
+            slowest_answer_s=slowest_answer_s(load),
+        )
+
+        assert figures["failed"] == 0, explain(d, load)
+    assert report.changed()[EDGE] == ("update", (TIER_SPEC_LABEL, IMAGE)), str(report)
+    # Every node's edge drained and restarted, one after the other, and nothing else did.
+    assert went_down == dict.fromkeys(edges, 1), went_down
+    assert {t["ID"] for t in d.tasks("nginx")} == l7_tasks
 
 
 # Run in a container on a node (argv: port, hosts): whether the container's
@@ -340,7 +386,7 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
         # `DOCKER_HOST` / `docker:host` pointed at a surviving manager.
         d.use_manager(manager)
         started = time.time()
-        report = d.apply(imageTag="v1")
+        report = d.apply(imageTag="v1", edgeImage=NEXT_EDGE_IMAGE)
         apply_s = time.time() - started
         time.sleep(SETTLE_S)
     hostnames = d.hostnames()
