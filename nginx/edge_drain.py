@@ -35,21 +35,24 @@ NO_DRAIN = Duration(0)
 LONGEST_DRAIN = Duration(5 * MINUTE)
 LOG_PREFIX = "edge: draining for"
 
+# The drain's trap replaces the gate's (`exit 0`) before nginx starts: a stop
+# signal in between would end the shell and leave nginx to be killed with the
+# container, undrained. $! is empty until nginx has started.
 _TAIL = """\
 rm -f {marker}
-{nginx} &
-nginx=$!
 drain() {{
     trap '' TERM QUIT INT
+    [ -n "$!" ] || exit 0
     : > {marker}
     echo "{prefix} {seconds}s before nginx stops" >&2
     sleep {seconds}
-    kill -QUIT "$nginx" 2>/dev/null
-    wait "$nginx"
+    kill -QUIT "$!" 2>/dev/null
+    wait "$!"
     exit $?
 }}
 trap drain TERM QUIT INT
-wait "$nginx"
+{nginx} &
+wait "$!"
 exit $?
 """
 
