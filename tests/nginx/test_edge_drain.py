@@ -14,7 +14,7 @@ import urllib.request
 from nginx.edge_start_gate import start_gate_command
 from nginx.l7_tier import HEALTH_PATH
 from swarm.values import SECOND, Duration
-from tests.support.edge_command import until
+from tests.support.edge_command import DEFAULT_SIGNALS, until
 from tests.support.nginx_configs import DRAIN_MARKER_NAME
 from tests.support.nginx_edge import EdgeSite, fetch
 
@@ -53,7 +53,7 @@ def test_the_edges_command_drains_a_real_nginx_before_it_stops_it(nginx_install)
             "localhost", bound=Duration(0), drain=DRAIN, marker=f"{site.edge.dir}/{DRAIN_MARKER_NAME}"
         )
         shell = subprocess.Popen(
-            ["setpriv", "--pdeathsig", "KILL", "chroot", str(nginx_install.rootfs), *command],
+            ["setpriv", "--pdeathsig", "KILL", *DEFAULT_SIGNALS, "chroot", str(nginx_install.rootfs), *command],
             env={"PATH": f"{site.edge.dir}/bin:/usr/sbin:/usr/bin:/bin"},
             stderr=subprocess.PIPE,
             text=True,

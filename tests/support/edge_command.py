@@ -17,6 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 NAME = "tasks.webapp-nginx"
+# Runs the command with SIGINT and SIGQUIT handled by default, as a container's
+# first process starts. A shell cannot trap a signal it was started with
+# ignored, and a test run started as a background job of a shell without job
+# control (`nohup make test &`, some CI runners) passes both on ignored.
+DEFAULT_SIGNALS = ("/usr/bin/env", "--default-signal=INT,QUIT")
 # An nginx that says how it was called and exits.
 NGINX_ECHO = '#!/bin/sh\necho "nginx $*"\n'
 # What the command runs besides the stand-ins: the gate's tools and the drain's rm.

@@ -18,7 +18,7 @@ import pytest
 from nginx.edge_drain import LOG_PREFIX, drain_tail
 from nginx.edge_start_gate import NGINX, start_gate_command
 from swarm.values import MILLISECOND, SECOND, Duration
-from tests.support.edge_command import NAME, stand_in_env, until
+from tests.support.edge_command import DEFAULT_SIGNALS, NAME, stand_in_env, until
 
 DRAIN = Duration(SECOND)
 # What the stand-in exits with on QUIT: not 0, so the shell is seen passing it on.
@@ -37,7 +37,9 @@ def stop(signum, frame):
     sys.exit({QUIT_STATUS})
 
 signal.signal(signal.SIGQUIT, stop)
-Path({str(folder / "nginx.pid")!r}).write_text(f"{{os.getpid()}} {{' '.join(sys.argv[1:])}}")
+# Written whole, then renamed: the test reads it as soon as it is there.
+Path({str(folder / "nginx.pid.new")!r}).write_text(f"{{os.getpid()}} {{' '.join(sys.argv[1:])}}")
+os.replace({str(folder / "nginx.pid.new")!r}, {str(folder / "nginx.pid")!r})
 while True:
     signal.pause()
 """
@@ -63,7 +65,9 @@ def running_edge(tmp_path: Path) -> Iterator[Edge]:
     """The edge's command with a drain of DRAIN, once its nginx runs."""
     env = stand_in_env(tmp_path, [2], stand_in_nginx(tmp_path))
     command = start_gate_command(NAME, drain=DRAIN, marker=str(tmp_path / "edge-draining"))
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*DEFAULT_SIGNALS, *command], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     edge = Edge(tmp_path, proc)
     try:
         until(lambda: (tmp_path / "nginx.pid").is_file(), "the stand-in nginx started")
