@@ -11,7 +11,7 @@ docs/rollouts.md names at preview.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,10 +135,3 @@ def _wait_answering(url: str) -> None:
 
 def _url(port: int) -> str:
     return f"http://127.0.0.1:{port}/"
-
-
-def by_row(figures: Sequence[EdgeFigures]) -> dict[tuple[str, str], list[EdgeFigures]]:
-    rows: dict[tuple[str, str], list[EdgeFigures]] = {}
-    for f in figures:
-        rows.setdefault((f.change, f.setup), []).append(f)
-    return rows

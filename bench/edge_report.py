@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bench.edge_changes import CHANGES, PORT_CHANGE, SETTLE_S, EdgeChange, EdgeFigures
 from bench.measure import LoadPlan
 from bench.report import Machine, spread
+from bench.setups import ProjectSetup
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,9 @@ class EdgeReport:
         rows = []
         for setup, title in self.titles.items():
             runs = [f for f in self.figures if f.change == change.key and f.setup == setup]
-            made_with = change.tutorial if setup != "c" else "`pulumi up` (the test applier)"
+            made_with = change.tutorial if setup != ProjectSetup.key else "`pulumi up` (the test applier)"
             if not runs:
-                if setup != "c" and change.tutorial is None:
+                if setup != ProjectSetup.key and change.tutorial is None:
                     rows.append(f"| {change.title} | ({setup}) {title} | no such change in the tutorial | | | | |")
                 continue
             kinds = sum((Counter(r.failures) for r in runs), Counter[str]())
