@@ -14,9 +14,10 @@ import urllib.request
 from nginx.edge_start_gate import start_gate_command
 from nginx.l7_tier import HEALTH_PATH
 from swarm.values import SECOND, Duration
-from tests.support.edge_command import DEFAULT_SIGNALS, until
+from tests.support.edge_command import DEFAULT_SIGNALS
 from tests.support.nginx_configs import DRAIN_MARKER_NAME
 from tests.support.nginx_edge import EdgeSite, fetch
+from tests.support.waiting import until
 
 DRAIN = Duration(2 * SECOND)
 DRAINING = {"edgeDrain": "2s", "stopGracePeriod": "30s"}

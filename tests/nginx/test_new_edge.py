@@ -13,33 +13,25 @@ from __future__ import annotations
 import contextlib
 import http.client
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.support.nginx_edge import CLIENT, Answer, EdgeSite
 from tests.support.nginx_loopback import pool_of_label
+from tests.support.waiting import until
 from tools.probe.websocket_client import WebSocket
 
 NO_LIVE = "no live upstreams"
 HOST = "localhost"
 
 
-def until(what: str, done: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        time.sleep(0.01)
-
-
 @pytest.fixture
 def new_edge(nginx_install) -> Iterator[EdgeSite]:
     """An edge that listens while its lookup of the L7 tier waits unanswered."""
     with contextlib.closing(EdgeSite(nginx_install).start(l7_held=True)) as site:
-        until("the edge asked the DNS stub for the L7 tier", lambda: site.l7.dns.held(site.l7_host) > 0)
+        until(lambda: site.l7.dns.held(site.l7_host) > 0, "the edge asked the DNS stub for the L7 tier", timeout=5.0)
         yield site
 
 
@@ -51,7 +43,7 @@ def send(site: EdgeSite, method: str, path: str = "/") -> http.client.HTTPConnec
 
 def met_no_live_upstreams(site: EdgeSite) -> None:
     """Once the request has met the empty upstream, the DNS stub answers the edge."""
-    until(f"the request met {NO_LIVE!r}", lambda: NO_LIVE in site.edge.error_log())
+    until(lambda: NO_LIVE in site.edge.error_log(), f"the request met {NO_LIVE!r}", timeout=5.0)
     site.l7.dns.release(site.l7_host)
 
 

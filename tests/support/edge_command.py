@@ -6,14 +6,11 @@ on the host, with getent and nginx stood in for and only the shell's own tools b
 
 getent's n-th call prints answers[n] addresses of NAME (the last one from then
 on) and counts its calls in tmp_path/calls; answers=None: no getent at all.
-`until` waits for what a test of the command's drain looks for.
 """
 
 from __future__ import annotations
 
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 NAME = "tasks.webapp-nginx"
@@ -49,13 +46,3 @@ i=0; while [ $i -lt $n ]; do echo "10.0.0.$i {NAME}"; i=$((i + 1)); done
     for name in SHELL_TOOLS:
         (tools / name).symlink_to(subprocess.check_output(["sh", "-c", f"command -v {name}"], text=True).strip())
     return {"PATH": f"{bin_dir}:{tools}"}
-
-
-def until(found: Callable[[], bool], what: str, timeout: float = 10.0) -> float:
-    """Wait until ``found()`` holds; the time it did (time.monotonic)."""
-    deadline = time.monotonic() + timeout
-    while not found():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout}s")
-        time.sleep(0.01)
-    return time.monotonic()

@@ -53,11 +53,6 @@ class Checks:
     fall: int = 2
     rise: int = 2
 
-    @property
-    def out_within_s(self) -> float:
-        """The longest a failing edge can still be sent requests: one interval to the first failed check, then ``fall``."""
-        return self.interval_ms * (self.fall + 1) / 1000
-
 
 @dataclass(frozen=True)
 class ServerState:

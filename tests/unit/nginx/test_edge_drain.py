@@ -18,7 +18,8 @@ import pytest
 from nginx.edge_drain import LOG_PREFIX, drain_tail
 from nginx.edge_start_gate import NGINX, start_gate_command
 from swarm.values import MILLISECOND, SECOND, Duration
-from tests.support.edge_command import DEFAULT_SIGNALS, NAME, stand_in_env, until
+from tests.support.edge_command import DEFAULT_SIGNALS, NAME, stand_in_env
+from tests.support.waiting import until
 
 DRAIN = Duration(SECOND)
 # What the stand-in exits with on QUIT: not 0, so the shell is seen passing it on.
