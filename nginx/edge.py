@@ -96,17 +96,21 @@ class EdgeConfigArgs:
     """The file whose presence turns the public health answer to 503 (nginx/edge_drain.py); None: no drain."""
 
 
+def _besides_closing(drain: Duration) -> Duration:
+    """What a deleted edge spends on anything but closing connections: its stop signal's delay, ``drain``
+    (edgeDrain: spent before nginx is stopped) and its removal."""
+    return STOP_SIGNAL_DELAY + drain + REMOVAL_MARGIN
+
+
 def shutdown_timeout(stop_grace_period: Duration, drain: Duration) -> Duration:
     """How long the edge's nginx may close connections once stopped, after ``drain``, to be removed
     within ``stop_grace_period`` of its delete."""
-    left = Duration(stop_grace_period.nanos - (STOP_SIGNAL_DELAY + REMOVAL_MARGIN + drain).nanos)
-    return max(left, MIN_SHUTDOWN)
+    return max(Duration(stop_grace_period.nanos - _besides_closing(drain).nanos), MIN_SHUTDOWN)
 
 
 def shortest_grace(drain: Duration) -> Duration:
-    """The shortest stopGracePeriod that leaves MIN_SHUTDOWN before pulumi-docker's deadline, after
-    ``drain`` (edgeDrain: spent before nginx is stopped)."""
-    return STOP_SIGNAL_DELAY + drain + MIN_SHUTDOWN + REMOVAL_MARGIN
+    """The shortest stopGracePeriod that leaves MIN_SHUTDOWN before pulumi-docker's deadline, after ``drain``."""
+    return _besides_closing(drain) + MIN_SHUTDOWN
 
 
 def edge_config_args(
