@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from tests.support.testapp_process import AppProcess, free_ports, start_testapp
+from tests.support.waiting import until
 from tools.probe.cli import main
 from tools.probe.websockets import WebSocketOptions, WebSocketResult, WebSocketWatch
 
 CONNECTIONS = 3
-
-
-def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -41,9 +34,9 @@ def held_through(
     app: AppProcess, event: Callable[[], object], then: Callable[[WebSocketWatch], bool]
 ) -> WebSocketResult:
     w = watch(app)
-    until(lambda: w.opened == CONNECTIONS)
+    until(lambda: w.opened == CONNECTIONS, "every connection open")
     event()
-    until(lambda: then(w))
+    until(lambda: then(w), "the watch saw the event")
     return w.stop()
 
 
@@ -73,7 +66,7 @@ def test_a_killed_server_drops_the_connections_without_a_close_frame(app: AppPro
 
 def test_an_endpoint_that_does_not_upgrade_is_a_failed_open_with_its_status(app: AppProcess):
     w = watch(app, "/client")
-    until(lambda: w.failed_opens >= CONNECTIONS)
+    until(lambda: w.failed_opens >= CONNECTIONS, "every open failed")
     result = w.stop()
     assert set(result.failed_opens_by_kind) == {"HTTP 200"}
     assert result.opened == 0
