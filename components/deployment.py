@@ -147,7 +147,7 @@ class ZeroDowntimeDeployment(pulumi.ComponentResource):
                     pools_.endpoint_mode,
                     backup is not None,
                     nginx.upstream,
-                    NginxSite(app.public_host, nginx.edge_subnet, https_port),
+                    NginxSite(app.public_host, nginx.edge_subnet, https_port, nginx.edge_drain),
                     nginx.clients,
                     nginx.protocols,
                 ),

@@ -12,7 +12,7 @@ import pulumi_docker as docker
 from components.base import child_options, component_type, rollout_gate, spec_label
 from components.nginx_service import EDGE_SYSCTLS, NGINX_HEALTH, nginx_config, nginx_rollout
 from nginx.edge import MIN_SHUTDOWN, EdgeConfigArgs, render_edge_config, shortest_grace
-from nginx.edge_drain import NO_DRAIN
+from nginx.edge_drain import NO_DRAIN, tls_connection_lifetime
 from nginx.edge_start_gate import start_gate_command
 from nginx.render import content_hash
 from swarm.rollout_plan import describe_reservations, extra_tasks
@@ -39,7 +39,9 @@ def edge_order(publish_mode: str) -> str:
     return "start-first" if publish_mode == "ingress" else "stop-first"
 
 
-def describe_edge_rollout(publish_mode: str, resources: TaskResources | None = None, drain: Duration = NO_DRAIN) -> str:
+def describe_edge_rollout(
+    publish_mode: str, resources: TaskResources | None = None, drain: Duration = NO_DRAIN, tls: bool = False
+) -> str:
     """What an update of the edge does to traffic, and what it reserves on each node: shown at preview time."""
     per_task = (resources or TaskResources()).reservations
     extra = extra_tasks(edge_order(publish_mode), NGINX_PARALLELISM, 1)
@@ -49,20 +51,27 @@ def describe_edge_rollout(publish_mode: str, resources: TaskResources | None = N
     return (
         "rollout of the edge: one task per node, stop-first (a host-published port is bound by one task):"
         " each node refuses connections while its edge restarts, about a second (see docs/rollouts.md);"
-        + _describe_drain(drain)
+        + _describe_drain(drain, tls)
         + " it restarts only when edgeImage, a published port, publishMode, TLS on/off, clientTimeout,"
         " clientConnectionsPerAddress, edgeDrain or edgeResources change" + reservations
     )
 
 
-def _describe_drain(drain: Duration) -> str:
-    if not drain.nanos:
+def _describe_drain(drain: Duration, tls: bool) -> str:
+    lifetime = tls_connection_lifetime(drain)
+    if lifetime is None:
         return ""
+    passed_through = (
+        f" HTTPS through a load balancer in TCP mode: the L7 tier ends each TLS connection once it is {lifetime.text}"
+        f" old, so the load balancer must take the node out within {lifetime.text}, less twice your longest request;"
+        if tls
+        else ""
+    )
     return (
         f" first each stopping edge drains for {drain.text}: its health path on the published port answers 503"
         f" while it serves on, then nginx stops. That removes the gap only for clients behind a load balancer"
         f" whose HTTP check of that path (its interval times its fall count) takes the node out within {drain.text};"
-        " without one the gap stays, and each node's rollout takes that much longer;"
+        " without one the gap stays, and each node's rollout takes that much longer;" + passed_through
     )
 
 
@@ -136,7 +145,10 @@ class Edge(pulumi.ComponentResource):
                 pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(delete_before_replace=True))
             ),
         )
-        pulumi.log.info(describe_edge_rollout(args.publish_mode, args.resources, args.drain), resource=service)
+        pulumi.log.info(
+            describe_edge_rollout(args.publish_mode, args.resources, args.drain, args.published_https_port is not None),
+            resource=service,
+        )
         if args.stop_grace_period < shortest_grace(args.drain):
             after_drain = f" after its edgeDrain of {args.drain.text}" if args.drain.nanos else ""
             pulumi.log.warn(

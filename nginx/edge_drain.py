@@ -57,6 +57,19 @@ exit $?
 """
 
 
+def tls_connection_lifetime(drain: Duration) -> Duration | None:
+    """How long the L7 tier reuses one TLS connection when the edge drains: half the drain; None without one.
+
+    The edge passes TLS through: a load balancer in TCP mode keeps the connections it
+    opened through a node it has taken out, and only the L7 tier, which ends TLS, can
+    close them between two requests (keepalive_time: the first request after it is
+    answered with "Connection: close", or an HTTP/2 GOAWAY; ngx_http_update_location_config,
+    ngx_http_v2_state_headers). Half the drain for the load balancer to take the node out,
+    half for the connections it leaves there to end before nginx stops.
+    """
+    return Duration(drain.nanos // 2) if drain.nanos else None
+
+
 def drain_tail(nginx: str, drain: Duration, marker: str = MARKER) -> str:
     """The end of the edge's command with a drain: nginx as the shell's child, stopped ``drain`` after the signal.
 

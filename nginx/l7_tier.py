@@ -16,6 +16,7 @@ from nginx.client_limits import (
     behind_edge_timeouts,
     client_timeouts,
 )
+from nginx.edge_drain import NO_DRAIN, tls_connection_lifetime
 from nginx.protocols import AppProtocols, ProxyProtocols, proxy_protocols
 from nginx.render import render
 from nginx.upstream_reuse import L7_TO_APP_IDLE
@@ -193,12 +194,12 @@ def names_hash_bucket_size(name: str) -> int:
     return -(-(entry + POINTER_SIZE) // CACHE_LINE) * CACHE_LINE
 
 
-def tls_listener(published_https_port: int, clients: ClientLimits, http2: bool) -> TlsListener:
+def tls_listener(published_https_port: int, clients: ClientLimits, http2: bool, edge_drain: Duration) -> TlsListener:
     return TlsListener(
         listen_port=HTTPS_PORT,
         pem_path=TLS_PEM_PATH,
         redirect_port_suffix="" if published_https_port == 443 else f":{published_https_port}",
-        clients=client_timeouts(clients.timeout),
+        clients=client_timeouts(clients.timeout, tls_connection_lifetime(edge_drain)),
         http2=http2,
     )
 
@@ -211,6 +212,8 @@ class NginxSite:
     trusted_proxies: str
     published_https_port: int | None
     """None: no TLS."""
+    edge_drain: Duration = NO_DRAIN
+    """edgeDrain: with TLS, each TLS connection is reused for half of it at most."""
 
 
 def l7_tier_config_args(
@@ -236,7 +239,7 @@ def l7_tier_config_args(
         tls=(
             None
             if site.published_https_port is None
-            else tls_listener(site.published_https_port, clients, protocols.http2)
+            else tls_listener(site.published_https_port, clients, protocols.http2, site.edge_drain)
         ),
         resolver=DOCKER_DNS,
         resolver_valid=upstream.resolver_valid.nginx,

@@ -55,6 +55,7 @@ def settings_config_args(settings: StackSettings) -> L7TierConfigArgs:
             settings.app.public_host,
             settings.nginx.edge_subnet,
             settings.tls.https_port if settings.tls.certificate else None,
+            settings.nginx.edge_drain,
         ),
         settings.nginx.clients,
         settings.nginx.protocols,

@@ -215,4 +215,10 @@ def test_the_preview_says_what_the_drain_does_and_what_it_needs():
     assert "first each stopping edge drains for 5s: its health path on the published port answers 503" in text
     assert "removes the gap only for clients behind a load balancer" in text
     assert "(its interval times its fall count) takes the node out within 5s; without one the gap stays" in text
+    assert "TCP mode" not in text
     assert "drains" not in describe_edge_rollout("host")
+    with_tls = describe_edge_rollout("host", drain=Duration(5 * SECOND), tls=True)
+    assert (
+        "HTTPS through a load balancer in TCP mode: the L7 tier ends each TLS connection once it is 2.5s old,"
+        " so the load balancer must take the node out within 2.5s, less twice your longest request" in with_tls
+    )

@@ -200,6 +200,24 @@ def test_with_tls_plain_http_redirects_and_443_takes_the_proxy_protocol():
     assert "PRIVATE KEY" not in text
 
 
+@pytest.mark.parametrize(("drain", "lifetime"), [("0s", None), ("1s", "500ms"), ("4s", "2s"), ("5m", "150s")])
+def test_with_tls_a_draining_edge_bounds_how_long_each_tls_connection_is_reused(drain, lifetime):
+    # Both TLS servers end a client's connection: the site's and the one refusing other hosts.
+    program = run_stack(
+        "dev",
+        overrides={"publicHost": "app.example.com", "edgeDrain": drain, "stopGracePeriod": "10m"},
+        secrets=issue("app.example.com").secrets,
+    )
+    lines = directives(nginx_config(program))
+    expected = [] if lifetime is None else [f"keepalive_time {lifetime};"] * 2
+    assert [line for line in lines if line.startswith("keepalive_time ")] == expected
+
+
+def test_without_tls_a_draining_edge_leaves_the_l7_tiers_connections_alone():
+    program = run_stack("dev", overrides={"edgeDrain": "4s", "stopGracePeriod": "30s"})
+    assert not [line for line in directives(nginx_config(program)) if line.startswith("keepalive_time ")]
+
+
 def test_redirect_to_the_default_https_port_names_no_port():
     program = run_stack("dev", secrets=issue("localhost").secrets)
     assert "return 301 https://$host$request_uri;" in directives(nginx_config(program))
