@@ -6,7 +6,7 @@
 # root filesystem from debootstrap (sid ships nginx >= 1.27.4, which has `resolve`
 # on upstream servers; bookworm's 1.22 does not), and images imported/built from it.
 #
-# Usage: scripts/provision.sh docker|rootfs|registry|registry-info|images|cluster-image|nginx-bin|load-tools|all|clean
+# Usage: scripts/provision.sh docker|rootfs|registry|registry-info|images|cluster-image|nginx-bin|load-balancer|load-tools|all|clean
 # Every subcommand is idempotent and quick when there is nothing to do. Progress
 # goes to stderr, so stdout carries only what nginx-bin prints.
 # PROVISION_CACHE overrides the cache folder (default: <repo>/.cache).
@@ -455,13 +455,18 @@ node_rootfs_ok() {
 		[ -x "$NODE_ROOTFS/usr/bin/tini" ] && [ -s "$NODE_ROOTFS/$ROOTFS_ID_FILE" ]
 }
 
+# The load balancer the edges' drain is tested behind (tests/support/load_balancer.py):
+# in front of two edges on loopback (test-nginx-live) and of the cluster's nodes.
+cmd_load_balancer() {
+	command -v haproxy >/dev/null || apt_install haproxy
+}
+
 # The node image of tests/cluster: a Debian sid root filesystem with Docker
 # Engine, cached in $NODE_ROOTFS, imported as $NODE_IMAGE with the entry point
 # that starts dockerd (tests/fixtures/images/node/entrypoint.sh).
 cmd_cluster_image() {
 	cmd_docker
-	# The load balancer in front of the nodes (tests/support/load_balancer.py).
-	command -v haproxy >/dev/null || apt_install haproxy
+	cmd_load_balancer
 	lock node-image
 	if node_rootfs_ok; then
 		say "node rootfs: cached ($NODE_ROOTFS)"
@@ -612,11 +617,13 @@ usage: $0 COMMAND
              push them to the registry
   cluster-image
              debootstrap a Debian sid rootfs with Docker Engine into $NODE_ROOTFS, import it as
-             $NODE_IMAGE (the nodes of the multi-node tests, tests/cluster); install HAProxy, their load balancer
+             $NODE_IMAGE (the nodes of the multi-node tests, tests/cluster); and load-balancer
   registry   install and start the test registry (HTTPS, on $REGISTRY_HOST:$REGISTRY_PORT), trusted by this dockerd
   registry-info
              print the registry's address, its CA certificate's path, its user and its password file (for the tests)
   nginx-bin  print the command that runs the rootfs's nginx via chroot
+  load-balancer
+             install HAProxy if missing: the load balancer the edges are tested behind
   load-tools install the benchmark's load generators (${LOAD_TOOLS[*]}) if missing; not part of all
   swarm      docker, rootfs, registry, images: what the single-node suites need
   all        swarm, cluster-image
@@ -639,6 +646,7 @@ registry-info)
 	printf '%s %q %s %q\n' "$(cat "$REGISTRY_DIR/address")" "$REGISTRY_DIR/ca.crt" "$REGISTRY_USER" "$REGISTRY_DIR/password"
 	;;
 load-tools) cmd_load_tools ;;
+load-balancer) cmd_load_balancer ;;
 swarm) cmd_swarm ;;
 all)
 	cmd_swarm

@@ -3,9 +3,12 @@
 HTTP mode with active health checks of the edge's public health path on each
 node (`option httpchk`, which the edge answers whatever the Host), round robin,
 and HAProxy's defaults otherwise (`retries 3` on a failed connect to the same
-server, no redispatch, no retry of a request once sent). HAProxy runs in the
-foreground as the test's child and is asked for its servers' states on its
-stats socket.
+server, no redispatch, no retry of a request once sent). With TLS on the edges,
+a second frontend passes TLS through in TCP mode to each node's HTTPS port,
+checked on the same health path of its HTTP port: HAProxy keeps a connection
+on the node it opened it to, whatever the node's checks say later. HAProxy runs
+in the foreground as the test's child and is asked for its servers' states on
+its stats socket.
 """
 
 from __future__ import annotations
@@ -36,13 +39,27 @@ defaults
 
 frontend entry
     bind 127.0.0.1:{port}
-    default_backend edges
+    default_backend {http_backend}
 
-backend edges
+backend {http_backend}
     balance roundrobin
     default-server check inter {interval_ms}ms fall {fall} rise {rise}
 {servers}
 """
+
+TLS_CONFIG = """
+frontend entry_tls
+    mode tcp
+    bind 127.0.0.1:{tls_port}
+    default_backend {tls_backend}
+
+backend {tls_backend}
+    mode tcp
+    balance roundrobin
+    default-server check inter {interval_ms}ms fall {fall} rise {rise}
+{servers}
+"""
+HTTP_BACKEND, TLS_BACKEND = "edges", "edges_tls"
 
 
 @dataclass(frozen=True)
@@ -55,34 +72,65 @@ class Checks:
 
 
 @dataclass(frozen=True)
+class EdgeAddress:
+    """Where one node's edge listens."""
+
+    host: str
+    http_port: int
+    https_port: int | None = None
+    """None: TLS is off."""
+
+
+@dataclass(frozen=True)
 class ServerState:
     status: str  # UP, DOWN, "UP 1/2" (going down), "DOWN 1/2" (coming up), ...
     went_down: int  # UP -> DOWN transitions since HAProxy started (chkdown)
+    sessions: int  # connections (TCP mode) or requests (HTTP mode) the server has now (scur)
 
 
 class LoadBalancer:
     name = "haproxy"
 
     def __init__(
-        self, servers: dict[str, str], port: int, health_path: str, timeout_s: float, checks: Checks = Checks()
+        self,
+        edges: dict[str, EdgeAddress],
+        port: int,
+        health_path: str,
+        timeout_s: float,
+        checks: Checks = Checks(),
+        tls_port: int | None = None,
     ) -> None:
-        """``servers``: name -> host:port of each node's edge."""
+        """``edges``: name -> where each node's edge listens; HAProxy on ``port``, and on ``tls_port``
+        passing TLS through to each edge's HTTPS port."""
         if shutil.which("haproxy") is None:
-            raise RuntimeError("no haproxy on this machine: bash scripts/provision.sh cluster-image installs it")
+            raise RuntimeError("no haproxy on this machine: bash scripts/provision.sh load-balancer installs it")
         self.port = port
+        self.tls_port = tls_port
         self.checks = checks
         self._dir = Path(tempfile.mkdtemp(prefix="szd-haproxy-"))
         self._socket = self._dir / "stats.sock"
+        checked = {"interval_ms": checks.interval_ms, "fall": checks.fall, "rise": checks.rise}
         config = CONFIG.format(
             socket=self._socket,
             timeout_s=int(timeout_s) + 1,
             health_path=health_path,
             port=port,
-            interval_ms=checks.interval_ms,
-            fall=checks.fall,
-            rise=checks.rise,
-            servers="\n".join(f"    server {name} {address}" for name, address in servers.items()),
+            http_backend=HTTP_BACKEND,
+            servers="\n".join(f"    server {name} {edge.host}:{edge.http_port}" for name, edge in edges.items()),
+            **checked,
         )
+        if tls_port is not None:
+            if any(edge.https_port is None for edge in edges.values()):
+                raise ValueError(f"TLS passed through to edges without an HTTPS port: {edges}")
+            config += TLS_CONFIG.format(
+                tls_port=tls_port,
+                tls_backend=TLS_BACKEND,
+                servers="\n".join(
+                    f"    server {name} {edge.host}:{edge.https_port} check port {edge.http_port}"
+                    for name, edge in edges.items()
+                ),
+                **checked,
+            )
         (self._dir / "haproxy.cfg").write_text(config)
         self._process: subprocess.Popen[bytes] | None = None
         self._log = self._dir / "haproxy.log"
@@ -90,6 +138,11 @@ class LoadBalancer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def tls_url(self) -> str:
+        assert self.tls_port is not None, "this load balancer passes no TLS through"
+        return f"https://127.0.0.1:{self.tls_port}/"
 
     def __enter__(self) -> Self:
         check = subprocess.run(["haproxy", "-c", "-q", "-f", str(self._dir / "haproxy.cfg")], capture_output=True)
@@ -109,7 +162,7 @@ class LoadBalancer:
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def states(self) -> dict[str, ServerState]:
-        """Each server's state as HAProxy sees it now."""
+        """Each server's state as HAProxy sees it now, in HTTP mode ("name") and passing TLS through ("name tls")."""
         with socket.socket(socket.AF_UNIX) as stats:
             stats.settimeout(5)
             stats.connect(str(self._socket))
@@ -118,10 +171,13 @@ class LoadBalancer:
             while chunk := stats.recv(65536):
                 answer += chunk
         rows = csv.DictReader(answer.decode().lstrip("# ").splitlines())
+        suffix = {HTTP_BACKEND: "", TLS_BACKEND: " tls"}
         return {
-            row["svname"]: ServerState(row["status"], int(row["chkdown"] or 0))
+            row["svname"] + suffix[row["pxname"]]: ServerState(
+                row["status"], int(row["chkdown"] or 0), int(row["scur"] or 0)
+            )
             for row in rows
-            if row["svname"] not in ("FRONTEND", "BACKEND")
+            if row["pxname"] in suffix and row["svname"] not in ("FRONTEND", "BACKEND")
         }
 
     def wait_all_up(self, timeout: float = 30.0) -> None:

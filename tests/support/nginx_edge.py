@@ -17,13 +17,21 @@ only the edge network's subnet in a swarm.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import os
+import signal
 import socket
 import ssl
+import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Self
 
+from nginx.edge_start_gate import start_gate_command
+from swarm.values import Duration
+from tests.support.edge_command import DEFAULT_SIGNALS
 from tests.support.nginx_chroot import NginxInstall, NginxSandbox
 from tests.support.nginx_configs import EdgePlaces, edge_loopback_config
 from tests.support.nginx_loopback import LoopbackSite
@@ -152,6 +160,36 @@ class EdgeSite:
         raise AssertionError(
             f"no real backend answered over {scheme} through the edge within {timeout}s (last: {last})"
         )
+
+    @contextlib.contextmanager
+    def edge_command(self, drain: Duration, marker_name: str) -> Iterator[subprocess.Popen[str]]:
+        """The edge's own container command runs its nginx from here on (no L7 task to wait
+        for: the gate's bound is 0), its nginx on PATH reading the sandbox's config; the
+        shell, which takes the stop signal, is killed at the end if it still runs."""
+        self.edge.stop()
+        bin_dir = self.edge.host_dir / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "nginx").write_text(f'#!/bin/sh\nexec /usr/sbin/nginx -c {self.edge.conf} "$@"\n')
+        (bin_dir / "nginx").chmod(0o755)
+        command = start_gate_command(
+            "localhost", bound=Duration(0), drain=drain, marker=f"{self.edge.dir}/{marker_name}"
+        )
+        shell = subprocess.Popen(
+            ["setpriv", "--pdeathsig", "KILL", *DEFAULT_SIGNALS, "chroot", str(self.edge.install.rootfs), *command],
+            env={"PATH": f"{self.edge.dir}/bin:/usr/sbin:/usr/bin:/bin"},
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            yield shell
+        finally:
+            if shell.poll() is None:
+                shell.kill()
+                shell.communicate(timeout=10)
+            pid_file = self.edge.host_dir / "nginx.pid"
+            if pid_file.exists():
+                with contextlib.suppress(ProcessLookupError, ValueError):
+                    os.kill(int(pid_file.read_text()), signal.SIGTERM)
 
     def close(self) -> None:
         self.edge.close()
