@@ -52,7 +52,7 @@ CLUSTER_OVERRIDES: dict[str, object] = {
     "httpsPort": PORT + 1,  # TLS stays off; a port of its own all the same
     "spreadOver": "zone",
     # Each stopping edge fails a load balancer's health check for this long before nginx stops:
-    # scenario 1b's HAProxy takes a node out within 0.75 s.
+    # scenario 1's HAProxy takes a node out within 0.75 s.
     "edgeDrain": EDGE_DRAIN,
     # With the drain, the edge's nginx still has its second to close connections before
     # pulumi-docker's delete deadline (nginx/edge.py shortest_grace).

@@ -42,14 +42,14 @@ from tests.cluster.stack import (
     versions,
 )
 from tests.conftest import record_measurement
-from tests.support.load_balancer import Checks, LoadBalancer
+from tests.support.load_balancer import Checks, EdgeAddress, LoadBalancer
 from tests.support.probe_load import http_errors
 
 IMAGE = "taskSpec.containerSpec.image"
 SPEC_LABEL = "labels[1].value"  # the pools' spec fingerprint (components/base.py spec_label)
 TIER_SPEC_LABEL = "labels[0].value"  # the nginx tiers' only label
 LB_PORT = 18190
-NEXT_EDGE_IMAGE = "szd-nginx:next"  # scenario 1b on: each `up` declares the edge image it left
+NEXT_EDGE_IMAGE = "szd-nginx:next"  # scenario 1 on: each `up` declares the edge image it left
 # The load balancer's checks, and the edge's drain they fit in (CLUSTER_OVERRIDES).
 CHECKS = Checks(interval_ms=250, fall=2, rise=2)
 SETTLE_S = 1.0  # load before and after each change, so both steady states are measured (hundreds of requests)
@@ -93,66 +93,28 @@ def restart_entry_point(d: Deployment, node: Node) -> None:
     assert known >= MIN_L7_TASKS or waited_s >= BOUND.nanos // SECOND - 1, (known, waited_s)
 
 
-def test_scenario1_deploy_then_image_tag_v2_with_tasks_on_different_nodes(deployment: Deployment):
+def test_scenario1_deploy_then_image_tag_v2_and_edge_image_behind_a_load_balancer(deployment: Deployment):
+    """HAProxy in front of the three nodes checks each edge's health path. One `up` changes the app's
+    image and the edge's: each stopping edge answers the check 503 for edgeDrain while it serves on,
+    so HAProxy has taken the node out before its nginx stops, while the pools roll beside it."""
     d = deployment
     assert d.initial is not None
     assert {c.action for c in d.initial.changes} == {"create"}, str(d.initial)
     before = spread(d)
     assert before["edge"] == [n.name for n in NODES], before
-    d.wait_entry_point(NODE1)
-
     tasks = {role: {t["ID"] for t in d.tasks(role)} for role in ROLES}
+    edges = {n.name: EdgeAddress(n.address, PORT) for n in NODES}
 
-    with Load(NODE1) as load:
-        time.sleep(SETTLE_S)
-        # The second `pulumi up` of the new stack (refreshed, nothing changed); the
-        # pools and the L7 tier declare a placement (spreadOver) here.
-        second = d.apply()
-        restarted = {role: len(tasks[role] - {t["ID"] for t in d.tasks(role)}) for role in ROLES}
-        started = time.time()
-        report = d.apply(imageTag="v2")
-        seconds = time.time() - started
-        time.sleep(SETTLE_S)
-    hostnames = d.hostnames()
-    after = spread(d)
-    figures = print_figures(
-        "1 deploy v1, a refreshed `up` with nothing changed, then imageTag v1 -> v2",
-        load,
-        hostnames,
-        seconds,
-        deploy_s=round(d.initial.seconds, 1),
-        second_up_changes=second.changed(),
-        tasks_restarted_by_second_up=restarted,
-        registry=d.registry.address,
-        placement_before=before,
-        placement_after=after,
-    )
-
-    assert figures["failed"] == 0, explain(d, load)
-    assert second.changed() == {}, str(second)
-    assert restarted == dict.fromkeys(ROLES, 0), restarted
-    assert report.changed() == {
-        REAL: ("update", (SPEC_LABEL, IMAGE)),
-        GATE: ("update", ("image", "spec_sha256")),
-        BACKUP: ("update", (SPEC_LABEL, IMAGE)),
-    }, str(report)
-    assert versions(NODE1) == {"v2"}
-    # The entry point on node 1 reached real tasks on two nodes (across the overlay).
-    last = by_node(load.result.last(SETTLE_S), hostnames)
-    assert len(last) == 2 and "(gone)" not in last, last
-
-
-def test_scenario1b_an_edge_image_change_behind_a_load_balancer_fails_no_request(deployment: Deployment):
-    """HAProxy in front of the three nodes checks each edge's health path: each stopping edge answers
-    it 503 for edgeDrain while it serves on, so HAProxy has taken the node out before its nginx stops."""
-    d = deployment
-    l7_tasks = {t["ID"] for t in d.tasks("nginx")}
-    edges = {n.name: f"{n.address}:{PORT}" for n in NODES}
     with LoadBalancer(edges, LB_PORT, HEALTH_PATH, CLIENT_TIMEOUT_S, CHECKS) as balancer:
         balancer.wait_all_up()
         went_down = {name: state.went_down for name, state in balancer.states().items()}
         with Load(balancer) as load:
             time.sleep(SETTLE_S)
+            # The second `pulumi up` of the new stack (refreshed, nothing changed); the
+            # pools and the L7 tier declare a placement (spreadOver) here.
+            second = d.apply()
+            restarted = {role: len(tasks[role] - {t["ID"] for t in d.tasks(role)}) for role in ROLES}
+            l7_tasks = {t["ID"] for t in d.tasks("nginx")}
             started = time.time()
             report = d.apply(imageTag="v2", edgeImage=NEXT_EDGE_IMAGE)
             seconds = time.time() - started
@@ -160,21 +122,41 @@ def test_scenario1b_an_edge_image_change_behind_a_load_balancer_fails_no_request
             balancer.wait_all_up()
             time.sleep(SETTLE_S)
         went_down = {name: state.went_down - went_down[name] for name, state in balancer.states().items()}
+        hostnames = d.hostnames()
+        after = spread(d)
         figures = print_figures(
-            f"1b edgeImage changed behind HAProxy (checks every {CHECKS.interval_ms} ms, out after {CHECKS.fall},"
-            f" edgeDrain {EDGE_DRAIN})",
+            "1 deploy v1, a refreshed `up` with nothing changed, then imageTag v1 -> v2 and edgeImage changed"
+            f" behind HAProxy (checks every {CHECKS.interval_ms} ms, out after {CHECKS.fall}, edgeDrain {EDGE_DRAIN})",
             load,
-            d.hostnames(),
+            hostnames,
             seconds,
+            deploy_s=round(d.initial.seconds, 1),
+            second_up_changes=second.changed(),
+            tasks_restarted_by_second_up=restarted,
+            registry=d.registry.address,
+            placement_before=before,
+            placement_after=after,
             taken_out=went_down,
             slowest_answer_s=slowest_answer_s(load),
         )
 
         assert figures["failed"] == 0, explain(d, load)
-    assert report.changed()[EDGE] == ("update", (TIER_SPEC_LABEL, IMAGE)), str(report)
-    # Every node's edge drained and restarted, one after the other, and nothing else did.
+    assert second.changed() == {}, str(second)
+    assert restarted == dict.fromkeys(ROLES, 0), restarted
+    assert report.changed() == {
+        REAL: ("update", (SPEC_LABEL, IMAGE)),
+        GATE: ("update", ("image", "spec_sha256")),
+        BACKUP: ("update", (SPEC_LABEL, IMAGE)),
+        EDGE: ("update", (TIER_SPEC_LABEL, IMAGE)),
+        f"{EDGE}-rollout": ("update", ("image", "spec_sha256")),
+    }, str(report)
+    assert versions(NODE1) == {"v2"}
+    # Every node's edge drained and restarted, one after the other; the L7 tier did not.
     assert went_down == dict.fromkeys(edges, 1), went_down
     assert {t["ID"] for t in d.tasks("nginx")} == l7_tasks
+    # Real tasks on two nodes answered, whichever node each request entered (across the overlay).
+    last = by_node(load.result.last(SETTLE_S), hostnames)
+    assert len(last) == 2 and "(gone)" not in last, last
 
 
 # Run in a container on a node (argv: port, hosts): whether the container's
