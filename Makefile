@@ -86,15 +86,14 @@ docs: venv
 	$(PY) -m tools.config_docs
 
 # Two lanes on the 2 cores: provisioning for the single-node suites, then one
-# half of the nginx-on-loopback tests; the virtualenv, the unit tests, the
-# other half (the root filesystem nginx runs in is the first thing
-# provisioned). Then the single-node swarm suite, with the cluster's node
-# image, lint and nginx -t over the rendered configs beside it (the suite
-# mostly waits on Swarm: 28% of the cores idle over one run), then the
-# cluster suite.
+# half of the nginx-on-loopback tests; the virtualenv, the other half (the
+# root filesystem nginx runs in is the first thing provisioned). Then the
+# single-node swarm suite, with the cluster's node image, lint, nginx -t over
+# the rendered configs and the unit tests beside it (the suite mostly waits on
+# Swarm), then the cluster suite.
 test:
-	$(MAKE) --no-print-directory -j2 --output-sync=target provision-swarm test-unit test-nginx-live-pools test-nginx-live-rest
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-e2e cluster-image lint test-nginx-configs
+	$(MAKE) --no-print-directory -j2 --output-sync=target provision-swarm test-nginx-live-pools test-nginx-live-rest
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-e2e cluster-image lint test-nginx-configs test-unit
 	$(PYTEST) --durations=10 tests/cluster  # the slowest, for where the time goes
 
 test-unit: venv
