@@ -43,18 +43,14 @@ class ClientLimits:
 
 @dataclass(frozen=True)
 class ClientTimeouts:
-    """client_header_timeout, client_body_timeout and send_timeout (one value), keepalive_timeout, and
-    keepalive_time (None: nginx's default, an hour), for nginx."""
+    """client_header_timeout, client_body_timeout and send_timeout (one value), and keepalive_timeout, for nginx."""
 
     io: str
     keepalive: str
-    lifetime: str | None = None
 
 
-def client_timeouts(timeout: Duration, lifetime: Duration | None = None) -> ClientTimeouts:
-    return ClientTimeouts(
-        io=timeout.nginx, keepalive=KEEPALIVE_TIMEOUT.nginx, lifetime=None if lifetime is None else lifetime.nginx
-    )
+def client_timeouts(timeout: Duration) -> ClientTimeouts:
+    return ClientTimeouts(io=timeout.nginx, keepalive=KEEPALIVE_TIMEOUT.nginx)
 
 
 def behind_edge_timeouts(limits: ClientLimits) -> ClientTimeouts:

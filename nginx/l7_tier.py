@@ -130,6 +130,8 @@ class TlsListener:
     """":8443" when the published HTTPS port is not 443, else ""."""
     clients: ClientTimeouts
     """The TLS client's own: the edge passes TLS through and bounds only silence on both sides."""
+    connection_lifetime: str | None
+    """keepalive_time with a draining edge (nginx/edge_drain.py); None: nginx's default, an hour."""
     http2: bool
     """Offered by ALPN; a client that asks for HTTP/1.1 still gets it."""
     protocols: str = TLS_PROTOCOLS
@@ -199,7 +201,8 @@ def tls_listener(published_https_port: int, clients: ClientLimits, http2: bool, 
         listen_port=HTTPS_PORT,
         pem_path=TLS_PEM_PATH,
         redirect_port_suffix="" if published_https_port == 443 else f":{published_https_port}",
-        clients=client_timeouts(clients.timeout, tls_connection_lifetime(edge_drain)),
+        clients=client_timeouts(clients.timeout),
+        connection_lifetime=None if (lifetime := tls_connection_lifetime(edge_drain)) is None else lifetime.nginx,
         http2=http2,
     )
 
