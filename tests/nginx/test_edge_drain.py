@@ -6,9 +6,7 @@ tests/unit/nginx/test_edge_drain.py runs the shell that creates the marker."""
 from __future__ import annotations
 
 import contextlib
-import http.client
 import signal
-import socket
 import ssl
 import time
 import urllib.request
@@ -18,7 +16,7 @@ from nginx.l7_tier import HEALTH_PATH
 from swarm.values import SECOND, Duration
 from tests.support.load_balancer import EdgeAddress, LoadBalancer
 from tests.support.nginx_configs import DRAIN_MARKER_NAME
-from tests.support.nginx_edge import CLIENT, EdgeSite, fetch
+from tests.support.nginx_edge import EdgeSite, connect, fetch
 from tests.support.probe_load import Load
 from tests.support.testapp_process import free_ports
 from tests.support.tls import issue
@@ -62,10 +60,8 @@ def test_with_tls_the_l7_tier_ends_each_connection_passed_through_between_two_re
         assert site.https_port is not None
         context = ssl.create_default_context()
         certificate.ca.configure_trust(context)
-        sock = socket.create_connection(("127.0.0.1", site.https_port), timeout=10, source_address=(CLIENT, 0))
         opened = time.monotonic()
-        connection = http.client.HTTPConnection("localhost", site.https_port, timeout=10)
-        connection.sock = context.wrap_socket(sock, server_hostname="localhost")
+        connection = connect(site.https_port, host="localhost", tls=context)
         answers: list[tuple[float, int, str | None]] = []
         with contextlib.closing(connection):
             while not answers or answers[-1][2] != "close":

@@ -7,7 +7,6 @@ where the edge connects to the L7 tier from (127.0.0.1).
 
 from __future__ import annotations
 
-import http.client
 import os
 import signal
 import socket
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from nginx.l7_tier import HEADER_BUFFER_KIB, HEALTH_PATH
-from tests.support.nginx_edge import CLIENT, Answer, EdgeSite
+from tests.support.nginx_edge import CLIENT, Answer, EdgeSite, connect
 from tests.support.nginx_edge import fetch as fetch_as
 from tests.support.nginx_loopback import LoopbackSite, pool_of_label
 from tests.support.tls import IssuedCertificate, issue
@@ -244,9 +243,7 @@ def test_a_draining_l7_task_answers_a_keep_alive_https_client_instead_of_resetti
     assert tls_edge.https_port is not None
     l7 = tls_edge.l7
     assert l7.args.tls is not None
-    sock = socket.create_connection(("127.0.0.1", tls_edge.https_port), timeout=10, source_address=(CLIENT, 0))
-    connection = http.client.HTTPConnection(HOST, tls_edge.https_port, timeout=10)
-    connection.sock = client_context(certificate, tmp_path).wrap_socket(sock, server_hostname=HOST)
+    connection = connect(tls_edge.https_port, host=HOST, tls=client_context(certificate, tmp_path))
     try:
         connection.request("GET", "/")
         first = connection.getresponse()

@@ -54,6 +54,23 @@ class Answer:
         return dict(line.split(": ", 1) for line in self.body.splitlines())
 
 
+def connect(
+    port: int, *, host: str, tls: ssl.SSLContext | None = None, server_name: str | None = None, source: str = CLIENT
+) -> http.client.HTTPConnection:
+    """A connection from ``source`` to 127.0.0.1:port for requests with any Host header (over TLS
+    when ``tls``, with ``server_name`` or ``host`` as SNI), kept for one request after another."""
+    sock: socket.socket = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
+    try:
+        if tls is not None:
+            sock = tls.wrap_socket(sock, server_hostname=server_name or host)
+    except BaseException:
+        sock.close()
+        raise
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    conn.sock = sock
+    return conn
+
+
 def fetch(
     port: int,
     path: str = "/client",
@@ -65,17 +82,10 @@ def fetch(
     source: str = CLIENT,
 ) -> Answer:
     """One request from ``source``, to 127.0.0.1:port with any Host header and SNI."""
-    sock: socket.socket = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
-    try:
-        if tls is not None:
-            sock = tls.wrap_socket(sock, server_hostname=server_name or host)
-        conn = http.client.HTTPConnection(host, port, timeout=10)
-        conn.sock = sock
+    with contextlib.closing(connect(port, host=host, tls=tls, server_name=server_name, source=source)) as conn:
         conn.request("GET", path, headers={"Host": host, **(headers or {})})
         response = conn.getresponse()
         return Answer(response.status, dict(response.getheaders()), response.read().decode())
-    finally:
-        sock.close()
 
 
 class EdgeSite:
