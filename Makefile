@@ -124,6 +124,7 @@ test-nginx-live-pools: venv
 test-nginx-live-rest: venv
 	bash scripts/provision.sh rootfs
 	bash scripts/provision.sh load-balancer
+	bash scripts/provision.sh network-faults
 	$(PYTEST) tests/support tests/nginx $(addprefix --ignore=,$(NGINX_CONFIG_TESTS) $(NGINX_POOL_TESTS))
 
 test-e2e: venv provision-swarm

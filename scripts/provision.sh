@@ -6,7 +6,7 @@
 # root filesystem from debootstrap (sid ships nginx >= 1.27.4, which has `resolve`
 # on upstream servers; bookworm's 1.22 does not), and images imported/built from it.
 #
-# Usage: scripts/provision.sh docker|rootfs|registry|registry-info|images|cluster-image|nginx-bin|load-balancer|load-tools|all|clean
+# Usage: scripts/provision.sh docker|rootfs|registry|registry-info|images|cluster-image|nginx-bin|load-balancer|network-faults|load-tools|all|clean
 # Every subcommand is idempotent and quick when there is nothing to do. Progress
 # goes to stderr, so stdout carries only what nginx-bin prints.
 # PROVISION_CACHE overrides the cache folder (default: <repo>/.cache).
@@ -461,6 +461,12 @@ cmd_load_balancer() {
 	command -v haproxy >/dev/null || apt_install haproxy
 }
 
+# Connects dropped on one loopback address (tests/support/dropped_connects.py),
+# as to a task whose node died: the nginx tests on loopback.
+cmd_network_faults() {
+	command -v iptables >/dev/null || apt_install iptables
+}
+
 # The node image of tests/cluster: a Debian sid root filesystem with Docker
 # Engine, cached in $NODE_ROOTFS, imported as $NODE_IMAGE with the entry point
 # that starts dockerd (tests/fixtures/images/node/entrypoint.sh).
@@ -624,6 +630,8 @@ usage: $0 COMMAND
   nginx-bin  print the command that runs the rootfs's nginx via chroot
   load-balancer
              install HAProxy if missing: the load balancer the edges are tested behind
+  network-faults
+             install iptables if missing: the nginx tests drop connects to one loopback address
   load-tools install the benchmark's load generators (${LOAD_TOOLS[*]}) if missing; not part of all
   swarm      docker, rootfs, registry, images: what the single-node suites need
   all        swarm, cluster-image
@@ -647,6 +655,7 @@ registry-info)
 	;;
 load-tools) cmd_load_tools ;;
 load-balancer) cmd_load_balancer ;;
+network-faults) cmd_network_faults ;;
 swarm) cmd_swarm ;;
 all)
 	cmd_swarm
