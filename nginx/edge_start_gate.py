@@ -21,7 +21,7 @@ it knew, after how long.
 It waits on Docker's DNS, not on nginx: nginx fills its upstream from a timer
 once it listens, so the requests of its first moments find it empty. The edge's
 second pass (@fresh_peers in edge.conf.j2) resolves the tier's name for the
-request instead, which Docker's DNS answers by then (tests/nginx/test_new_edge.py).
+request instead, which Docker's DNS answers by then (tests/nginx/test_edge_second_pass.py).
 """
 
 from __future__ import annotations

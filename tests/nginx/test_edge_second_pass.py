@@ -1,11 +1,15 @@
-"""A new edge's first requests on real nginx 1.30: they find its upstream still empty, and a GET is
-answered all the same.
+"""The edge's second pass over the L7 tier as DNS has it now (`@fresh_peers`), on real nginx 1.30.
 
-nginx opens the edge's listener before its worker has filled `upstream l7-tier`
-from DNS (a timer once the worker runs), so the requests of a new edge's first
-moments meet "no live upstreams". Here the DNS stub holds its answers about the
-L7 tier's name until the request has met that, which a real start leaves to
-chance (1 and 2 requests in two of four cluster runs, docs/known-limits.md).
+A new edge's first requests: nginx opens the edge's listener before its worker
+has filled `upstream l7-tier` from DNS (a timer once the worker runs), so the
+requests of a new edge's first moments meet "no live upstreams". Here the DNS
+stub holds its answers about the L7 tier's name until the request has met that,
+which a real start leaves to chance (1 and 2 requests in two of four cluster
+runs, docs/known-limits.md).
+
+A node that died without a word: when re-resolution has left the upstream one
+address, the vanished L7 task's, nginx gives up after one failure there, with
+504 for a connect that timed out (cluster scenario 3 met it once in five runs).
 """
 
 from __future__ import annotations
@@ -13,18 +17,23 @@ from __future__ import annotations
 import contextlib
 import http.client
 import socket
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.support.nginx_edge import CLIENT, Answer, EdgeSite
+from tests.support.dropped_connects import dropped_connects
+from tests.support.nginx_edge import CLIENT, EDGE_SOURCE, Answer, EdgeSite
 from tests.support.nginx_loopback import pool_of_label
 from tests.support.waiting import until
 from tools.probe.websocket_client import WebSocket
 
 NO_LIVE = "no live upstreams"
+TIMED_OUT = "upstream timed out"
 HOST = "localhost"
+# Where the L7 task of a node that died was: connects to it are neither answered nor refused.
+VANISHED = "127.0.0.8"
 
 
 @pytest.fixture
@@ -85,3 +94,30 @@ def test_a_post_that_finds_it_empty_still_gets_502(new_edge: EdgeSite):
     # Not retried: the method rule holds whatever the cause of the 502.
     assert response.status == 502
     assert NO_LIVE in new_edge.edge.error_log()
+
+
+def test_a_get_whose_one_address_left_times_out_is_answered_over_fresh_dns(nginx_install, report):
+    with EdgeSite(nginx_install) as site, dropped_connects(VANISHED, site.l7.args.listen_port):
+        dns, name = site.l7.dns, site.l7_host
+        # The upstream is left the vanished task alone, as when re-resolution has just
+        # dropped the live tasks' addresses and not yet added the new ones.
+        since = time.monotonic()
+        dns.set(name, (VANISHED,))
+        until(lambda: bool(dns.queries_for(name, since=since)), "the edge re-resolved the L7 tier", timeout=5.0)
+        # DNS has the live task again, but the edge's next lookup waits: the request's
+        # first pass meets the upstream as it was, and its second pass waits for the answer.
+        dns.hold(name)
+        dns.set(name, (EDGE_SOURCE,))
+        until(lambda: dns.held(name) > 0, "the edge asked the DNS stub again", timeout=5.0)
+        started = time.monotonic()
+        conn = send(site, "GET")
+        until(lambda: TIMED_OUT in site.edge.error_log(), f"the request met {TIMED_OUT!r}", timeout=5.0)
+        dns.release(name)
+        response = conn.getresponse()
+        answered = response.getheader("X-App-Name", f"HTTP {response.status}")
+        response.read()
+        conn.close()
+        waited = time.monotonic() - started
+    report(f"a GET whose one address left timed out: {response.status} from {answered} after {waited:.2f}s")
+    assert response.status == 200
+    assert pool_of_label(answered) == "real"
