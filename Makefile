@@ -97,6 +97,7 @@ test:
 	$(PYTEST) --durations=10 tests/cluster  # the slowest, for where the time goes
 
 test-unit: venv
+	bash scripts/provision.sh test-tools
 	$(PYTEST) tests/unit
 
 policy-test: venv
@@ -124,7 +125,7 @@ test-nginx-live-pools: venv
 test-nginx-live-rest: venv
 	bash scripts/provision.sh rootfs
 	bash scripts/provision.sh load-balancer
-	bash scripts/provision.sh network-faults
+	bash scripts/provision.sh test-tools
 	$(PYTEST) tests/support tests/nginx $(addprefix --ignore=,$(NGINX_CONFIG_TESTS) $(NGINX_POOL_TESTS))
 
 test-e2e: venv provision-swarm

@@ -13,8 +13,8 @@ or, with a drain (edgeDrain, nginx/edge_drain.py), starts nginx as its child and
 stays to drain before it stops nginx.
 
 What it asks of the edge image: /bin/sh, date and sleep, which nginx images
-have (the health check already runs in the shell), and getent (Debian's
-libc-bin; Alpine's musl-utils, not tried here). Without getent, nginx starts
+have (the health check already runs in the shell; dash and BusyBox's ash are
+tested), and getent (Debian's libc-bin; Alpine's musl-utils, not tried here). Without getent, nginx starts
 at once and the container's log says so. It logs one line: how many L7 tasks
 it knew, after how long.
 

@@ -6,7 +6,7 @@
 # root filesystem from debootstrap (sid ships nginx >= 1.27.4, which has `resolve`
 # on upstream servers; bookworm's 1.22 does not), and images imported/built from it.
 #
-# Usage: scripts/provision.sh docker|rootfs|registry|registry-info|images|cluster-image|nginx-bin|load-balancer|network-faults|load-tools|all|clean
+# Usage: scripts/provision.sh docker|rootfs|registry|registry-info|images|cluster-image|nginx-bin|load-balancer|test-tools|load-tools|all|clean
 # Every subcommand is idempotent and quick when there is nothing to do. Progress
 # goes to stderr, so stdout carries only what nginx-bin prints.
 # PROVISION_CACHE overrides the cache folder (default: <repo>/.cache).
@@ -461,10 +461,15 @@ cmd_load_balancer() {
 	command -v haproxy >/dev/null || apt_install haproxy
 }
 
-# Connects dropped on one loopback address (tests/support/dropped_connects.py),
-# as to a task whose node died: the nginx tests on loopback.
-cmd_network_faults() {
-	command -v iptables >/dev/null || apt_install iptables
+# What the tests run on this machine besides the above: iptables drops the
+# connects to one loopback address (tests/support/dropped_connects.py), as to a
+# task whose node died; BusyBox's ash runs the edge's command as the default
+# edgeImage (nginx:*-alpine) would (tests/support/edge_command.py).
+cmd_test_tools() {
+	local missing=()
+	command -v iptables >/dev/null || missing+=(iptables)
+	command -v busybox >/dev/null || missing+=(busybox)
+	[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
 # The node image of tests/cluster: a Debian sid root filesystem with Docker
@@ -630,8 +635,8 @@ usage: $0 COMMAND
   nginx-bin  print the command that runs the rootfs's nginx via chroot
   load-balancer
              install HAProxy if missing: the load balancer the edges are tested behind
-  network-faults
-             install iptables if missing: the nginx tests drop connects to one loopback address
+  test-tools install iptables and BusyBox if missing: the tests drop connects to one loopback
+             address, and run the edge's command in BusyBox's ash as well as in dash
   load-tools install the benchmark's load generators (${LOAD_TOOLS[*]}) if missing; not part of all
   swarm      docker, rootfs, registry, images: what the single-node suites need
   all        swarm, cluster-image
@@ -655,7 +660,7 @@ registry-info)
 	;;
 load-tools) cmd_load_tools ;;
 load-balancer) cmd_load_balancer ;;
-network-faults) cmd_network_faults ;;
+test-tools) cmd_test_tools ;;
 swarm) cmd_swarm ;;
 all)
 	cmd_swarm

@@ -6,7 +6,7 @@
 The kernel drops the SYNs (an iptables rule in the filter table's INPUT chain,
 removed on exit), so this works where a listener on every address holds the
 port, which `nginx_loopback.Blackhole` (a full accept queue) cannot bind beside.
-Needs root and iptables (`scripts/provision.sh network-faults`).
+Needs root and iptables (`scripts/provision.sh test-tools`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _rule(address: str, port: int) -> list[str]:
 def _iptables(*args: str) -> None:
     iptables = shutil.which("iptables")
     if iptables is None:
-        raise RuntimeError("iptables is missing: run `bash scripts/provision.sh network-faults`")
+        raise RuntimeError("iptables is missing: run `bash scripts/provision.sh test-tools`")
     done = subprocess.run([iptables, "-w", *args], capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"iptables {' '.join(args)} failed (needs root): {done.stderr.strip()}")

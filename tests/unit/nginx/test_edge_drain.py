@@ -1,5 +1,6 @@
-"""The edge's drain (edgeDrain), run by a real POSIX shell (dash) with getent and nginx stood in for:
-the shell logic only; tests/nginx/test_edge_drain.py has a real nginx answer 503 on the marker."""
+"""The edge's drain (edgeDrain), run by each real POSIX shell an nginx image has as /bin/sh (dash,
+BusyBox's ash) with getent and nginx stood in for: the shell logic only; tests/nginx/test_edge_drain.py
+has a real nginx answer 503 on the marker."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pytest
 from nginx.edge_drain import LOG_PREFIX, drain_tail
 from nginx.edge_start_gate import NGINX, start_gate_command
 from swarm.values import MILLISECOND, SECOND, Duration
-from tests.support.edge_command import DEFAULT_SIGNALS, NAME, stand_in_env
+from tests.support.edge_command import DEFAULT_SIGNALS, NAME, Shell, stand_in_env
 from tests.support.waiting import until
 
 DRAIN = Duration(SECOND)
@@ -62,10 +63,10 @@ class Edge:
 
 
 @contextmanager
-def running_edge(tmp_path: Path) -> Iterator[Edge]:
+def running_edge(shell: Shell, tmp_path: Path) -> Iterator[Edge]:
     """The edge's command with a drain of DRAIN, once its nginx runs."""
-    env = stand_in_env(tmp_path, [2], stand_in_nginx(tmp_path))
-    command = start_gate_command(NAME, drain=DRAIN, marker=str(tmp_path / "edge-draining"))
+    env = stand_in_env(tmp_path, [2], stand_in_nginx(tmp_path), shell)
+    command = shell.runs(start_gate_command(NAME, drain=DRAIN, marker=str(tmp_path / "edge-draining")))
     proc = subprocess.Popen(
         [*DEFAULT_SIGNALS, *command], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -81,8 +82,8 @@ def running_edge(tmp_path: Path) -> Iterator[Edge]:
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGQUIT, signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
-def test_a_stop_signal_marks_the_edge_draining_and_stops_nginx_after_the_drain(tmp_path, stop_signal):
-    with running_edge(tmp_path) as edge:
+def test_a_stop_signal_marks_the_edge_draining_and_stops_nginx_after_the_drain(shell, tmp_path, stop_signal):
+    with running_edge(shell, tmp_path) as edge:
         assert (tmp_path / "nginx.pid").read_text().endswith(" -g daemon off;")
         assert not edge.marker.exists()
         signalled = time.monotonic()
@@ -98,8 +99,8 @@ def test_a_stop_signal_marks_the_edge_draining_and_stops_nginx_after_the_drain(t
         assert err.endswith(f"{LOG_PREFIX} 1s before nginx stops\n"), err
 
 
-def test_a_second_signal_does_not_cut_the_drain_short(tmp_path):
-    with running_edge(tmp_path) as edge:
+def test_a_second_signal_does_not_cut_the_drain_short(shell, tmp_path):
+    with running_edge(shell, tmp_path) as edge:
         signalled = time.monotonic()
         edge.proc.send_signal(signal.SIGQUIT)
         until(edge.marker.exists, "the marker file")
@@ -110,8 +111,8 @@ def test_a_second_signal_does_not_cut_the_drain_short(tmp_path):
         assert err.count(LOG_PREFIX) == 1, err
 
 
-def test_an_nginx_that_dies_ends_the_edge_at_once_without_a_drain(tmp_path):
-    with running_edge(tmp_path) as edge:
+def test_an_nginx_that_dies_ends_the_edge_at_once_without_a_drain(shell, tmp_path):
+    with running_edge(shell, tmp_path) as edge:
         killed = time.monotonic()
         os.kill(edge.nginx_pid, signal.SIGKILL)
         status, _ = edge.exited()
@@ -121,9 +122,9 @@ def test_an_nginx_that_dies_ends_the_edge_at_once_without_a_drain(tmp_path):
         assert not edge.marker.exists()
 
 
-def test_a_marker_left_from_before_is_removed_at_start(tmp_path):
+def test_a_marker_left_from_before_is_removed_at_start(shell, tmp_path):
     (tmp_path / "edge-draining").write_text("")
-    with running_edge(tmp_path) as edge:
+    with running_edge(shell, tmp_path) as edge:
         assert not edge.marker.exists()
 
 

@@ -1,5 +1,6 @@
-"""The edge's start gate, run by a real POSIX shell (dash) with getent and nginx stood in for:
-the shell logic only; tests/e2e and tests/cluster run it in the edge against Docker's DNS."""
+"""The edge's start gate, run by each real POSIX shell an nginx image has as /bin/sh (dash, BusyBox's
+ash) with getent and nginx stood in for: the shell logic only; tests/e2e and tests/cluster run it in
+the edge against Docker's DNS."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ from pathlib import Path
 from components.nginx_service import NGINX_HEALTH
 from nginx.edge_start_gate import BOUND, LOG_PREFIX, gate_waited, start_gate_command
 from swarm.values import SECOND, Duration
-from tests.support.edge_command import NAME, stand_in_env
+from tests.support.edge_command import NAME, Shell, stand_in_env
 
 
-def run_gate(tmp_path: Path, answers: list[int] | None, bound: Duration = BOUND) -> tuple[str, str, float]:
+def run_gate(
+    shell: Shell, tmp_path: Path, answers: list[int] | None, bound: Duration = BOUND
+) -> tuple[str, str, float]:
     """Run the gate with getent answering ``answers`` (tests/support/edge_command.py). (stdout, stderr, seconds)."""
-    env = stand_in_env(tmp_path, answers)
+    env = stand_in_env(tmp_path, answers, shell=shell)
     started = time.monotonic()
     done = subprocess.run(
-        start_gate_command(NAME, bound),
+        shell.runs(start_gate_command(NAME, bound)),
         env=env,
         capture_output=True,
         text=True,
@@ -28,32 +31,32 @@ def run_gate(tmp_path: Path, answers: list[int] | None, bound: Duration = BOUND)
     return done.stdout, done.stderr, time.monotonic() - started
 
 
-def test_nginx_starts_at_once_when_the_tier_is_known(tmp_path):
-    out, err, seconds = run_gate(tmp_path, [2])
+def test_nginx_starts_at_once_when_the_tier_is_known(shell, tmp_path):
+    out, err, seconds = run_gate(shell, tmp_path, [2])
     assert out == "nginx -g daemon off;\n"
     assert err == f"{LOG_PREFIX} 2 L7 tasks known after 0s (waits for 2, at most 10s)\n"
     assert gate_waited("nginx: started\n" + err) == (2, 0)
     assert seconds < 1
 
 
-def test_nginx_waits_until_the_dns_knows_two_l7_tasks(tmp_path):
-    out, err, _ = run_gate(tmp_path, [0, 1, 1, 1, 2])
+def test_nginx_waits_until_the_dns_knows_two_l7_tasks(shell, tmp_path):
+    out, err, _ = run_gate(shell, tmp_path, [0, 1, 1, 1, 2])
     assert out == "nginx -g daemon off;\n"
     assert err.startswith(f"{LOG_PREFIX} 2 L7 tasks known after ")
     # Each look but the last is followed by a 0.2 s sleep: 4 of them, and one to log.
     assert (tmp_path / "calls").read_text().strip() == "6"
 
 
-def test_nginx_starts_after_the_bound_with_what_the_dns_knows(tmp_path):
-    out, err, seconds = run_gate(tmp_path, [1], bound=Duration(2 * SECOND))
+def test_nginx_starts_after_the_bound_with_what_the_dns_knows(shell, tmp_path):
+    out, err, seconds = run_gate(shell, tmp_path, [1], bound=Duration(2 * SECOND))
     assert out == "nginx -g daemon off;\n"
     assert err.startswith(f"{LOG_PREFIX} 1 L7 tasks known after 2s")
     # Counted in whole seconds of the clock: between one and two seconds.
     assert 1 < seconds < 4
 
 
-def test_without_getent_nginx_starts_at_once_and_says_why(tmp_path):
-    out, err, _ = run_gate(tmp_path, None)
+def test_without_getent_nginx_starts_at_once_and_says_why(shell, tmp_path):
+    out, err, _ = run_gate(shell, tmp_path, None)
     assert out == "nginx -g daemon off;\n"
     assert err == f"{LOG_PREFIX} no getent in this image: nginx starts without waiting for the L7 tier\n"
     assert gate_waited(err) is None
