@@ -85,15 +85,15 @@ lint: venv
 docs: venv
 	$(PY) -m tools.config_docs
 
-# Two lanes on the 2 cores: provisioning for the single-node suites, then one
-# half of the nginx-on-loopback tests; the virtualenv, the other half (the
-# root filesystem nginx runs in is the first thing provisioned). Then the
-# single-node swarm suite, with the cluster's node image, lint, nginx -t over
-# the rendered configs and the unit tests beside it (the suite mostly waits on
-# Swarm), then the cluster suite.
+# On the 2 cores: provisioning for the single-node suites (the virtualenv beside
+# it). Then the single-node swarm suite, which mostly waits on Swarm, with
+# everything else but the cluster one after the other beside it: the
+# nginx-on-loopback tests, the cluster's node image, lint, nginx -t over the
+# rendered configs and the unit tests. Then the cluster suite.
 test:
-	$(MAKE) --no-print-directory -j2 --output-sync=target provision-swarm test-nginx-live-pools test-nginx-live-rest
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-e2e cluster-image lint test-nginx-configs test-unit
+	$(MAKE) --no-print-directory -j2 --output-sync=target provision-swarm venv
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-e2e test-nginx-live-pools test-nginx-live-rest \
+		cluster-image lint test-nginx-configs test-unit
 	$(PYTEST) --durations=10 tests/cluster  # the slowest, for where the time goes
 
 test-unit: venv
