@@ -8,7 +8,7 @@ LOCK := requirements.lock
 POLICY_VENV := policy/venv
 POLICY_LOCK := policy/requirements.txt
 
-.PHONY: help venv venv-deploy venv-policy policy-test lock provision provision-swarm cluster-image clean-machine lint docs test test-unit test-nginx test-nginx-configs test-nginx-live test-nginx-live-pools test-nginx-live-rest test-e2e test-cluster validate render-nginx deploy bench
+.PHONY: help beside-e2e venv venv-deploy venv-policy policy-test lock provision provision-swarm cluster-image clean-machine lint docs test test-unit test-nginx test-nginx-configs test-nginx-live test-nginx-live-pools test-nginx-live-rest test-e2e test-cluster validate render-nginx deploy bench
 
 help:
 	@echo "make deploy [STACK=dev]        deploy a stack on the local swarm (local state); installs the SDK's Pulumi CLI, and Docker as root on Debian/Ubuntu"
@@ -87,14 +87,16 @@ docs: venv
 
 # On the 2 cores: provisioning for the single-node suites (the virtualenv beside
 # it). Then the single-node swarm suite, which mostly waits on Swarm, with
-# everything else but the cluster one after the other beside it: the
-# nginx-on-loopback tests, the cluster's node image, lint, nginx -t over the
-# rendered configs and the unit tests. Then the cluster suite.
+# everything else but the cluster suite beside it, one after the other. Then
+# the cluster suite.
 test:
 	$(MAKE) --no-print-directory -j2 --output-sync=target provision-swarm venv
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-e2e test-nginx-live-pools test-nginx-live-rest \
-		cluster-image lint test-nginx-configs test-unit
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-e2e beside-e2e
 	$(PYTEST) --durations=10 tests/cluster  # the slowest, for where the time goes
+
+# One make target, so that the single-node swarm suite has the other core from its start.
+beside-e2e:
+	$(MAKE) --no-print-directory test-nginx-live-pools test-nginx-live-rest cluster-image lint test-nginx-configs test-unit
 
 test-unit: venv
 	bash scripts/provision.sh test-tools
