@@ -11,6 +11,7 @@ swarm, as they would for a user with ``pulumi config set docker:host ...``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -26,7 +27,7 @@ from engine_standin.swarm_env import LocalRegistry, overlay_addresses
 from nginx.edge import NEXT_UPSTREAM_TIMEOUT
 from nginx.edge_start_gate import gate_waited
 from offline_runner.mock_program import DeclaredProgram
-from offline_runner.stack_config import load_stack_config
+from offline_runner.stack_config import load_stack_config, project_name
 from swarm.naming import POOL_ROLES, TASK_PATTERN, edge_network_name, l7_tier_name, role_of_hostname
 from swarm.rollout_gate import wait_for_rollout
 from tests.cluster.nodes import Cluster, Node, host_api, wait_until
@@ -40,7 +41,7 @@ STACK = "cluster"
 BASE_STACK = "dev"
 PORT = 18180
 APP = "szdcluster"
-EDGE_DRAIN = "2s"
+EDGE_DRAIN = "3s"
 
 # The e2e suite's test settings, with a name, subnet and ports of its own, spread over the zones.
 CLUSTER_OVERRIDES: dict[str, object] = {
@@ -49,14 +50,15 @@ CLUSTER_OVERRIDES: dict[str, object] = {
     "overlaySubnet": "10.252.0.0/24",
     "edgeSubnet": "10.252.1.0/24",
     "publishedPort": PORT,
-    "httpsPort": PORT + 1,  # TLS stays off; a port of its own all the same
+    "httpsPort": PORT + 1,  # TLS is off until scenario 6
     "spreadOver": "zone",
     # Each stopping edge fails a load balancer's health check for this long before nginx stops:
-    # scenario 1's HAProxy takes a node out within 0.75 s.
+    # the scenarios' HAProxy takes a node out within 0.75 s. With TLS on, the L7 tier ends each
+    # TLS connection half of this into it, which the HTTPS load's requests fit in with the checks.
     "edgeDrain": EDGE_DRAIN,
     # With the drain, the edge's nginx still has its second to close connections before
     # pulumi-docker's delete deadline (nginx/edge.py shortest_grace).
-    "stopGracePeriod": "11s",
+    "stopGracePeriod": "12s",
 }
 ROLES = ("real", "backup", "nginx", "edge")
 SECTION = "multi-node swarm (3 Docker-in-Docker nodes): what each scenario measured"
@@ -106,15 +108,20 @@ class Deployment:
         self.api = manager.api(timeout=120)
         self.applier = SwarmApplier(self.api, STACK)
 
-    def program(self, **overrides: object) -> DeclaredProgram:
-        config = load_stack_config(BASE_STACK, overrides=self.registry.on_registry({**CLUSTER_OVERRIDES, **overrides}))
+    def program(self, secrets: dict[str, str] | None = None, **overrides: object) -> DeclaredProgram:
+        secrets = secrets or {}
+        values = self.registry.on_registry({**CLUSTER_OVERRIDES, **overrides})
+        config = load_stack_config(BASE_STACK, overrides={**values, **secrets})
         # `pulumi config set docker:host tcp://...`: pulumi-docker and the rollout gates use it.
         config["docker:host"] = self.manager.url
-        return self.registry.run(config, STACK)
+        return self.registry.run(config, STACK, secret_keys=[f"{project_name()}:{key}" for key in secrets])
 
-    def apply(self, refresh: bool | None = None, **overrides: object) -> ApplyReport:
-        """`make deploy` through the current manager (refresh=None), or `pulumi up` with or without --refresh."""
-        program = self.program(**overrides)
+    def apply(
+        self, refresh: bool | None = None, secrets: dict[str, str] | None = None, **overrides: object
+    ) -> ApplyReport:
+        """`make deploy` through the current manager (refresh=None), or `pulumi up` with or without --refresh;
+        ``secrets``: keys set with `pulumi config set --secret` (the TLS certificate and key)."""
+        program = self.program(secrets, **overrides)
         return self.applier.deploy(program) if refresh is None else self.applier.apply(program, refresh=refresh)
 
     def service(self, role: str) -> dict[str, Any]:
@@ -257,11 +264,31 @@ def versions(entry: Node, count: int = 10) -> set[str]:
     return out
 
 
-class Load(ProbeLoad):
-    """The probe's load through one node's entry point, or through a load balancer in front of them all."""
+# HTTPS through a load balancer passing TLS through (TCP mode): 2 clients, half of them on
+# ~0.1 s requests. A connection ends at the L7 tier half of edgeDrain into it, so the
+# balancer's checks (0.75 s) and twice the longest request fit in the other half.
+HTTPS_CLIENTS = 2
+HTTPS_SLOW_PATH = "/100"
 
-    def __init__(self, entry: Node | LoadBalancer, timeout: float = CLIENT_TIMEOUT_S) -> None:
-        super().__init__(load_options(url(entry) if isinstance(entry, Node) else entry.url, timeout))
+
+class Load(ProbeLoad):
+    """The probe's load through one node's entry point, or through a load balancer in front of them all;
+    with ``ca_file``, HTTPS through the load balancer's TLS port (its certificate is for localhost)."""
+
+    def __init__(
+        self, entry: Node | LoadBalancer, timeout: float = CLIENT_TIMEOUT_S, ca_file: str | None = None
+    ) -> None:
+        options = load_options(url(entry) if isinstance(entry, Node) else entry.url, timeout)
+        if ca_file is not None:
+            assert isinstance(entry, LoadBalancer) and entry.tls_port is not None, entry
+            options = dataclasses.replace(
+                options,
+                url=f"https://localhost:{entry.tls_port}/",
+                ca_file=ca_file,
+                concurrency=HTTPS_CLIENTS,
+                slow_path=HTTPS_SLOW_PATH,
+            )
+        super().__init__(options)
         self.entry = entry
 
 
@@ -274,10 +301,12 @@ def by_pool(result: ProbeResult) -> dict[str, int]:
 
 def by_node(result: ProbeResult, hostnames: dict[str, str]) -> dict[str, int]:
     """Answers per node, each task hostname counted on the node that runs it at the end
-    (a slot's task replaced on another node meanwhile counts there: "(gone)" when none runs)."""
+    (a slot's task replaced on another node meanwhile counts there: "(gone)" when none runs);
+    an answer no app task gave (the L7 tier's redirect to HTTPS) is counted on none."""
     counts: Counter[str] = Counter()
     for hostname, n in result.by_pool.items():
-        counts[hostnames.get(hostname, "(gone)")] += n
+        if role_of_hostname(hostname) is not None:
+            counts[hostnames.get(hostname, "(gone)")] += n
     return dict(sorted(counts.items()))
 
 

@@ -7,7 +7,8 @@ an entry point: clients connect to <node address>:18180.
 
 Every scenario runs the probe through one node's entry point, or through a
 load balancer in front of all three (HAProxy, tests/support/load_balancer.py),
-(4 clients, 2 of them on ~1 s requests) and counts every answer: which pool and which node
+(4 clients, 2 of them on ~1 s requests; in scenario 6 also HTTPS passed through
+HAProxy, 2 clients, one on ~0.1 s requests) and counts every answer: which pool and which node
 answered it (each task hostname counted on the node that runs it at the end),
 and every failure by kind. The scenarios share one deployment and run in this
 file's order: each starts from the state the previous one left. Each prints
@@ -21,6 +22,8 @@ config's docker:host naming the same manager (the rollout gates use it).
 from __future__ import annotations
 
 import time
+
+import requests
 
 from nginx.edge_start_gate import BOUND, MIN_L7_TASKS
 from nginx.l7_tier import HEALTH_PATH
@@ -44,12 +47,14 @@ from tests.cluster.stack import (
 from tests.conftest import record_measurement
 from tests.support.load_balancer import Checks, EdgeAddress, LoadBalancer
 from tests.support.probe_load import http_errors
+from tests.support.tls import issue
 
 IMAGE = "taskSpec.containerSpec.image"
 SPEC_LABEL = "labels[1].value"  # the pools' spec fingerprint (components/base.py spec_label)
 TIER_SPEC_LABEL = "labels[0].value"  # the nginx tiers' only label
 LB_PORT = 18190
-NEXT_EDGE_IMAGE = "szd-nginx:next"  # scenario 1 on: each `up` declares the edge image it left
+NEXT_EDGE_IMAGE = "szd-nginx:next"
+LB_TLS_PORT = LB_PORT + 1
 # The load balancer's checks, and the edge's drain they fit in (CLUSTER_OVERRIDES).
 CHECKS = Checks(interval_ms=250, fall=2, rise=2)
 SETTLE_S = 1.0  # load before and after each change, so both steady states are measured (hundreds of requests)
@@ -93,10 +98,14 @@ def restart_entry_point(d: Deployment, node: Node) -> None:
     assert known >= MIN_L7_TASKS or waited_s >= BOUND.nanos // SECOND - 1, (known, waited_s)
 
 
-def test_scenario1_deploy_then_image_tag_v2_and_edge_image_behind_a_load_balancer(deployment: Deployment):
-    """HAProxy in front of the three nodes checks each edge's health path. One `up` changes the app's
-    image and the edge's: each stopping edge answers the check 503 for edgeDrain while it serves on,
-    so HAProxy has taken the node out before its nginx stops, while the pools roll beside it."""
+def went_down(balancer: LoadBalancer, since: dict[str, int] | None = None) -> dict[str, int]:
+    """How many times HAProxy took each edge out, in HTTP mode ("name") and passing TLS through ("name tls")."""
+    return {name: state.went_down - (since or {}).get(name, 0) for name, state in balancer.states().items()}
+
+
+def test_scenario1_deploy_then_image_tag_v2_behind_a_load_balancer(deployment: Deployment):
+    """HAProxy in front of the three nodes checks each edge's health path; the pools roll
+    behind the edges, which HAProxy never takes out."""
     d = deployment
     assert d.initial is not None
     assert {c.action for c in d.initial.changes} == {"create"}, str(d.initial)
@@ -107,7 +116,7 @@ def test_scenario1_deploy_then_image_tag_v2_and_edge_image_behind_a_load_balance
 
     with LoadBalancer(edges, LB_PORT, HEALTH_PATH, CLIENT_TIMEOUT_S, CHECKS) as balancer:
         balancer.wait_all_up()
-        went_down = {name: state.went_down for name, state in balancer.states().items()}
+        out_before = went_down(balancer)
         with Load(balancer) as load:
             time.sleep(SETTLE_S)
             # The second `pulumi up` of the new stack (refreshed, nothing changed); the
@@ -116,17 +125,17 @@ def test_scenario1_deploy_then_image_tag_v2_and_edge_image_behind_a_load_balance
             restarted = {role: len(tasks[role] - {t["ID"] for t in d.tasks(role)}) for role in ROLES}
             l7_tasks = {t["ID"] for t in d.tasks("nginx")}
             started = time.time()
-            report = d.apply(imageTag="v2", edgeImage=NEXT_EDGE_IMAGE)
+            report = d.apply(imageTag="v2")
             seconds = time.time() - started
             # The gate returns once Swarm has updated the last node; HAProxy needs `rise` checks more.
             balancer.wait_all_up()
             time.sleep(SETTLE_S)
-        went_down = {name: state.went_down - went_down[name] for name, state in balancer.states().items()}
+        taken_out = went_down(balancer, out_before)
         hostnames = d.hostnames()
         after = spread(d)
         figures = print_figures(
-            "1 deploy v1, a refreshed `up` with nothing changed, then imageTag v1 -> v2 and edgeImage changed"
-            f" behind HAProxy (checks every {CHECKS.interval_ms} ms, out after {CHECKS.fall}, edgeDrain {EDGE_DRAIN})",
+            "1 deploy v1, a refreshed `up` with nothing changed, then imageTag v1 -> v2"
+            f" behind HAProxy (checks every {CHECKS.interval_ms} ms, out after {CHECKS.fall})",
             load,
             hostnames,
             seconds,
@@ -136,7 +145,7 @@ def test_scenario1_deploy_then_image_tag_v2_and_edge_image_behind_a_load_balance
             registry=d.registry.address,
             placement_before=before,
             placement_after=after,
-            taken_out=went_down,
+            taken_out=taken_out,
             slowest_answer_s=slowest_answer_s(load),
         )
 
@@ -147,12 +156,9 @@ def test_scenario1_deploy_then_image_tag_v2_and_edge_image_behind_a_load_balance
         REAL: ("update", (SPEC_LABEL, IMAGE)),
         GATE: ("update", ("image", "spec_sha256")),
         BACKUP: ("update", (SPEC_LABEL, IMAGE)),
-        EDGE: ("update", (TIER_SPEC_LABEL, IMAGE)),
-        f"{EDGE}-rollout": ("update", ("image", "spec_sha256")),
     }, str(report)
     assert versions(NODE1) == {"v2"}
-    # Every node's edge drained and restarted, one after the other; the L7 tier did not.
-    assert went_down == dict.fromkeys(edges, 1), went_down
+    assert taken_out == dict.fromkeys(edges, 0), taken_out
     assert {t["ID"] for t in d.tasks("nginx")} == l7_tasks
     # Real tasks on two nodes answered, whichever node each request entered (across the overlay).
     last = by_node(load.result.last(SETTLE_S), hostnames)
@@ -368,7 +374,7 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
         # `DOCKER_HOST` / `docker:host` pointed at a surviving manager.
         d.use_manager(manager)
         started = time.time()
-        report = d.apply(imageTag="v1", edgeImage=NEXT_EDGE_IMAGE)
+        report = d.apply(imageTag="v1")
         apply_s = time.time() - started
         time.sleep(SETTLE_S)
     hostnames = d.hostnames()
@@ -398,3 +404,79 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
     assert versions(entry) == {"v1"}
     assert marked_down == {leader.name}, f"{new_leader.name} marked down {marked_down}, not just {leader.name}"
     assert figures["failed"] == 0, explain(d, load)
+
+
+def test_scenario6_tls_turned_on_then_edge_image_behind_a_load_balancer_under_https(deployment: Deployment, tmp_path):
+    """HAProxy also passes TLS through to each node's edge (TCP mode), checked on its HTTP port. Turning
+    TLS on restarts every edge for its new port, drained one node after the other, and rolls the L7
+    tier. Then an edge change under HTTP and HTTPS load: a TLS connection HAProxy opened through a
+    node before taking it out ends at the L7 tier (half of edgeDrain into it) before that edge stops."""
+    d = deployment
+    certificate = issue("localhost")
+    ca_file = str(certificate.ca_file(tmp_path))
+    edges = {n.name: EdgeAddress(n.address, PORT, PORT + 1) for n in NODES}
+    checks = f"checks every {CHECKS.interval_ms} ms, out after {CHECKS.fall}, edgeDrain {EDGE_DRAIN}"
+
+    with LoadBalancer(edges, LB_PORT, HEALTH_PATH, CLIENT_TIMEOUT_S, CHECKS, tls_port=LB_TLS_PORT) as balancer:
+        # Scenario 5's killed leader is back: its edge too.
+        balancer.wait_all_up(timeout=60)
+        before = went_down(balancer)
+        with Load(balancer) as turning_on:
+            time.sleep(SETTLE_S)
+            started = time.time()
+            enabled = d.apply(imageTag="v1", secrets=certificate.secrets)
+            enable_s = time.time() - started
+            balancer.wait_all_up()
+            time.sleep(SETTLE_S)
+        turned_on_out = went_down(balancer, before)
+        on = print_figures(
+            f"6a TLS turned on behind HAProxy ({checks}), HTTP load",
+            turning_on,
+            d.hostnames(),
+            enable_s,
+            taken_out=turned_on_out,
+        )
+        assert on["failed"] == 0, explain(d, turning_on)
+        # Plain HTTP now only redirects, and HTTPS reaches the app through HAProxy.
+        redirected = requests.get(balancer.url, allow_redirects=False, timeout=5).status_code
+        https_url = f"https://localhost:{LB_TLS_PORT}/"
+        wait_until(
+            "HTTPS through HAProxy", lambda: True if requests.get(https_url, verify=ca_file, timeout=5).ok else None, 30
+        )
+        l7_tasks = {t["ID"] for t in d.tasks("nginx")}
+
+        before = went_down(balancer)
+        with Load(balancer) as plain, Load(balancer, ca_file=ca_file) as tls:
+            time.sleep(SETTLE_S)
+            started = time.time()
+            changed = d.apply(imageTag="v1", edgeImage=NEXT_EDGE_IMAGE, secrets=certificate.secrets)
+            change_s = time.time() - started
+            balancer.wait_all_up()
+            time.sleep(SETTLE_S)
+        edge_change_out = went_down(balancer, before)
+        hostnames = d.hostnames()
+        plain_figures = print_figures(
+            f"6b edgeImage changed behind HAProxy ({checks}), HTTP load", plain, hostnames, change_s
+        )
+        tls_figures = print_figures(
+            f"6b edgeImage changed behind HAProxy ({checks}), HTTPS load passed through",
+            tls,
+            hostnames,
+            change_s,
+            taken_out=edge_change_out,
+            slowest_answer_s=slowest_answer_s(tls),
+        )
+        assert plain_figures["failed"] == 0, explain(d, plain)
+        assert tls_figures["failed"] == 0, explain(d, tls)
+
+    assert {EDGE, NGINX} <= set(enabled.changed()), str(enabled)
+    assert redirected == 301
+    # Every node's edge drained and restarted once, one after the other, each time.
+    assert turned_on_out == dict.fromkeys(turned_on_out, 1) and len(turned_on_out) == 2 * len(NODES), turned_on_out
+    assert edge_change_out == dict.fromkeys(edge_change_out, 1), edge_change_out
+    assert tls_figures["by_pool"] == {"real": tls.result.sent}, tls_figures
+    assert changed.changed() == {
+        EDGE: ("update", (TIER_SPEC_LABEL, IMAGE)),
+        f"{EDGE}-rollout": ("update", ("image", "spec_sha256")),
+    }, str(changed)
+    assert {t["ID"] for t in d.tasks("nginx")} == l7_tasks
