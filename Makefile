@@ -94,9 +94,16 @@ test:
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-e2e beside-e2e
 	$(PYTEST) --durations=10 tests/cluster  # the slowest, for where the time goes
 
-# One make target, so that the single-node swarm suite has the other core from its start.
+# One make target, so that the single-node swarm suite has the other core from its
+# start; one make per step, since a make with several goals takes any job slot that
+# frees up (the one provision-swarm leaves before the suite starts) to run two.
 beside-e2e:
-	$(MAKE) --no-print-directory test-nginx-live-pools test-nginx-live-rest cluster-image lint test-nginx-configs test-unit
+	$(MAKE) --no-print-directory test-nginx-live-pools
+	$(MAKE) --no-print-directory test-nginx-live-rest
+	$(MAKE) --no-print-directory cluster-image
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory test-nginx-configs
+	$(MAKE) --no-print-directory test-unit
 
 test-unit: venv
 	bash scripts/provision.sh test-tools
