@@ -7,9 +7,11 @@ stub holds its answers about the L7 tier's name until the request has met that,
 which a real start leaves to chance (1 and 2 requests in two of four cluster
 runs, docs/known-limits.md).
 
-A node that died without a word: when re-resolution has left the upstream one
-address, the vanished L7 task's, nginx gives up after one failure there, with
-504 for a connect that timed out (cluster scenario 3 met it once in five runs).
+A node that died without a word: when the upstream holds one address as a
+connect to the vanished L7 task times out, nginx has no try left and answers
+504 (cluster scenario 3 met it once in five runs: re-resolution had left one
+address while a request was connecting to the dead node's task). Here that one
+address is the vanished task's.
 """
 
 from __future__ import annotations
@@ -99,8 +101,8 @@ def test_a_post_that_finds_it_empty_still_gets_502(new_edge: EdgeSite):
 def test_a_get_whose_one_address_left_times_out_is_answered_over_fresh_dns(nginx_install, report):
     with EdgeSite(nginx_install) as site, dropped_connects(VANISHED, site.l7.args.listen_port):
         dns, name = site.l7.dns, site.l7_host
-        # The upstream is left the vanished task alone, as when re-resolution has just
-        # dropped the live tasks' addresses and not yet added the new ones.
+        # The upstream holds one address, the vanished task's: one failure there leaves
+        # nginx no try (ngx_http_upstream_free_round_robin_peer).
         since = time.monotonic()
         dns.set(name, (VANISHED,))
         until(lambda: bool(dns.queries_for(name, since=since)), "the edge re-resolved the L7 tier", timeout=5.0)
