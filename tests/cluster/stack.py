@@ -271,19 +271,25 @@ HTTPS_CLIENTS = 2
 HTTPS_SLOW_PATH = "/100"
 
 
+def https_url(balancer: LoadBalancer) -> str:
+    """HTTPS through the load balancer's TLS port, by the name the test certificate is for."""
+    assert balancer.tls_port is not None, "this load balancer passes no TLS through"
+    return f"https://localhost:{balancer.tls_port}/"
+
+
 class Load(ProbeLoad):
     """The probe's load through one node's entry point, or through a load balancer in front of them all;
-    with ``ca_file``, HTTPS through the load balancer's TLS port (its certificate is for localhost)."""
+    with ``ca_file``, HTTPS through the load balancer's TLS port (https_url)."""
 
     def __init__(
         self, entry: Node | LoadBalancer, timeout: float = CLIENT_TIMEOUT_S, ca_file: str | None = None
     ) -> None:
         options = load_options(url(entry) if isinstance(entry, Node) else entry.url, timeout)
         if ca_file is not None:
-            assert isinstance(entry, LoadBalancer) and entry.tls_port is not None, entry
+            assert isinstance(entry, LoadBalancer), entry
             options = dataclasses.replace(
                 options,
-                url=f"https://localhost:{entry.tls_port}/",
+                url=https_url(entry),
                 ca_file=ca_file,
                 concurrency=HTTPS_CLIENTS,
                 slow_path=HTTPS_SLOW_PATH,

@@ -40,6 +40,7 @@ from tests.cluster.stack import (
     Load,
     by_node,
     explain,
+    https_url,
     print_figures,
     slowest_answer_s,
     versions,
@@ -439,9 +440,10 @@ def test_scenario6_tls_turned_on_then_edge_image_behind_a_load_balancer_under_ht
         assert on["failed"] == 0, explain(d, turning_on)
         # Plain HTTP now only redirects, and HTTPS reaches the app through HAProxy.
         redirected = requests.get(balancer.url, allow_redirects=False, timeout=5).status_code
-        https_url = f"https://localhost:{LB_TLS_PORT}/"
         wait_until(
-            "HTTPS through HAProxy", lambda: True if requests.get(https_url, verify=ca_file, timeout=5).ok else None, 30
+            "HTTPS through HAProxy",
+            lambda: True if requests.get(https_url(balancer), verify=ca_file, timeout=5).ok else None,
+            30,
         )
         l7_tasks = {t["ID"] for t in d.tasks("nginx")}
 
