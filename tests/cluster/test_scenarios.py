@@ -21,10 +21,16 @@ config's docker:host naming the same manager (the rollout gates use it).
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
 
+import pytest
 import requests
 
+from engine_standin.swarm_applier import ApplyReport
 from nginx.edge_start_gate import BOUND, MIN_L7_TASKS
 from nginx.l7_tier import HEALTH_PATH
 from swarm.values import SECOND
@@ -48,7 +54,7 @@ from tests.cluster.stack import (
 from tests.conftest import record_measurement
 from tests.support.load_balancer import Checks, EdgeAddress, LoadBalancer
 from tests.support.probe_load import http_errors
-from tests.support.tls import issue
+from tests.support.tls import IssuedCertificate, issue
 
 IMAGE = "taskSpec.containerSpec.image"
 SPEC_LABEL = "labels[1].value"  # the pools' spec fingerprint (components/base.py spec_label)
@@ -56,11 +62,14 @@ TIER_SPEC_LABEL = "labels[0].value"  # the nginx tiers' only label
 LB_PORT = 18190
 NEXT_EDGE_IMAGE = "szd-nginx:next"
 LB_TLS_PORT = LB_PORT + 1
+MOVED_PORT = PORT + 2  # publishedPort from scenario 6c on
 # The load balancer's checks, and the edge's drain they fit in (CLUSTER_OVERRIDES).
 CHECKS = Checks(interval_ms=250, fall=2, rise=2)
+CHECKED = f"checks every {CHECKS.interval_ms} ms, out after {CHECKS.fall}, edgeDrain {EDGE_DRAIN}"
 SETTLE_S = 1.0  # load before and after each change, so both steady states are measured (hundreds of requests)
 LOST_CLIENT_TIMEOUT_S = 5.0
 NODE1, NODE2, NODE3 = NODES
+NODE_NAMES = [n.name for n in NODES]
 REAL, BACKUP, NGINX, EDGE = (f"{APP}-{role}" for role in ("real", "backup", "nginx", "edge"))
 GATE = f"{REAL}-rollout"
 # What must run somewhere, whatever happens to one node.
@@ -104,6 +113,11 @@ def went_down(balancer: LoadBalancer, since: dict[str, int] | None = None) -> di
     return {name: state.went_down - (since or {}).get(name, 0) for name, state in balancer.states().items()}
 
 
+def in_both_modes(names: Iterable[str]) -> set[str]:
+    """HAProxy's servers for these edges: in HTTP mode and passing TLS through (went_down's names)."""
+    return {server for name in names for server in (name, f"{name} tls")}
+
+
 def test_scenario1_deploy_then_image_tag_v2_behind_a_load_balancer(deployment: Deployment):
     """HAProxy in front of the three nodes checks each edge's health path; the pools roll
     behind the edges, which HAProxy never takes out."""
@@ -116,7 +130,7 @@ def test_scenario1_deploy_then_image_tag_v2_behind_a_load_balancer(deployment: D
     edges = {n.name: EdgeAddress(n.address, PORT) for n in NODES}
 
     with LoadBalancer(edges, LB_PORT, HEALTH_PATH, CLIENT_TIMEOUT_S, CHECKS) as balancer:
-        balancer.wait_all_up()
+        balancer.wait_up()
         out_before = went_down(balancer)
         with Load(balancer) as load:
             time.sleep(SETTLE_S)
@@ -129,7 +143,7 @@ def test_scenario1_deploy_then_image_tag_v2_behind_a_load_balancer(deployment: D
             report = d.apply(imageTag="v2")
             seconds = time.time() - started
             # The gate returns once Swarm has updated the last node; HAProxy needs `rise` checks more.
-            balancer.wait_all_up()
+            balancer.wait_up()
             time.sleep(SETTLE_S)
         taken_out = went_down(balancer, out_before)
         hostnames = d.hostnames()
@@ -407,35 +421,90 @@ def test_scenario5_killed_leader_apply_goes_through_the_remaining_managers(deplo
     assert figures["failed"] == 0, explain(d, load)
 
 
-def test_scenario6_tls_turned_on_then_edge_image_behind_a_load_balancer_under_https(deployment: Deployment, tmp_path):
+class Tls(NamedTuple):
+    """The certificate scenario 6 turns TLS on with and 6c keeps, and its CA for the HTTPS clients."""
+
+    certificate: IssuedCertificate
+    ca_file: str
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
+    certificate = issue("localhost")
+    return Tls(certificate, str(certificate.ca_file(tmp_path_factory.mktemp("ca"))))
+
+
+@dataclass(frozen=True)
+class BalancedApply:
+    """One `pulumi up` under load through the load balancer, and how often HAProxy took each server out."""
+
+    report: ApplyReport
+    seconds: float
+    taken_out: dict[str, int]
+
+
+def apply_behind(
+    balancer: LoadBalancer,
+    d: Deployment,
+    *loads: Load,
+    up: Collection[str] | None = None,
+    secrets: dict[str, str] | None = None,
+    **overrides: object,
+) -> BalancedApply:
+    """Under ``loads``: SETTLE_S, the `up`, until HAProxy has the servers in ``up`` (all of them
+    by default) UP again (its `rise` checks come after the gate's return), SETTLE_S more."""
+    before = went_down(balancer)
+    with contextlib.ExitStack() as held:
+        for load in loads:
+            held.enter_context(load)
+        time.sleep(SETTLE_S)
+        started = time.time()
+        report = d.applier.deploy(d.program(secrets, **overrides))  # `make deploy`, as Deployment.apply
+        seconds = time.time() - started
+        balancer.wait_up(only=up)
+        time.sleep(SETTLE_S)
+    return BalancedApply(report, seconds, went_down(balancer, before))
+
+
+def print_http_and_https(
+    d: Deployment, scenario: str, plain: Load, passed: Load, change: BalancedApply
+) -> dict[str, object]:
+    """Both loads' figures, and neither failed; the HTTPS load's figures."""
+    hostnames = d.hostnames()
+    plain_figures = print_figures(f"{scenario}, HTTP load", plain, hostnames, change.seconds)
+    tls_figures = print_figures(
+        f"{scenario}, HTTPS load passed through",
+        passed,
+        hostnames,
+        change.seconds,
+        taken_out=change.taken_out,
+        slowest_answer_s=slowest_answer_s(passed),
+    )
+    assert plain_figures["failed"] == 0, explain(d, plain)
+    assert tls_figures["failed"] == 0, explain(d, passed)
+    return tls_figures
+
+
+def test_scenario6_tls_turned_on_then_edge_image_behind_a_load_balancer_under_https(deployment: Deployment, tls: Tls):
     """HAProxy also passes TLS through to each node's edge (TCP mode), checked on its HTTP port. Turning
     TLS on restarts every edge for its new port, drained one node after the other, and rolls the L7
     tier. Then an edge change under HTTP and HTTPS load: a TLS connection HAProxy opened through a
     node before taking it out ends at the L7 tier (half of edgeDrain into it) before that edge stops."""
     d = deployment
-    certificate = issue("localhost")
-    ca_file = str(certificate.ca_file(tmp_path))
+    certificate, ca_file = tls
     edges = {n.name: EdgeAddress(n.address, PORT, PORT + 1) for n in NODES}
-    checks = f"checks every {CHECKS.interval_ms} ms, out after {CHECKS.fall}, edgeDrain {EDGE_DRAIN}"
 
     with LoadBalancer(edges, LB_PORT, HEALTH_PATH, CLIENT_TIMEOUT_S, CHECKS, tls_port=LB_TLS_PORT) as balancer:
         # Scenario 5's killed leader is back: its edge too.
-        balancer.wait_all_up(timeout=60)
-        before = went_down(balancer)
-        with Load(balancer) as turning_on:
-            time.sleep(SETTLE_S)
-            started = time.time()
-            enabled = d.apply(imageTag="v1", secrets=certificate.secrets)
-            enable_s = time.time() - started
-            balancer.wait_all_up()
-            time.sleep(SETTLE_S)
-        turned_on_out = went_down(balancer, before)
+        balancer.wait_up(timeout=60)
+        turning_on = Load(balancer)
+        enabled = apply_behind(balancer, d, turning_on, imageTag="v1", secrets=certificate.secrets)
         on = print_figures(
-            f"6a TLS turned on behind HAProxy ({checks}), HTTP load",
+            f"6a TLS turned on behind HAProxy ({CHECKED}), HTTP load",
             turning_on,
             d.hostnames(),
-            enable_s,
-            taken_out=turned_on_out,
+            enabled.seconds,
+            taken_out=enabled.taken_out,
         )
         assert on["failed"] == 0, explain(d, turning_on)
         # Plain HTTP now only redirects, and HTTPS reaches the app through HAProxy.
@@ -447,38 +516,87 @@ def test_scenario6_tls_turned_on_then_edge_image_behind_a_load_balancer_under_ht
         )
         l7_tasks = {t["ID"] for t in d.tasks("nginx")}
 
-        before = went_down(balancer)
-        with Load(balancer) as plain, Load(balancer, ca_file=ca_file) as tls:
-            time.sleep(SETTLE_S)
-            started = time.time()
-            changed = d.apply(imageTag="v1", edgeImage=NEXT_EDGE_IMAGE, secrets=certificate.secrets)
-            change_s = time.time() - started
-            balancer.wait_all_up()
-            time.sleep(SETTLE_S)
-        edge_change_out = went_down(balancer, before)
-        hostnames = d.hostnames()
-        plain_figures = print_figures(
-            f"6b edgeImage changed behind HAProxy ({checks}), HTTP load", plain, hostnames, change_s
+        plain, passed = Load(balancer), Load(balancer, ca_file=ca_file)
+        changed = apply_behind(
+            balancer, d, plain, passed, imageTag="v1", edgeImage=NEXT_EDGE_IMAGE, secrets=certificate.secrets
         )
-        tls_figures = print_figures(
-            f"6b edgeImage changed behind HAProxy ({checks}), HTTPS load passed through",
-            tls,
-            hostnames,
-            change_s,
-            taken_out=edge_change_out,
-            slowest_answer_s=slowest_answer_s(tls),
+        tls_figures = print_http_and_https(
+            d, f"6b edgeImage changed behind HAProxy ({CHECKED})", plain, passed, changed
         )
-        assert plain_figures["failed"] == 0, explain(d, plain)
-        assert tls_figures["failed"] == 0, explain(d, tls)
 
-    assert {EDGE, NGINX} <= set(enabled.changed()), str(enabled)
+    assert {EDGE, NGINX} <= set(enabled.report.changed()), str(enabled.report)
     assert redirected == 301
     # Every node's edge drained and restarted once, one after the other, each time.
-    assert turned_on_out == dict.fromkeys(turned_on_out, 1) and len(turned_on_out) == 2 * len(NODES), turned_on_out
-    assert edge_change_out == dict.fromkeys(edge_change_out, 1), edge_change_out
-    assert tls_figures["by_pool"] == {"real": tls.result.sent}, tls_figures
-    assert changed.changed() == {
+    assert enabled.taken_out == dict.fromkeys(in_both_modes(NODE_NAMES), 1), enabled.taken_out
+    assert changed.taken_out == dict.fromkeys(in_both_modes(NODE_NAMES), 1), changed.taken_out
+    assert tls_figures["by_pool"] == {"real": passed.result.sent}, tls_figures
+    assert changed.report.changed() == {
         EDGE: ("update", (TIER_SPEC_LABEL, IMAGE)),
         f"{EDGE}-rollout": ("update", ("image", "spec_sha256")),
-    }, str(changed)
+    }, str(changed.report)
     assert {t["ID"] for t in d.tasks("nginx")} == l7_tasks
+
+
+def test_scenario6c_published_port_moved_behind_a_load_balancer_that_checks_both(deployment: Deployment, tls: Tls):
+    """publishedPort moved as docs/edge-and-l7-tier.md says: the load balancer's pool first gets each
+    node on the new port too, out until something answers there; the `up` then moves each node's
+    edge, drained on the old port, one node after the other. HTTPS (its port unchanged) is checked
+    on either HTTP port, so it follows each node's edge too."""
+    d = deployment
+    certificate, ca_file = tls
+    old = {n.name: EdgeAddress(n.address, PORT, PORT + 1) for n in NODES}
+    moved = {f"{n.name}-{MOVED_PORT}": EdgeAddress(n.address, MOVED_PORT, PORT + 1) for n in NODES}
+    pool = {**old, **moved}
+
+    with LoadBalancer(pool, LB_PORT, HEALTH_PATH, CLIENT_TIMEOUT_S, CHECKS, tls_port=LB_TLS_PORT) as balancer:
+        balancer.wait_up(only=in_both_modes(old))
+        plain, passed = Load(balancer), Load(balancer, ca_file=ca_file)
+        moving = apply_behind(
+            balancer,
+            d,
+            plain,
+            passed,
+            up=in_both_modes(moved),
+            secrets=certificate.secrets,
+            imageTag="v1",
+            edgeImage=NEXT_EDGE_IMAGE,
+            publishedPort=MOVED_PORT,
+        )
+        scenario = f"6c publishedPort {PORT} -> {MOVED_PORT} behind HAProxy checking both ({CHECKED})"
+        print_http_and_https(d, scenario, plain, passed, moving)
+
+    assert moving.report.changed()[EDGE][0] == "update" and NGINX not in moving.report.changed(), str(moving.report)
+    # Each node left the pool once on its old port and joined it on the new one, never left.
+    assert moving.taken_out == {
+        **dict.fromkeys(in_both_modes(old), 1),
+        **dict.fromkeys(in_both_modes(moved), 0),
+    }, moving.taken_out
+
+
+def test_scenario6d_tls_turned_off_behind_a_load_balancer(deployment: Deployment):
+    """Turning TLS off: the L7 tier rolls (plain HTTP answered again, not redirected), then every
+    edge restarts without its HTTPS port, drained one node after the other. HTTPS clients have no
+    port left by design: a user takes the HTTPS frontend out of the load balancer before."""
+    d = deployment
+    edges = {n.name: EdgeAddress(n.address, MOVED_PORT) for n in NODES}
+
+    with LoadBalancer(edges, LB_PORT, HEALTH_PATH, CLIENT_TIMEOUT_S, CHECKS) as balancer:
+        balancer.wait_up()
+        load = Load(balancer)
+        turned_off = apply_behind(balancer, d, load, imageTag="v1", edgeImage=NEXT_EDGE_IMAGE, publishedPort=MOVED_PORT)
+        figures = print_figures(
+            f"6d TLS turned off behind HAProxy ({CHECKED}), HTTP load",
+            load,
+            d.hostnames(),
+            turned_off.seconds,
+            taken_out=turned_off.taken_out,
+        )
+        assert figures["failed"] == 0, explain(d, load)
+        answered = requests.get(balancer.url, allow_redirects=False, timeout=5)
+
+    assert {EDGE, NGINX} <= set(turned_off.report.changed()), str(turned_off.report)
+    assert turned_off.taken_out == dict.fromkeys(edges, 1), turned_off.taken_out
+    assert answered.status_code == 200 and answered.text.startswith("app-real-"), answered.text
+    for node in NODES:
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://{node.address}:{PORT + 1}/", timeout=5)

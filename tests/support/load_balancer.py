@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -180,7 +181,8 @@ class LoadBalancer:
             if row["pxname"] in suffix and row["svname"] not in ("FRONTEND", "BACKEND")
         }
 
-    def wait_all_up(self, timeout: float = 30.0) -> None:
+    def wait_up(self, only: Collection[str] | None = None, timeout: float = 30.0) -> None:
+        """Until every server is UP, or only the servers named in ``only`` and every other one DOWN."""
         deadline = time.monotonic() + timeout
         while True:
             if self._process is not None and self._process.poll() is not None:
@@ -189,10 +191,11 @@ class LoadBalancer:
                 states = self.states()
             except OSError:
                 states = {}  # not listening on its socket yet
-            if states and all(s.status == "UP" for s in states.values()):
+            wanted = {name: "UP" if only is None or name in only else "DOWN" for name in states}
+            if states and all(state.status == wanted[name] for name, state in states.items()):
                 return
             if time.monotonic() > deadline:
-                raise RuntimeError(f"haproxy: not every edge UP after {timeout:g}s: {states}")
+                raise RuntimeError(f"haproxy: not {wanted} after {timeout:g}s: {states}")
             time.sleep(0.1)
 
     def evidence(self) -> list[str]:
