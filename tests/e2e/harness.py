@@ -35,6 +35,7 @@ STACK = "e2e"
 BASE_STACK = "dev"
 PORT = 18080
 HTTPS_PORT = 18443
+MOVED_PORT = 18082  # publishedPort after scenario 14's move
 URL = f"http://127.0.0.1:{PORT}/"
 HTTPS_URL = f"https://localhost:{HTTPS_PORT}/"
 
@@ -313,10 +314,11 @@ def answers(count: int = 20) -> list[tuple[str, str]]:
 
 
 class Load(ProbeLoad):
-    """The probe's load through the edge (HTTPS: ``ca_file`` given)."""
+    """The probe's load through the edge (HTTPS: ``ca_file`` given; HTTP on another ``port``)."""
 
-    def __init__(self, ca_file: str | None = None) -> None:
-        super().__init__(LOAD if ca_file is None else dataclasses.replace(LOAD, url=HTTPS_URL, ca_file=ca_file))
+    def __init__(self, ca_file: str | None = None, port: int = PORT) -> None:
+        url = HTTPS_URL if ca_file is not None else f"http://127.0.0.1:{port}/"
+        super().__init__(dataclasses.replace(LOAD, url=url, ca_file=ca_file))
 
 
 def print_figures(

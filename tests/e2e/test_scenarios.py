@@ -32,6 +32,7 @@ from components import edge as edge_component
 from components.nginx_service import EDGE_SYSCTLS, RETRANSMISSION_LIMIT
 from engine_standin.swarm_applier import NETWORK, ApplyError, SwarmApplier, parse_time
 from engine_standin.swarm_applier.registry_auth import REGISTRY_AUTH_KEY
+from engine_standin.swarm_env import port_in_use
 from nginx.edge_start_gate import gate_waited
 from offline_runner.stack_config import load_stack_config
 from settings import SettingsError
@@ -44,6 +45,8 @@ from tests.e2e.harness import (
     CONTAINER_LIMITS,
     E2E_OVERRIDES,
     HTTPS_PORT,
+    MOVED_PORT,
+    PORT,
     STACK,
     URL,
     WEBSOCKETS,
@@ -1000,3 +1003,58 @@ def test_scenario13_destroy_completes_in_one_run_while_a_client_holds_a_tls_stre
 
     assert edge.action == "delete" and edge.error is None, str(report)
     assert d.applier.state().resources == {}, "one `pulumi destroy` removes the whole stack"
+
+
+def answered_span(result: ProbeResult) -> tuple[float, float]:
+    """The epoch times at which the first and the last answered request were sent."""
+    sent = [result.started_at + s.t for s in result.samples if s.failure is None]
+    assert sent, "no request was answered"
+    return min(sent), max(sent)
+
+
+def test_scenario14_after_a_fresh_deploy_tls_turned_off_then_the_port_moved(
+    deployment: Deployment, certificates: Certificates
+):
+    """The stack deployed again after 13's destroy, straight with TLS; then the two edge changes
+    left: TLS turned off, then publishedPort moved. On one node each restarts the edge stop-first:
+    the gap the preview names, measured (behind a load balancer: cluster scenarios 6c and 6d)."""
+    d = deployment
+    d.apply(secrets=certificates.rotated.secrets, **EDGE_NEXT)
+
+    run = apply_under_load(d, SETTLE_S, **EDGE_NEXT)
+    turned_off, off = run.report, run.result
+    print_figures("14a TLS turned off (edge restarted without its HTTPS port)", off, run.seconds, **gap(off))
+
+    assert EDGE in turned_off.changed() and NGINX in turned_off.changed(), str(turned_off)
+    assert gap(off)["gap_s"] < 5 and http_errors(off) == [], d.explain(run.load)
+    assert only_pool(off.last(SETTLE_S), "real"), off.last(SETTLE_S).by_pool
+    assert not port_in_use(HTTPS_PORT)
+
+    with Load() as old, Load(port=MOVED_PORT) as new:
+        time.sleep(SETTLE_S)
+        started = time.time()
+        moved = d.apply(publishedPort=MOVED_PORT, **EDGE_NEXT)
+        move_s = time.time() - started
+        time.sleep(SETTLE_S)
+    _, old_last = answered_span(old.result)
+    new_first, _ = answered_span(new.result)
+    scenario = f"14b publishedPort {PORT} -> {MOVED_PORT} (edge restarted stop-first)"
+    print_figures(
+        f"{scenario}, load on the old port", old.result, move_s, answered_until_s=round(old_last - started, 2)
+    )
+    moved_gap_s = round(new_first - old_last, 2)
+    print_figures(
+        f"{scenario}, load on the new port",
+        new.result,
+        move_s,
+        answered_from_s=round(new_first - started, 2),
+        gap_s=moved_gap_s,
+    )
+
+    assert moved.changed()[EDGE][0] == "update" and NGINX not in moved.changed(), str(moved)
+    # Measured, not promised: the old port refuses from the old edge's stop on, the new one
+    # answers from the new edge's start on, and neither answers an HTTP error.
+    assert moved_gap_s < 5, d.explain(new)
+    assert http_errors(old.result) == http_errors(new.result) == [], d.explain(new)
+    assert old.result.last(SETTLE_S).ok == 0
+    assert only_pool(new.result.last(SETTLE_S), "real"), d.explain(new)
