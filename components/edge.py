@@ -39,6 +39,13 @@ def edge_order(publish_mode: str) -> str:
     return "start-first" if publish_mode == "ingress" else "stop-first"
 
 
+# Whatever the publish mode: no drain keeps a port that the new edge no longer has.
+PORT_GONE = (
+    "; moving a published port or turning TLS off leaves the old port refusing for good: put the new port"
+    " in a load balancer's pool, or take its HTTPS frontend out, before the `up` (see docs/edge-and-l7-tier.md)"
+)
+
+
 def describe_edge_rollout(
     publish_mode: str, resources: TaskResources | None = None, drain: Duration = NO_DRAIN, tls: bool = False
 ) -> str:
@@ -47,13 +54,17 @@ def describe_edge_rollout(
     extra = extra_tasks(edge_order(publish_mode), NGINX_PARALLELISM, 1)
     reservations = describe_reservations(per_task, per_task.times(extra), "its task on each node", extra)
     if publish_mode == "ingress":
-        return "rollout of the edge: one task per node, start-first behind the routing mesh; no gap" + reservations
+        return (
+            "rollout of the edge: one task per node, start-first behind the routing mesh; no gap"
+            + PORT_GONE
+            + reservations
+        )
     return (
         "rollout of the edge: one task per node, stop-first (a host-published port is bound by one task):"
         " each node refuses connections while its edge restarts, about a second (see docs/rollouts.md);"
         + _describe_drain(drain, tls)
         + " it restarts only when edgeImage, a published port, publishMode, TLS on/off, clientTimeout,"
-        " clientConnectionsPerAddress, edgeDrain or edgeResources change" + reservations
+        " clientConnectionsPerAddress, edgeDrain or edgeResources change" + PORT_GONE + reservations
     )
 
 

@@ -138,6 +138,10 @@ def test_the_preview_says_what_an_edge_update_does_to_traffic():
 
     assert "stop-first" in describe_edge_rollout("host") and "refuses connections" in describe_edge_rollout("host")
     assert "no gap" in describe_edge_rollout("ingress")
+    for mode in ("host", "ingress"):
+        assert "moving a published port or turning TLS off leaves the old port refusing for good" in (
+            describe_edge_rollout(mode)
+        )
 
 
 @pytest.mark.parametrize(("grace", "shutdown"), [("30s", "22s"), ("10s", "2s"), ("9s", "1s"), ("5s", "1s")])
