@@ -8,7 +8,7 @@ LOCK := requirements.lock
 POLICY_VENV := policy/venv
 POLICY_LOCK := policy/requirements.txt
 
-.PHONY: help beside-e2e venv venv-deploy venv-policy policy-test lock provision provision-swarm cluster-image clean-machine lint docs test test-unit test-nginx test-nginx-configs test-nginx-live test-nginx-live-pools test-nginx-live-rest test-e2e test-cluster validate render-nginx deploy bench
+.PHONY: help e2e-lane cluster-lane venv venv-deploy venv-policy policy-test lock provision provision-swarm cluster-image clean-machine lint docs test test-unit test-nginx test-nginx-configs test-nginx-live test-nginx-live-pools test-nginx-live-rest test-e2e test-cluster validate render-nginx deploy bench
 
 help:
 	@echo "make deploy [STACK=dev]        deploy a stack on the local swarm (local state); installs the SDK's Pulumi CLI, and Docker as root on Debian/Ubuntu"
@@ -86,24 +86,27 @@ docs: venv
 	$(PY) -m tools.config_docs
 
 # On the 2 cores: provisioning for the single-node suites (the virtualenv beside
-# it). Then the single-node swarm suite, which mostly waits on Swarm, with
-# everything else but the cluster suite beside it, one after the other. Then
-# the cluster suite.
+# it). Then the two swarm suites side by side, since both mostly wait on Swarm:
+# the single-node suite, then the unit tests, in one lane; the cluster's node
+# image and the cluster suite, then everything else, one after the other, in the
+# other (about as long).
 test:
 	$(MAKE) --no-print-directory -j2 --output-sync=target provision-swarm venv
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-e2e beside-e2e
-	$(PYTEST) --durations=10 tests/cluster  # the slowest, for where the time goes
+	$(MAKE) --no-print-directory -j2 --output-sync=target e2e-lane cluster-lane
 
-# One make target, so that the single-node swarm suite has the other core from its
-# start; one make per step, since a make with several goals takes any job slot that
-# frees up (the one provision-swarm leaves before the suite starts) to run two.
-beside-e2e:
+# One make target per lane, so that each has a core from its start; one make per
+# step, since a make with several goals takes any job slot that frees up (the one
+# provision-swarm leaves before the suites start) to run two.
+e2e-lane:
+	$(MAKE) --no-print-directory test-e2e
+	$(MAKE) --no-print-directory test-unit
+
+cluster-lane:
+	$(MAKE) --no-print-directory test-cluster
 	$(MAKE) --no-print-directory test-nginx-live-pools
 	$(MAKE) --no-print-directory test-nginx-live-rest
-	$(MAKE) --no-print-directory cluster-image
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-nginx-configs
-	$(MAKE) --no-print-directory test-unit
 
 test-unit: venv
 	bash scripts/provision.sh test-tools
@@ -141,7 +144,7 @@ test-e2e: venv provision-swarm
 	$(PYTEST) --durations=10 tests/e2e
 
 test-cluster: venv provision
-	$(PYTEST) tests/cluster
+	$(PYTEST) --durations=10 tests/cluster  # the slowest, for where the time goes
 
 validate: venv
 	$(PY) -m tools.validate $(STACK)

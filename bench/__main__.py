@@ -22,7 +22,7 @@ from bench.measure import LoadPlan, run_once
 from bench.report import Machine, Report, describe_machine
 from bench.setups import SETUP_KEYS, ProjectSetup, Setup, TutorialSetup, build_setups
 from bench.tier_cost import TOOLS, remove_loadgen, run_tier_cost
-from engine_standin.swarm_env import PROVISION, docker_ready, port_in_use, swarm_lock
+from engine_standin.swarm_env import PROVISION, cluster_lock, docker_ready, port_in_use, swarm_lock
 from tools.probe import OptionError
 
 PORT = 18090  # clear of the e2e stack's 18080
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     command = _command(argv)
     sections: list[str] = []
-    with swarm_lock():
+    with swarm_lock(), cluster_lock():
         remove_loadgen(client)  # before the stacks: it holds on to setup (c)'s network
         for setup in build_setups(list(SETUP_KEYS), client.api, PORT):
             setup.tear_down()  # leftovers of an interrupted run, whichever setups it ran

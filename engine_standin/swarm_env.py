@@ -90,9 +90,12 @@ def local_registry() -> LocalRegistry:
     return LocalRegistry(address, Path(ca_file), username, Path(password_file).read_text().strip())
 
 
-# Held for a whole e2e run or benchmark: both deploy to the same swarm, and two
-# loads on the same 2 cores would spoil both measurements.
+# Held for a whole e2e run or benchmark, which both deploy to the host's swarm; the
+# cluster suite holds its own, its nodes' names being fixed. make test runs the two
+# suites side by side, since both mostly wait on Swarm; a benchmark measures, so it
+# holds both and runs alone.
 SWARM_LOCK = Path("/tmp/szd-e2e.lock")
+CLUSTER_LOCK = Path("/tmp/szd-cluster.lock")
 
 
 def docker_ready() -> tuple[bool, str]:
@@ -132,15 +135,24 @@ def overlay_addresses(task: dict[str, Any], network_id: str | None = None) -> li
 
 
 @contextmanager
-def swarm_lock() -> Iterator[None]:
-    """Wait for any other e2e run or benchmark on this machine, then hold the swarm."""
-    with SWARM_LOCK.open("a") as lock:
+def _hold(path: Path, holder: str) -> Iterator[None]:
+    with path.open("a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print(f"waiting for {SWARM_LOCK} (an e2e run or a benchmark holds the swarm)", flush=True)
+            print(f"waiting for {path} ({holder})", flush=True)
             fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+
+
+def swarm_lock() -> contextlib.AbstractContextManager[None]:
+    """Wait for any other e2e run or benchmark on this machine, then hold the host's swarm."""
+    return _hold(SWARM_LOCK, "an e2e run or a benchmark holds the swarm")
+
+
+def cluster_lock() -> contextlib.AbstractContextManager[None]:
+    """Wait for any other cluster run or benchmark on this machine, then hold the cluster's names."""
+    return _hold(CLUSTER_LOCK, "a cluster run or a benchmark holds it")
 
 
 def destroy_stack(applier: SwarmApplier, prefix: str) -> None:

@@ -1,7 +1,8 @@
 """A 3-node swarm made for the module, the cluster stack applied to it, and all of it removed at the end.
 
-The whole session holds the swarm lock: a cluster run never overlaps an e2e
-run or a benchmark on the same 2 cores. Leftovers of an interrupted run go
+The whole session holds the cluster lock: a cluster run never overlaps another
+or a benchmark on the same 2 cores (make test runs it beside the e2e suite,
+which deploys to the host's own swarm). Leftovers of an interrupted run go
 first; the nodes, their volumes and their network go at the end, also after
 a failure.
 """
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from engine_standin.swarm_applier import StackState
-from engine_standin.swarm_env import local_registry, swarm_lock
+from engine_standin.swarm_env import cluster_lock, local_registry
 from tests.cluster.nodes import NODES, PROVISION, Cluster, cluster_ready, host_api, leftovers, teardown
 from tests.cluster.stack import SECTION, STACK, Deployment
 from tests.conftest import record_measurement, require
@@ -30,7 +31,7 @@ def deployment() -> Iterator[Deployment]:
     ready, what = cluster_ready()
     require(ready, what, PROVISION)
     asked = time.monotonic()
-    with swarm_lock():
+    with cluster_lock():
         locked = time.monotonic()
         api = host_api()
         teardown(api)  # leftovers of an interrupted run
@@ -51,7 +52,7 @@ def deployment() -> Iterator[Deployment]:
             teardown(api)
             forget_state()
             left = leftovers(api)
-            session = f"cluster session: {time.monotonic() - locked:.0f}s (after {locked - asked:.0f}s waiting for the swarm lock)"
+            session = f"cluster session: {time.monotonic() - locked:.0f}s (after {locked - asked:.0f}s waiting for the cluster lock)"
             print(f"\n{session}", flush=True)
             record_measurement(SECTION, session)
             # `docker ps -a` and `docker network ls` on the host show nothing of it.
