@@ -271,15 +271,12 @@ HTTPS_CLIENTS = 2
 HTTPS_SLOW_PATH = "/100"
 
 
-def https_url(balancer: LoadBalancer) -> str:
-    """HTTPS through the load balancer's TLS port, by the name the test certificate is for."""
-    assert balancer.tls_port is not None, "this load balancer passes no TLS through"
-    return f"https://localhost:{balancer.tls_port}/"
+TLS_NAME = "localhost"  # what the scenarios' certificate is for, and the HTTPS clients check
 
 
 class Load(ProbeLoad):
     """The probe's load through one node's entry point, or through a load balancer in front of them all;
-    with ``ca_file``, HTTPS through the load balancer's TLS port (https_url)."""
+    with ``ca_file``, HTTPS through the load balancer's TLS port."""
 
     def __init__(
         self, entry: Node | LoadBalancer, timeout: float = CLIENT_TIMEOUT_S, ca_file: str | None = None
@@ -289,7 +286,7 @@ class Load(ProbeLoad):
             assert isinstance(entry, LoadBalancer), entry
             options = dataclasses.replace(
                 options,
-                url=https_url(entry),
+                url=entry.tls_url(TLS_NAME),
                 ca_file=ca_file,
                 concurrency=HTTPS_CLIENTS,
                 slow_path=HTTPS_SLOW_PATH,
@@ -407,10 +404,10 @@ def explain(d: Deployment, load: Load) -> str:
 
 
 def entry_evidence(d: Deployment, load: Load) -> list[str]:
-    assert isinstance(load.entry, Node)
     """For clients refused or reset at a node's port: that node's edge tasks in any
     state, and what its dockerd warned of during the load, with its iptables calls
     on the port and its conntrack purges (the node container's output is dockerd's log)."""
+    assert isinstance(load.entry, Node)
     names = d.node_names()
     since, until = log_window(load)
     lines = [

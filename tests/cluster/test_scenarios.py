@@ -42,11 +42,11 @@ from tests.cluster.stack import (
     PORT,
     ROLES,
     SECTION,
+    TLS_NAME,
     Deployment,
     Load,
     by_node,
     explain,
-    https_url,
     print_figures,
     slowest_answer_s,
     versions,
@@ -430,7 +430,7 @@ class Tls(NamedTuple):
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
-    certificate = issue("localhost")
+    certificate = issue(TLS_NAME)
     return Tls(certificate, str(certificate.ca_file(tmp_path_factory.mktemp("ca"))))
 
 
@@ -511,7 +511,7 @@ def test_scenario6_tls_turned_on_then_edge_image_behind_a_load_balancer_under_ht
         redirected = requests.get(balancer.url, allow_redirects=False, timeout=5).status_code
         wait_until(
             "HTTPS through HAProxy",
-            lambda: True if requests.get(https_url(balancer), verify=ca_file, timeout=5).ok else None,
+            lambda: True if requests.get(balancer.tls_url(TLS_NAME), verify=ca_file, timeout=5).ok else None,
             30,
         )
         l7_tasks = {t["ID"] for t in d.tasks("nginx")}

@@ -125,7 +125,7 @@ def test_behind_a_load_balancer_a_stopping_edge_fails_no_http_or_https_request(n
         port, tls_port = free_ports(2)
         with LoadBalancer(edges, port, HEALTH_PATH, 5, tls_port=tls_port) as balancer:
             balancer.wait_up()
-            with Load(load_options(balancer.url)) as plain, Load(load_options(balancer.tls_url, ca_file)) as tls:
+            with Load(load_options(balancer.url)) as plain, Load(load_options(balancer.tls_url(), ca_file)) as tls:
                 until(lambda: balancer.states()["stopping tls"].sessions > 0, "a TLS client on the stopping edge")
                 held = balancer.states()["stopping tls"].sessions
                 signalled = time.monotonic()

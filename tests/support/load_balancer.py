@@ -140,10 +140,11 @@ class LoadBalancer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    @property
-    def tls_url(self) -> str:
+    def tls_url(self, name: str = "127.0.0.1") -> str:
+        """HTTPS through the TLS port, by ``name``: what the clients check the certificate for (an
+        address or a name of 127.0.0.1, where HAProxy listens)."""
         assert self.tls_port is not None, "this load balancer passes no TLS through"
-        return f"https://127.0.0.1:{self.tls_port}/"
+        return f"https://{name}:{self.tls_port}/"
 
     def __enter__(self) -> Self:
         check = subprocess.run(["haproxy", "-c", "-q", "-f", str(self._dir / "haproxy.cfg")], capture_output=True)
