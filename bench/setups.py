@@ -25,7 +25,6 @@ from docker.types import ContainerSpec, EndpointSpec, Mount, NetworkAttachmentCo
 from engine_standin.swarm_applier import SERVICE, SwarmApplier, remove_network
 from engine_standin.swarm_env import destroy_stack, local_registry
 from offline_runner.mock_program import DeclaredProgram
-from offline_runner.stack_config import load_stack_config, project_name
 from swarm.naming import BACKUP as BACKUP_ROLE
 from swarm.naming import REAL as REAL_ROLE
 from swarm.naming import pool_name
@@ -244,13 +243,11 @@ class ProjectSetup:
     def apply(self, values: dict[str, object], secrets: dict[str, str] | None = None) -> None:
         """`pulumi up` of the `dev` stack with ``values`` over this setup's overrides, and ``secrets``
         as `pulumi config set --secret` sets them."""
-        secrets = secrets or {}
-        self.applier.deploy(self.program({**self.overrides, **values, **secrets}, secret_keys=list(secrets)))
+        self.applier.deploy(self.program({**self.overrides, **values}, secrets))
 
-    def program(self, overrides: dict[str, object], secret_keys: list[str] | None = None) -> DeclaredProgram:
+    def program(self, overrides: dict[str, object], secrets: dict[str, str] | None = None) -> DeclaredProgram:
         """The `dev` stack with ``overrides``, its images on the test registry."""
-        config = load_stack_config("dev", overrides=self.registry.on_registry(overrides))
-        return self.registry.run(config, PREFIX, secret_keys=[f"{project_name()}:{key}" for key in secret_keys or ()])
+        return self.registry.program(PREFIX, overrides, secrets)
 
     def deploy(self) -> None:
         self.apply({"imageTag": "v1"})

@@ -21,12 +21,16 @@ from engine_standin.swarm_applier import ApplyError, SwarmApplier, remove_networ
 from engine_standin.swarm_applier.registry import RegistryDigests
 from engine_standin.swarm_applier.registry_auth import REGISTRY_AUTH_KEY, AuthConfig, provider_auth_configs
 from offline_runner.mock_program import DeclaredProgram, run_program
-from offline_runner.stack_config import REPO_ROOT
+from offline_runner.stack_config import REPO_ROOT, load_stack_config, project_name
 
 IMAGES = ("szd-testapp:v1", "szd-testapp:v2", "szd-testapp:bad", "szd-nginx:test", "szd-nginx:next")
 PROVISION = "bash scripts/provision.sh all  (or: make provision)"
 # The stack keys that name an image.
 IMAGE_KEYS = ("appImage", "nginxImage", "edgeImage")
+
+
+# What every test stack is made from: this stack's config, with the suite's values over it.
+BASE_STACK = "dev"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,21 @@ class LocalRegistry:
         'docker:registryAuth[0].password'` and its siblings set them."""
         auth = [{"address": self.address, "username": self.username, "password": self.password}]
         return {**values, **{key: self.ref(str(values[key])) for key in IMAGE_KEYS}, REGISTRY_AUTH_KEY: auth}
+
+    def program(
+        self,
+        stack: str,
+        values: dict[str, object],
+        secrets: dict[str, str] | None = None,
+        provider_config: dict[str, str] | None = None,
+    ) -> DeclaredProgram:
+        """The BASE_STACK with ``values`` over it (``on_registry``), ``secrets`` as `pulumi config set
+        --secret` sets them, and ``provider_config`` (docker:host) as `pulumi config set` does, run
+        under the mock runtime (``run``)."""
+        secrets = secrets or {}
+        config = load_stack_config(BASE_STACK, overrides={**self.on_registry(values), **secrets})
+        config.update(provider_config or {})
+        return self.run(config, stack, secret_keys=[f"{project_name()}:{key}" for key in secrets])
 
     def run(self, config: dict[str, str], stack: str, secret_keys: Sequence[str] = ()) -> DeclaredProgram:
         """The program for ``config`` (from ``on_registry``) under the mock runtime, its registry

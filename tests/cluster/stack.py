@@ -27,7 +27,6 @@ from engine_standin.swarm_env import LocalRegistry, overlay_addresses
 from nginx.edge import NEXT_UPSTREAM_TIMEOUT
 from nginx.edge_start_gate import gate_waited
 from offline_runner.mock_program import DeclaredProgram
-from offline_runner.stack_config import load_stack_config, project_name
 from swarm.naming import POOL_ROLES, TASK_PATTERN, edge_network_name, l7_tier_name, role_of_hostname
 from swarm.rollout_gate import wait_for_rollout
 from tests.cluster.nodes import Cluster, Node, host_api, wait_until
@@ -38,7 +37,6 @@ from tests.support.probe_load import Load as ProbeLoad
 from tools.probe import ProbeOptions, ProbeResult, format_summary
 
 STACK = "cluster"
-BASE_STACK = "dev"
 PORT = 18180
 APP = "szdcluster"
 EDGE_DRAIN = "3s"
@@ -109,12 +107,9 @@ class Deployment:
         self.applier = SwarmApplier(self.api, STACK)
 
     def program(self, secrets: dict[str, str] | None = None, **overrides: object) -> DeclaredProgram:
-        secrets = secrets or {}
-        values = self.registry.on_registry({**CLUSTER_OVERRIDES, **overrides})
-        config = load_stack_config(BASE_STACK, overrides={**values, **secrets})
         # `pulumi config set docker:host tcp://...`: pulumi-docker and the rollout gates use it.
-        config["docker:host"] = self.manager.url
-        return self.registry.run(config, STACK, secret_keys=[f"{project_name()}:{key}" for key in secrets])
+        provider = {"docker:host": self.manager.url}
+        return self.registry.program(STACK, {**CLUSTER_OVERRIDES, **overrides}, secrets, provider)
 
     def apply(
         self, refresh: bool | None = None, secrets: dict[str, str] | None = None, **overrides: object

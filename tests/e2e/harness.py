@@ -24,7 +24,6 @@ import requests
 from engine_standin.swarm_applier import SERVICE, SERVICE_CONFIG, ApplyReport, SwarmApplier
 from engine_standin.swarm_env import LocalRegistry
 from offline_runner.mock_program import DeclaredProgram
-from offline_runner.stack_config import load_stack_config, project_name
 from swarm.rollout_gate import wait_for_rollout
 from tests.conftest import record_measurement
 from tests.support.probe_load import Load as ProbeLoad
@@ -32,7 +31,6 @@ from tools.probe import ProbeOptions, ProbeResult, format_summary
 from tools.probe.websockets import WebSocketOptions, WebSocketResult, WebSocketWatch, format_websockets
 
 STACK = "e2e"
-BASE_STACK = "dev"
 PORT = 18080
 HTTPS_PORT = 18443
 MOVED_PORT = 18082  # publishedPort after scenario 14's move
@@ -105,10 +103,7 @@ class Deployment:
     def program(self, secrets: dict[str, str] | None = None, **overrides: object) -> DeclaredProgram:
         """The program for E2E_OVERRIDES + ``overrides``, images named in the registry (``szd-nginx:next``),
         with E2E_SECRETS + ``secrets``."""
-        secrets = {**E2E_SECRETS, **(secrets or {})}
-        values = self.registry.on_registry({**E2E_OVERRIDES, **overrides})
-        config = load_stack_config(BASE_STACK, overrides={**values, **secrets})
-        return self.registry.run(config, STACK, secret_keys=[f"{project_name()}:{key}" for key in secrets])
+        return self.registry.program(STACK, {**E2E_OVERRIDES, **overrides}, {**E2E_SECRETS, **(secrets or {})})
 
     def apply(
         self, refresh: bool | None = None, secrets: dict[str, str] | None = None, **overrides: object

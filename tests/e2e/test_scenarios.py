@@ -32,7 +32,7 @@ from components import edge as edge_component
 from components.nginx_service import EDGE_SYSCTLS, RETRANSMISSION_LIMIT
 from engine_standin.swarm_applier import NETWORK, ApplyError, SwarmApplier, parse_time
 from engine_standin.swarm_applier.registry_auth import REGISTRY_AUTH_KEY
-from engine_standin.swarm_env import port_in_use
+from engine_standin.swarm_env import BASE_STACK, port_in_use
 from nginx.edge_start_gate import gate_waited
 from offline_runner.stack_config import load_stack_config
 from settings import SettingsError
@@ -41,7 +41,6 @@ from swarm.naming import RELEASE_LABEL, release_name
 from tests.conftest import record_measurement
 from tests.e2e.harness import (
     APP_SECRET,
-    BASE_STACK,
     CONTAINER_LIMITS,
     E2E_OVERRIDES,
     HTTPS_PORT,
