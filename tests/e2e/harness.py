@@ -262,10 +262,12 @@ def apply_under_load(
     settle_s: float,
     ca_file: str | None = None,
     secrets: dict[str, str] | None = None,
+    port: int = PORT,
     **overrides: object,
 ) -> LoadedApply:
-    """Load for ``settle_s``, apply ``overrides``, load for ``settle_s`` more (HTTPS when ``ca_file``)."""
-    with Load(ca_file) as load:
+    """Load for ``settle_s``, apply ``overrides``, load for ``settle_s`` more (HTTPS when ``ca_file``,
+    else HTTP on ``port``)."""
+    with Load(ca_file, port) as load:
         time.sleep(settle_s)
         started = time.time()
         report = d.applier.deploy(d.program(secrets, **overrides))

@@ -1011,49 +1011,56 @@ def answered_span(result: ProbeResult) -> tuple[float, float]:
     return min(sent), max(sent)
 
 
-def test_scenario14_after_a_fresh_deploy_tls_turned_off_then_the_port_moved(
+def test_scenario14_after_a_fresh_deploy_the_port_moved_then_tls_turned_off(
     deployment: Deployment, certificates: Certificates
 ):
     """The stack deployed again after 13's destroy, straight with TLS; then the two edge changes
-    left: TLS turned off, then publishedPort moved. On one node each restarts the edge stop-first:
-    the gap the preview names, measured (behind a load balancer: cluster scenarios 6c and 6d)."""
+    left: publishedPort moved (HTTP load on the old and on the new port, and HTTPS load), then TLS
+    turned off. On one node each restarts the edge stop-first: the gap the preview names, measured
+    (behind a load balancer: cluster scenarios 6c and 6d)."""
     d = deployment
-    d.apply(secrets=certificates.rotated.secrets, **EDGE_NEXT)
+    secrets = certificates.rotated.secrets
+    d.apply(secrets=secrets, **EDGE_NEXT)
 
-    run = apply_under_load(d, SETTLE_S, **EDGE_NEXT)
-    turned_off, off = run.report, run.result
-    print_figures("14a TLS turned off (edge restarted without its HTTPS port)", off, run.seconds, **gap(off))
-
-    assert EDGE in turned_off.changed() and NGINX in turned_off.changed(), str(turned_off)
-    assert gap(off)["gap_s"] < 5 and http_errors(off) == [], d.explain(run.load)
-    assert only_pool(off.last(SETTLE_S), "real"), off.last(SETTLE_S).by_pool
-    assert not port_in_use(HTTPS_PORT)
-
-    with Load() as old, Load(port=MOVED_PORT) as new:
+    with Load() as old, Load(port=MOVED_PORT) as new, Load(certificates.ca_file) as tls:
         time.sleep(SETTLE_S)
         started = time.time()
-        moved = d.apply(publishedPort=MOVED_PORT, **EDGE_NEXT)
+        moved = d.apply(secrets=secrets, publishedPort=MOVED_PORT, **EDGE_NEXT)
         move_s = time.time() - started
         time.sleep(SETTLE_S)
     _, old_last = answered_span(old.result)
     new_first, _ = answered_span(new.result)
-    scenario = f"14b publishedPort {PORT} -> {MOVED_PORT} (edge restarted stop-first)"
-    print_figures(
-        f"{scenario}, load on the old port", old.result, move_s, answered_until_s=round(old_last - started, 2)
-    )
     moved_gap_s = round(new_first - old_last, 2)
+    scenario = f"14a publishedPort {PORT} -> {MOVED_PORT} (edge restarted stop-first)"
     print_figures(
-        f"{scenario}, load on the new port",
+        f"{scenario}, HTTP load on the old port", old.result, move_s, answered_until_s=round(old_last - started, 2)
+    )
+    print_figures(
+        f"{scenario}, HTTP load on the new port",
         new.result,
         move_s,
         answered_from_s=round(new_first - started, 2),
         gap_s=moved_gap_s,
     )
+    print_figures(f"{scenario}, HTTPS load", tls.result, move_s, **gap(tls.result))
 
     assert moved.changed()[EDGE][0] == "update" and NGINX not in moved.changed(), str(moved)
     # Measured, not promised: the old port refuses from the old edge's stop on, the new one
-    # answers from the new edge's start on, and neither answers an HTTP error.
-    assert moved_gap_s < 5, d.explain(new)
-    assert http_errors(old.result) == http_errors(new.result) == [], d.explain(new)
+    # answers from the new edge's start on (HTTP with the redirect to HTTPS), HTTPS has the
+    # edge's gap, and none of them answers an HTTP error. The new port's first answer came
+    # 0.65 to 2.7 s after the old port's last (docs/testing.md).
+    assert moved_gap_s < 10 and gap(tls.result)["gap_s"] < 5, d.explain(new)
+    for load in (old, new, tls):
+        assert http_errors(load.result) == [], d.explain(load)
     assert old.result.last(SETTLE_S).ok == 0
-    assert only_pool(new.result.last(SETTLE_S), "real"), d.explain(new)
+    assert new.result.last(SETTLE_S).failed == 0, d.explain(new)
+    assert only_pool(tls.result.last(SETTLE_S), "real"), d.explain(tls)
+
+    run = apply_under_load(d, SETTLE_S, port=MOVED_PORT, publishedPort=MOVED_PORT, **EDGE_NEXT)
+    turned_off, off = run.report, run.result
+    print_figures("14b TLS turned off (edge restarted without its HTTPS port)", off, run.seconds, **gap(off))
+
+    assert EDGE in turned_off.changed() and NGINX in turned_off.changed(), str(turned_off)
+    assert gap(off)["gap_s"] < 5 and http_errors(off) == [], d.explain(run.load)
+    assert only_pool(off.last(SETTLE_S), "real"), off.last(SETTLE_S).by_pool
+    assert not port_in_use(HTTPS_PORT)
