@@ -152,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
         " (a) the tutorial's setup, (b) the tutorial plus nginx's resolve fix, (c) this project's dev stack;"
         " then what the dev stack's edge and L7 tier cost: latency added and most requests/s before errors, through"
         " the tier against straight to one app task. Needs the provisioned swarm and images, and hey and wrk"
-        " (scripts/provision.sh load-tools); waits for any e2e run to finish first.",
+        " (scripts/provision.sh load-tools); waits for any e2e or cluster run to finish first.",
     )
     parser.add_argument("--runs", type=_positive_int, default=3, metavar="N", help="runs of each setup (default 3)")
     parser.add_argument(
