@@ -38,6 +38,7 @@ from tools.probe import ProbeOptions, ProbeResult, format_summary
 
 STACK = "cluster"
 PORT = 18180
+HTTPS_PORT = PORT + 1  # httpsPort: TLS is off until scenario 6
 APP = "szdcluster"
 EDGE_DRAIN = "3s"
 
@@ -48,7 +49,7 @@ CLUSTER_OVERRIDES: dict[str, object] = {
     "overlaySubnet": "10.252.0.0/24",
     "edgeSubnet": "10.252.1.0/24",
     "publishedPort": PORT,
-    "httpsPort": PORT + 1,  # TLS is off until scenario 6
+    "httpsPort": HTTPS_PORT,
     "spreadOver": "zone",
     # Each stopping edge fails a load balancer's health check for this long before nginx stops:
     # the scenarios' HAProxy takes a node out within 0.75 s. With TLS on, the L7 tier ends each

@@ -39,6 +39,7 @@ from tests.cluster.stack import (
     APP,
     CLIENT_TIMEOUT_S,
     EDGE_DRAIN,
+    HTTPS_PORT,
     PORT,
     ROLES,
     SECTION,
@@ -466,23 +467,30 @@ def apply_behind(
     return BalancedApply(report, seconds, went_down(balancer, before))
 
 
+def print_none_failed(
+    d: Deployment, scenario: str, load: Load, change: BalancedApply, hostnames: dict[str, str], **extra: object
+) -> dict[str, object]:
+    """One load's figures through the change, and none of its requests failed."""
+    figures = print_figures(scenario, load, hostnames, change.seconds, **extra)
+    assert figures["failed"] == 0, explain(d, load)
+    return figures
+
+
 def print_http_and_https(
     d: Deployment, scenario: str, plain: Load, passed: Load, change: BalancedApply
 ) -> dict[str, object]:
     """Both loads' figures, and neither failed; the HTTPS load's figures."""
     hostnames = d.hostnames()
-    plain_figures = print_figures(f"{scenario}, HTTP load", plain, hostnames, change.seconds)
-    tls_figures = print_figures(
+    print_none_failed(d, f"{scenario}, HTTP load", plain, change, hostnames)
+    return print_none_failed(
+        d,
         f"{scenario}, HTTPS load passed through",
         passed,
+        change,
         hostnames,
-        change.seconds,
         taken_out=change.taken_out,
         slowest_answer_s=slowest_answer_s(passed),
     )
-    assert plain_figures["failed"] == 0, explain(d, plain)
-    assert tls_figures["failed"] == 0, explain(d, passed)
-    return tls_figures
 
 
 def test_scenario6_tls_turned_on_then_edge_image_behind_a_load_balancer_under_https(deployment: Deployment, tls: Tls):
@@ -492,21 +500,15 @@ def test_scenario6_tls_turned_on_then_edge_image_behind_a_load_balancer_under_ht
     node before taking it out ends at the L7 tier (half of edgeDrain into it) before that edge stops."""
     d = deployment
     certificate, ca_file = tls
-    edges = {n.name: EdgeAddress(n.address, PORT, PORT + 1) for n in NODES}
+    edges = {n.name: EdgeAddress(n.address, PORT, HTTPS_PORT) for n in NODES}
 
     with LoadBalancer(edges, LB_PORT, HEALTH_PATH, CLIENT_TIMEOUT_S, CHECKS, tls_port=LB_TLS_PORT) as balancer:
         # Scenario 5's killed leader is back: its edge too.
         balancer.wait_up(timeout=60)
         turning_on = Load(balancer)
         enabled = apply_behind(balancer, d, turning_on, imageTag="v1", secrets=certificate.secrets)
-        on = print_figures(
-            f"6a TLS turned on behind HAProxy ({CHECKED}), HTTP load",
-            turning_on,
-            d.hostnames(),
-            enabled.seconds,
-            taken_out=enabled.taken_out,
-        )
-        assert on["failed"] == 0, explain(d, turning_on)
+        scenario = f"6a TLS turned on behind HAProxy ({CHECKED}), HTTP load"
+        print_none_failed(d, scenario, turning_on, enabled, d.hostnames(), taken_out=enabled.taken_out)
         # Plain HTTP now only redirects, and HTTPS reaches the app through HAProxy.
         redirected = requests.get(balancer.url, allow_redirects=False, timeout=5).status_code
         wait_until(
@@ -544,8 +546,8 @@ def test_scenario6c_published_port_moved_behind_a_load_balancer_that_checks_both
     on either HTTP port, so it follows each node's edge too."""
     d = deployment
     certificate, ca_file = tls
-    old = {n.name: EdgeAddress(n.address, PORT, PORT + 1) for n in NODES}
-    moved = {f"{n.name}-{MOVED_PORT}": EdgeAddress(n.address, MOVED_PORT, PORT + 1) for n in NODES}
+    old = {n.name: EdgeAddress(n.address, PORT, HTTPS_PORT) for n in NODES}
+    moved = {f"{n.name}-{MOVED_PORT}": EdgeAddress(n.address, MOVED_PORT, HTTPS_PORT) for n in NODES}
     pool = {**old, **moved}
 
     with LoadBalancer(pool, LB_PORT, HEALTH_PATH, CLIENT_TIMEOUT_S, CHECKS, tls_port=LB_TLS_PORT) as balancer:
@@ -584,14 +586,8 @@ def test_scenario6d_tls_turned_off_behind_a_load_balancer(deployment: Deployment
         balancer.wait_up()
         load = Load(balancer)
         turned_off = apply_behind(balancer, d, load, imageTag="v1", edgeImage=NEXT_EDGE_IMAGE, publishedPort=MOVED_PORT)
-        figures = print_figures(
-            f"6d TLS turned off behind HAProxy ({CHECKED}), HTTP load",
-            load,
-            d.hostnames(),
-            turned_off.seconds,
-            taken_out=turned_off.taken_out,
-        )
-        assert figures["failed"] == 0, explain(d, load)
+        scenario = f"6d TLS turned off behind HAProxy ({CHECKED}), HTTP load"
+        print_none_failed(d, scenario, load, turned_off, d.hostnames(), taken_out=turned_off.taken_out)
         answered = requests.get(balancer.url, allow_redirects=False, timeout=5)
 
     assert {EDGE, NGINX} <= set(turned_off.report.changed()), str(turned_off.report)
@@ -599,4 +595,4 @@ def test_scenario6d_tls_turned_off_behind_a_load_balancer(deployment: Deployment
     assert answered.status_code == 200 and answered.text.startswith("app-real-"), answered.text
     for node in NODES:
         with pytest.raises(requests.ConnectionError):
-            requests.get(f"http://{node.address}:{PORT + 1}/", timeout=5)
+            requests.get(f"http://{node.address}:{HTTPS_PORT}/", timeout=5)
