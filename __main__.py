@@ -2,8 +2,8 @@
 
 import pulumi
 
-from components.deployment import ZeroDowntimeDeployment, ZeroDowntimeDeploymentArgs
-from settings import load_settings
+from swarm_zero_downtime.components.deployment import ZeroDowntimeDeployment, ZeroDowntimeDeploymentArgs
+from swarm_zero_downtime.settings import load_settings
 
 s = load_settings()
 deployment = ZeroDowntimeDeployment(

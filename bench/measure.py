@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import requests
 
 from bench.setups import REPLICAS, Setup
-from swarm.naming import REAL, task_name_pattern
+from swarm_zero_downtime.swarm.naming import REAL, task_name_pattern
 from tools.probe import Probe, ProbeOptions, ProbeResult
 
 REAL_HOST = re.compile(rf"^({task_name_pattern(REAL)}),")

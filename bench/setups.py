@@ -25,10 +25,10 @@ from docker.types import ContainerSpec, EndpointSpec, Mount, NetworkAttachmentCo
 from engine_standin.swarm_applier import SERVICE, SwarmApplier, remove_network
 from engine_standin.swarm_env import destroy_stack, local_registry
 from offline_runner.mock_program import DeclaredProgram
-from swarm.naming import BACKUP as BACKUP_ROLE
-from swarm.naming import REAL as REAL_ROLE
-from swarm.naming import pool_name
-from swarm.rollout_gate import wait_for_rollout
+from swarm_zero_downtime.swarm.naming import BACKUP as BACKUP_ROLE
+from swarm_zero_downtime.swarm.naming import REAL as REAL_ROLE
+from swarm_zero_downtime.swarm.naming import pool_name
+from swarm_zero_downtime.swarm.rollout_gate import wait_for_rollout
 
 APP_REPO = "szd-testapp"
 NGINX_IMAGE = "szd-nginx:test"

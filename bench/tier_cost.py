@@ -45,11 +45,11 @@ from bench.setups import PREFIX, TIMEOUT_S, ProjectSetup
 from bench.tier_figures import Route, measure
 from bench.tier_report import TierCostReport
 from engine_standin.swarm_env import overlay_addresses
-from nginx.l7_tier import HTTP_PORT
 from offline_runner.mock_program import DeclaredProgram
 from offline_runner.resource_types import NETWORK, SERVICE
 from offline_runner.stack_config import load_stack_config, project_name
-from swarm.naming import REAL, edge_name, edge_network_name, l7_tier_name, network_name, pool_name
+from swarm_zero_downtime.nginx.l7_tier import HTTP_PORT
+from swarm_zero_downtime.swarm.naming import REAL, edge_name, edge_network_name, l7_tier_name, network_name, pool_name
 from tools.render_nginx import edge_config, nginx_config
 
 LOADGEN_NAME = f"{PREFIX}-loadgen"

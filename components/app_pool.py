@@ -8,12 +8,12 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from components.app_secrets import SecretMount, secret_env, secret_refs
-from components.base import child_options, component_type, rollout_gate, spec_label
-from settings.process import AppProcess
-from swarm.naming import POOL_LABEL, task_hostname
-from swarm.rollout_plan import plan_rollout
-from swarm.service_spec import (
+from swarm_zero_downtime.components.app_secrets import SecretMount, secret_env, secret_refs
+from swarm_zero_downtime.components.base import child_options, component_type, rollout_gate, spec_label
+from swarm_zero_downtime.settings.process import AppProcess
+from swarm_zero_downtime.swarm.naming import POOL_LABEL, task_hostname
+from swarm_zero_downtime.swarm.rollout_plan import plan_rollout
+from swarm_zero_downtime.swarm.service_spec import (
     converge_config,
     http_healthcheck,
     placement,
@@ -22,7 +22,7 @@ from swarm.service_spec import (
     task_resources,
     update_config,
 )
-from swarm.values import Duration, HealthCheck, RolloutPolicy, TaskResources
+from swarm_zero_downtime.swarm.values import Duration, HealthCheck, RolloutPolicy, TaskResources
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from settings.secrets import AppSecret, file_variable, secret_path
-from swarm.naming import app_secret_name
+from swarm_zero_downtime.settings.secrets import AppSecret, file_variable, secret_path
+from swarm_zero_downtime.swarm.naming import app_secret_name
 
 # World-readable inside the task, as Swarm's own default: the app often runs as a
 # user of its own (USER in its image), and the task's container holds nothing else.

@@ -10,12 +10,12 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from nginx.render import content_hash
-from settings.secrets import AppSecret
-from settings.tls import Certificate
-from swarm.naming import SPEC_LABEL
-from swarm.rollout_gate import RolloutGate
-from swarm.values import Duration
+from swarm_zero_downtime.nginx.render import content_hash
+from swarm_zero_downtime.settings.secrets import AppSecret
+from swarm_zero_downtime.settings.tls import Certificate
+from swarm_zero_downtime.swarm.naming import SPEC_LABEL
+from swarm_zero_downtime.swarm.rollout_gate import RolloutGate
+from swarm_zero_downtime.swarm.values import Duration
 
 # Pulumi type tokens of the components: <package>:<module>:<Type>.
 TYPE_PREFIX = "swarm-zero-downtime:index:"

@@ -7,16 +7,16 @@ from typing import Any
 
 import pulumi
 
-from components.app_pool import AppPool, AppPoolArgs
-from components.app_secrets import app_secrets
-from components.base import child_options, component_type
-from components.edge import Edge, EdgeArgs
-from components.l7_tier import L7Tier, L7TierArgs
-from components.network import OverlayNetwork
-from components.release import release_step
-from nginx.edge import edge_config_args
-from nginx.l7_tier import NginxSite, l7_tier_config_args
-from settings import (
+from swarm_zero_downtime.components.app_pool import AppPool, AppPoolArgs
+from swarm_zero_downtime.components.app_secrets import app_secrets
+from swarm_zero_downtime.components.base import child_options, component_type
+from swarm_zero_downtime.components.edge import Edge, EdgeArgs
+from swarm_zero_downtime.components.l7_tier import L7Tier, L7TierArgs
+from swarm_zero_downtime.components.network import OverlayNetwork
+from swarm_zero_downtime.components.release import release_step
+from swarm_zero_downtime.nginx.edge import edge_config_args
+from swarm_zero_downtime.nginx.l7_tier import NginxSite, l7_tier_config_args
+from swarm_zero_downtime.settings import (
     AppSettings,
     NginxSettings,
     PoolSettings,
@@ -25,8 +25,8 @@ from settings import (
     TlsSettings,
     project_defaults,
 )
-from swarm.image_pin import pin
-from swarm.naming import (
+from swarm_zero_downtime.swarm.image_pin import pin
+from swarm_zero_downtime.swarm.naming import (
     BACKUP,
     REAL,
     edge_name,
@@ -36,8 +36,8 @@ from swarm.naming import (
     pool_alias,
     pool_name,
 )
-from swarm.rollout_plan import followup_policy
-from swarm.values import HealthCheck, RolloutPolicy
+from swarm_zero_downtime.swarm.rollout_plan import followup_policy
+from swarm_zero_downtime.swarm.values import HealthCheck, RolloutPolicy
 
 
 @dataclass(frozen=True)

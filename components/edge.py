@@ -9,15 +9,21 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from components.base import child_options, component_type, rollout_gate, spec_label
-from components.nginx_service import EDGE_SYSCTLS, NGINX_HEALTH, nginx_config, nginx_rollout
-from nginx.edge import MIN_SHUTDOWN, EdgeConfigArgs, render_edge_config, shortest_grace
-from nginx.edge_drain import NO_DRAIN, tls_connection_lifetime
-from nginx.edge_start_gate import start_gate_command
-from nginx.render import content_hash
-from swarm.rollout_plan import describe_reservations, extra_tasks
-from swarm.service_spec import http_healthcheck, rollback_config, service_options, task_resources, update_config
-from swarm.values import NGINX_PARALLELISM, Duration, TaskResources
+from swarm_zero_downtime.components.base import child_options, component_type, rollout_gate, spec_label
+from swarm_zero_downtime.components.nginx_service import EDGE_SYSCTLS, NGINX_HEALTH, nginx_config, nginx_rollout
+from swarm_zero_downtime.nginx.edge import MIN_SHUTDOWN, EdgeConfigArgs, render_edge_config, shortest_grace
+from swarm_zero_downtime.nginx.edge_drain import NO_DRAIN, tls_connection_lifetime
+from swarm_zero_downtime.nginx.edge_start_gate import start_gate_command
+from swarm_zero_downtime.nginx.render import content_hash
+from swarm_zero_downtime.swarm.rollout_plan import describe_reservations, extra_tasks
+from swarm_zero_downtime.swarm.service_spec import (
+    http_healthcheck,
+    rollback_config,
+    service_options,
+    task_resources,
+    update_config,
+)
+from swarm_zero_downtime.swarm.values import NGINX_PARALLELISM, Duration, TaskResources
 
 CONFIG_PATH = "/etc/nginx/nginx.conf"
 

@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from components.base import child_options, component_type, rollout_gate, spec_label
-from components.nginx_service import L7_SYSCTLS, NGINX_HEALTH, nginx_config, nginx_rollout
-from nginx.l7_health import l7_health_command
-from nginx.l7_tier import TLS_SECRET_FILE, L7TierConfigArgs, render_l7_tier_config
-from nginx.render import content_hash
-from settings.tls import Certificate
-from swarm.naming import L7_TIER, TIER_LABEL, tls_secret_name
-from swarm.rollout_plan import plan_rollout
-from swarm.service_spec import (
+from swarm_zero_downtime.components.base import child_options, component_type, rollout_gate, spec_label
+from swarm_zero_downtime.components.nginx_service import L7_SYSCTLS, NGINX_HEALTH, nginx_config, nginx_rollout
+from swarm_zero_downtime.nginx.l7_health import l7_health_command
+from swarm_zero_downtime.nginx.l7_tier import TLS_SECRET_FILE, L7TierConfigArgs, render_l7_tier_config
+from swarm_zero_downtime.nginx.render import content_hash
+from swarm_zero_downtime.settings.tls import Certificate
+from swarm_zero_downtime.swarm.naming import L7_TIER, TIER_LABEL, tls_secret_name
+from swarm_zero_downtime.swarm.rollout_plan import plan_rollout
+from swarm_zero_downtime.swarm.service_spec import (
     converge_config,
     placement,
     rollback_config,
@@ -25,7 +25,7 @@ from swarm.service_spec import (
     task_resources,
     update_config,
 )
-from swarm.values import Duration, TaskResources
+from swarm_zero_downtime.swarm.values import Duration, TaskResources
 
 CONFIG_PATH = "/etc/nginx/conf.d/default.conf"
 # nginx's graceful shutdown: it stops accepting, finishes in-flight requests, exits.

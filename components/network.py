@@ -7,7 +7,7 @@ import ipaddress
 import pulumi
 import pulumi_docker as docker
 
-from components.base import child_options, component_type
+from swarm_zero_downtime.components.base import child_options, component_type
 
 
 class OverlayNetwork(pulumi.ComponentResource):

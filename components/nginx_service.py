@@ -7,10 +7,10 @@ import base64
 import pulumi
 import pulumi_docker as docker
 
-from nginx.l7_tier import HEALTH_PATH
-from nginx.render import content_hash
-from swarm.naming import nginx_config_name
-from swarm.values import NGINX_PARALLELISM, SECOND, Duration, HealthCheck, RolloutPolicy
+from swarm_zero_downtime.nginx.l7_tier import HEALTH_PATH
+from swarm_zero_downtime.nginx.render import content_hash
+from swarm_zero_downtime.swarm.naming import nginx_config_name
+from swarm_zero_downtime.swarm.values import NGINX_PARALLELISM, SECOND, Duration, HealthCheck, RolloutPolicy
 
 # nginx starts in well under a second; these need no tuning per stack.
 NGINX_HEALTH = HealthCheck(

@@ -6,11 +6,11 @@ import shlex
 
 import pulumi
 
-from components.app_secrets import FILE_MODE, SecretMount, secret_env
-from settings import AppSettings, ReleaseSettings
-from swarm.naming import release_name
-from swarm.registry_auth import EMPTY_AUTH, x_registry_auth
-from swarm.release_step import ReleaseStep
+from swarm_zero_downtime.components.app_secrets import FILE_MODE, SecretMount, secret_env
+from swarm_zero_downtime.settings import AppSettings, ReleaseSettings
+from swarm_zero_downtime.swarm.naming import release_name
+from swarm_zero_downtime.swarm.registry_auth import EMPTY_AUTH, x_registry_auth
+from swarm_zero_downtime.swarm.release_step import ReleaseStep
 
 
 def release_step(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from swarm.values import SECOND, Duration
+from swarm_zero_downtime.swarm.values import SECOND, Duration
 
 # Idle time between requests on a client's keep-alive connection. Below the
 # images' 65 s and nginx's 75 s: an idle connection holds a slot at the edge,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nginx.client_limits import (
+from swarm_zero_downtime.nginx.client_limits import (
     LIMIT_STATUS,
     LIMIT_ZONE_SIZE,
     ClientLimits,
@@ -19,8 +19,8 @@ from nginx.client_limits import (
     client_timeouts,
     per_address_limit,
 )
-from nginx.edge_drain import MARKER as DRAIN_MARKER
-from nginx.l7_tier import (
+from swarm_zero_downtime.nginx.edge_drain import MARKER as DRAIN_MARKER
+from swarm_zero_downtime.nginx.l7_tier import (
     DOCKER_DNS,
     HEADER_BUFFER_KIB,
     HEALTH_PATH,
@@ -30,10 +30,10 @@ from nginx.l7_tier import (
     ProxyBuffers,
     upstream_host,
 )
-from nginx.protocols import EDGE_WAIT
-from nginx.render import render
-from nginx.upstream_reuse import EDGE_TO_L7_IDLE
-from swarm.values import MILLISECOND, SECOND, Duration
+from swarm_zero_downtime.nginx.protocols import EDGE_WAIT
+from swarm_zero_downtime.nginx.render import render
+from swarm_zero_downtime.nginx.upstream_reuse import EDGE_TO_L7_IDLE
+from swarm_zero_downtime.swarm.values import MILLISECOND, SECOND, Duration
 
 TEMPLATE_NAME = "edge.conf.j2"
 UPSTREAM_NAME = "l7-tier"

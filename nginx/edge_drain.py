@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import shlex
 
-from swarm.values import MINUTE, SECOND, Duration
+from swarm_zero_downtime.swarm.values import MINUTE, SECOND, Duration
 
 # /tmp: writable by the shell and readable by nginx's workers in any nginx image.
 MARKER = "/tmp/edge-draining"

@@ -29,9 +29,9 @@ from __future__ import annotations
 import re
 import shlex
 
-from nginx.edge_drain import MARKER, NO_DRAIN, drain_tail
-from nginx.l7_tier import MIN_REPLICAS
-from swarm.values import SECOND, Duration
+from swarm_zero_downtime.nginx.edge_drain import MARKER, NO_DRAIN, drain_tail
+from swarm_zero_downtime.nginx.l7_tier import MIN_REPLICAS
+from swarm_zero_downtime.swarm.values import SECOND, Duration
 
 # As many as the tier has at least: one of them can die with its node.
 MIN_L7_TASKS = MIN_REPLICAS

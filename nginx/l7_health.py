@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import shlex
 
-from nginx.l7_tier import LOCAL_HOSTS, L7TierConfigArgs
-from swarm.service_spec import http_probe
+from swarm_zero_downtime.nginx.l7_tier import LOCAL_HOSTS, L7TierConfigArgs
+from swarm_zero_downtime.swarm.service_spec import http_probe
 
 # What an image without curl reports in its health log (`docker inspect`).
 NO_CURL = "no curl in the image: the TLS listener is not checked"

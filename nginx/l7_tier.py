@@ -10,18 +10,18 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from nginx.client_limits import (
+from swarm_zero_downtime.nginx.client_limits import (
     ClientLimits,
     ClientTimeouts,
     behind_edge_timeouts,
     client_timeouts,
 )
-from nginx.edge_drain import NO_DRAIN, tls_connection_lifetime
-from nginx.protocols import AppProtocols, ProxyProtocols, proxy_protocols
-from nginx.render import render
-from nginx.upstream_reuse import L7_TO_APP_IDLE
-from swarm.naming import BACKUP, REAL, pool_alias
-from swarm.values import Duration
+from swarm_zero_downtime.nginx.edge_drain import NO_DRAIN, tls_connection_lifetime
+from swarm_zero_downtime.nginx.protocols import AppProtocols, ProxyProtocols, proxy_protocols
+from swarm_zero_downtime.nginx.render import render
+from swarm_zero_downtime.nginx.upstream_reuse import L7_TO_APP_IDLE
+from swarm_zero_downtime.swarm.naming import BACKUP, REAL, pool_alias
+from swarm_zero_downtime.swarm.values import Duration
 
 TEMPLATE_NAME = "l7_tier.conf.j2"
 

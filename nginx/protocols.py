@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from swarm.values import GIB, HOUR, SECOND, ByteSize, Duration
+from swarm_zero_downtime.swarm.values import GIB, HOUR, SECOND, ByteSize, Duration
 
 # The largest request body a stack may allow: the L7 tier reads every body
 # whole (to a temporary file past 16 KiB) before the app gets it.

@@ -20,8 +20,8 @@ connection for every request. What this module decides is the rest:
 
 from __future__ import annotations
 
-from nginx.client_limits import KEEPALIVE_TIMEOUT
-from swarm.values import SECOND, Duration
+from swarm_zero_downtime.nginx.client_limits import KEEPALIVE_TIMEOUT
+from swarm_zero_downtime.swarm.values import SECOND, Duration
 
 # The edge's idle connections to an L7 task: the L7 tier closes the edge's idle
 # connections after KEEPALIVE_TIMEOUT (30 s); the edge closes them well before.

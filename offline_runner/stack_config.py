@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from settings.parsers import shown
-from settings.project_file import (
+from swarm_zero_downtime.settings.parsers import shown
+from swarm_zero_downtime.settings.project_file import (
     ENCRYPTED_PROBLEM,
     PROJECT_ROOT,
     STR_TAG,

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 excludes=()
 while read -r pattern; do
   excludes+=(--exclude "$pattern")
-done < <(venv/bin/python -m swarm.refresh)
+done < <(venv/bin/python -m swarm_zero_downtime.swarm.refresh)
 [ "${#excludes[@]}" -gt 0 ] || { echo "pulumi-up: swarm/refresh.py gave no exclusions" >&2; exit 1; }
 
 pulumi refresh --yes --skip-preview --stack "$stack" "${excludes[@]}"

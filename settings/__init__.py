@@ -15,22 +15,22 @@ from dataclasses import dataclass
 
 import pulumi
 
-from settings import app, health, nginx, pools, release, resources, rollout, secrets, tls
-from settings.app import AppSettings, read_app
-from settings.health import read_health
-from settings.nginx import NginxSettings, check_nginx, read_nginx
-from settings.overlay import check_overlay
-from settings.parsers import Rule
-from settings.pools import PoolSettings, read_pools
-from settings.project_file import project
-from settings.reader import ConfigReader, ConfigSource, SettingsError, complete
-from settings.registry_auth import check_registry_auth
-from settings.release import ReleaseSettings, read_release
-from settings.resources import ResourceSettings, read_resources
-from settings.rollout import check_rollout, read_rollout
-from settings.secrets import check_secrets
-from settings.tls import TlsSettings, check_tls, read_tls
-from swarm.values import HealthCheck, RolloutPolicy
+from swarm_zero_downtime.settings import app, health, nginx, pools, release, resources, rollout, secrets, tls
+from swarm_zero_downtime.settings.app import AppSettings, read_app
+from swarm_zero_downtime.settings.health import read_health
+from swarm_zero_downtime.settings.nginx import NginxSettings, check_nginx, read_nginx
+from swarm_zero_downtime.settings.overlay import check_overlay
+from swarm_zero_downtime.settings.parsers import Rule
+from swarm_zero_downtime.settings.pools import PoolSettings, read_pools
+from swarm_zero_downtime.settings.project_file import project
+from swarm_zero_downtime.settings.reader import ConfigReader, ConfigSource, SettingsError, complete
+from swarm_zero_downtime.settings.registry_auth import check_registry_auth
+from swarm_zero_downtime.settings.release import ReleaseSettings, read_release
+from swarm_zero_downtime.settings.resources import ResourceSettings, read_resources
+from swarm_zero_downtime.settings.rollout import check_rollout, read_rollout
+from swarm_zero_downtime.settings.secrets import check_secrets
+from swarm_zero_downtime.settings.tls import TlsSettings, check_tls, read_tls
+from swarm_zero_downtime.swarm.values import HealthCheck, RolloutPolicy
 
 __all__ = [
     "RULES",

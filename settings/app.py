@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settings.parsers import HOSTNAME, PINNABLE_TAG, PORT, REPOSITORY, Rule, dns_label
-from settings.process import AppProcess, EnvironmentMap, StopSignal, WordList
-from settings.reader import ConfigReader, complete, section_reader
-from settings.secrets import AppSecret, read_secrets
-from swarm.naming import APP_NAME_MAX
+from swarm_zero_downtime.settings.parsers import HOSTNAME, PINNABLE_TAG, PORT, REPOSITORY, Rule, dns_label
+from swarm_zero_downtime.settings.process import AppProcess, EnvironmentMap, StopSignal, WordList
+from swarm_zero_downtime.settings.reader import ConfigReader, complete, section_reader
+from swarm_zero_downtime.settings.secrets import AppSecret, read_secrets
+from swarm_zero_downtime.swarm.naming import APP_NAME_MAX
 
 RULES: dict[str, Rule[object]] = {
     "appName": dns_label(APP_NAME_MAX),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from settings.parsers import URL_PATH, DurationRule, Integer, Rule
-from settings.reader import ConfigReader, complete, section_reader
-from swarm.values import HOUR, MILLISECOND, MINUTE, HealthCheck
+from swarm_zero_downtime.settings.parsers import URL_PATH, DurationRule, Integer, Rule
+from swarm_zero_downtime.settings.reader import ConfigReader, complete, section_reader
+from swarm_zero_downtime.swarm.values import HOUR, MILLISECOND, MINUTE, HealthCheck
 
 # Docker refuses an interval or timeout under 1 ms (daemon: "cannot be less than 1ms").
 CHECK_TIME = DurationRule(MILLISECOND, 10 * MINUTE)

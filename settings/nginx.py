@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nginx.client_limits import ClientLimits
-from nginx.edge import MIN_SHUTDOWN, shortest_grace
-from nginx.edge_drain import LONGEST_DRAIN
-from nginx.l7_tier import MIN_REPLICAS, UpstreamTuning
-from nginx.protocols import LARGEST_BODY, LONGEST_APP_WAIT, LONGEST_CONNECT, LONGEST_RETRY_WINDOW, AppProtocols
-from settings.parsers import (
+from swarm_zero_downtime.nginx.client_limits import ClientLimits
+from swarm_zero_downtime.nginx.edge import MIN_SHUTDOWN, shortest_grace
+from swarm_zero_downtime.nginx.edge_drain import LONGEST_DRAIN
+from swarm_zero_downtime.nginx.l7_tier import MIN_REPLICAS, UpstreamTuning
+from swarm_zero_downtime.nginx.protocols import (
+    LARGEST_BODY,
+    LONGEST_APP_WAIT,
+    LONGEST_CONNECT,
+    LONGEST_RETRY_WINDOW,
+    AppProtocols,
+)
+from swarm_zero_downtime.settings.parsers import (
     IMAGE_REFERENCE,
     NGINX_SECOND_UNITS,
     NGINX_UNITS,
@@ -22,8 +28,8 @@ from settings.parsers import (
     Rule,
     SizeRule,
 )
-from settings.reader import ConfigReader, complete, section_reader
-from swarm.values import HOUR, MILLISECOND, MINUTE, SECOND, Duration
+from swarm_zero_downtime.settings.reader import ConfigReader, complete, section_reader
+from swarm_zero_downtime.swarm.values import HOUR, MILLISECOND, MINUTE, SECOND, Duration
 
 RULES: dict[str, Rule[object]] = {
     "nginxImage": IMAGE_REFERENCE,

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from settings.reader import ConfigReader
-from swarm.rollout_plan import extra_tasks
-from swarm.values import NGINX_PARALLELISM
+from swarm_zero_downtime.settings.reader import ConfigReader
+from swarm_zero_downtime.swarm.rollout_plan import extra_tasks
+from swarm_zero_downtime.swarm.values import NGINX_PARALLELISM
 
 # Docker's IPAM keeps a subnet's network and broadcast addresses (libnetwork
 # ipam/allocator.go insertBitMask), and Swarm takes one for the network's

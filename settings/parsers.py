@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from swarm.values import HOUR, KIB, MILLISECOND, MINUTE, SECOND, ByteSize, Duration, go_duration
+from swarm_zero_downtime.swarm.values import HOUR, KIB, MILLISECOND, MINUTE, SECOND, ByteSize, Duration, go_duration
 
 T_co = TypeVar("T_co", covariant=True)
 

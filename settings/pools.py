@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settings.parsers import NODE_LABEL, Boolean, Choice, DurationRule, Integer, Rule
-from settings.reader import ConfigReader, complete, section_reader
-from swarm.values import HOUR, SECOND, Duration
+from swarm_zero_downtime.settings.parsers import NODE_LABEL, Boolean, Choice, DurationRule, Integer, Rule
+from swarm_zero_downtime.settings.reader import ConfigReader, complete, section_reader
+from swarm_zero_downtime.swarm.values import HOUR, SECOND, Duration
 
 REPLICAS = Integer(1, 100)
 RULES: dict[str, Rule[object]] = {

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from settings.parsers import InvalidValue, shown
+from swarm_zero_downtime.settings.parsers import InvalidValue, shown
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from settings.parsers import SHOWN_MAX, shown
+from swarm_zero_downtime.settings.parsers import SHOWN_MAX, shown
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ from typing import Any, Protocol, TypeVar
 
 import pulumi
 
-from settings.parsers import InvalidValue, Rule, shown
+from swarm_zero_downtime.settings.parsers import InvalidValue, Rule, shown
 
 T = TypeVar("T")
 

@@ -19,7 +19,7 @@ import json
 import re
 from typing import Any
 
-from settings.reader import ConfigReader, ConfigSource
+from swarm_zero_downtime.settings.reader import ConfigReader, ConfigSource
 
 KEY = "registryAuth"
 FIELDS = {"address", "username", "password", "configFile", "configFileContent", "authDisabled"}

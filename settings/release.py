@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settings.parsers import DurationRule, Rule
-from settings.process import ENTRIES_MAX, WordList
-from settings.reader import ConfigReader, complete, section_reader
-from swarm.values import HOUR, SECOND, Duration
+from swarm_zero_downtime.settings.parsers import DurationRule, Rule
+from swarm_zero_downtime.settings.process import ENTRIES_MAX, WordList
+from swarm_zero_downtime.settings.reader import ConfigReader, complete, section_reader
+from swarm_zero_downtime.swarm.values import HOUR, SECOND, Duration
 
 RULES: dict[str, Rule[object]] = {
     "releaseCommand": WordList(

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from settings.parsers import InvalidValue, Rule, shown
-from settings.process import json_value
-from settings.reader import ConfigReader, complete, section_reader
-from swarm.values import KIB, NANO_CPUS, ResourceAmounts, TaskResources, cpus_text, memory_text
+from swarm_zero_downtime.settings.parsers import InvalidValue, Rule, shown
+from swarm_zero_downtime.settings.process import json_value
+from swarm_zero_downtime.settings.reader import ConfigReader, complete, section_reader
+from swarm_zero_downtime.swarm.values import KIB, NANO_CPUS, ResourceAmounts, TaskResources, cpus_text, memory_text
 
 SECTIONS = ("limits", "reservations")
 AMOUNTS = ("cpus", "memory")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from settings.parsers import Choice, DurationRule, Integer, Rule
-from settings.reader import ConfigReader, complete, section_reader
-from swarm.values import HOUR, MILLISECOND, HealthCheck, RolloutPolicy
+from swarm_zero_downtime.settings.parsers import Choice, DurationRule, Integer, Rule
+from swarm_zero_downtime.settings.reader import ConfigReader, complete, section_reader
+from swarm_zero_downtime.swarm.values import HOUR, MILLISECOND, HealthCheck, RolloutPolicy
 
 ORDER = Choice(("start-first", "stop-first"))
 HEALTH_KEYS = ("healthCheckStartPeriod", "healthCheckInterval", "healthCheckTimeout", "healthCheckRetries")

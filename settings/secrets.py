@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from settings.parsers import InvalidValue, shown
-from settings.process import ENTRIES_MAX, json_value
-from settings.reader import ConfigReader
-from swarm.naming import AUTONAME_SUFFIX, CONFIG_NAME_MAX, app_secret_name
+from swarm_zero_downtime.settings.parsers import InvalidValue, shown
+from swarm_zero_downtime.settings.process import ENTRIES_MAX, json_value
+from swarm_zero_downtime.settings.reader import ConfigReader
+from swarm_zero_downtime.swarm.naming import AUTONAME_SUFFIX, CONFIG_NAME_MAX, app_secret_name
 
 KEY = "appSecrets"
 # swarmkit api/validation/secrets.go ValidateSecretPayload: data of MaxSecretSize

@@ -11,9 +11,9 @@ import ssl
 import tempfile
 from dataclasses import dataclass, field
 
-from settings.certificate_key import public_key
-from settings.parsers import CERTIFICATE_CHAIN, PORT, PRIVATE_KEY, Rule
-from settings.reader import SECRET_NOT_SHOWN, ConfigReader
+from swarm_zero_downtime.settings.certificate_key import public_key
+from swarm_zero_downtime.settings.parsers import CERTIFICATE_CHAIN, PORT, PRIVATE_KEY, Rule
+from swarm_zero_downtime.settings.reader import SECRET_NOT_SHOWN, ConfigReader
 
 RULES: dict[str, Rule[object]] = {
     "httpsPort": PORT,

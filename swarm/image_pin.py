@@ -20,7 +20,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from swarm.image_ref import tagged
+from swarm_zero_downtime.swarm.image_ref import tagged
 
 
 class ImageNotResolved(Exception):

@@ -33,9 +33,9 @@ import pulumi
 from docker.errors import APIError, NotFound
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
-from swarm.api_request import post_json
-from swarm.naming import RELEASE_LABEL, release_job_name
-from swarm.rollout_gate import docker_api
+from swarm_zero_downtime.swarm.api_request import post_json
+from swarm_zero_downtime.swarm.naming import RELEASE_LABEL, release_job_name
+from swarm_zero_downtime.swarm.rollout_gate import docker_api
 
 POLL_S = 1.0
 # The end of the output kept for the error or the log: enough for a migration's traceback.

@@ -31,7 +31,7 @@ from docker.errors import NotFound
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 from pulumi.dynamic.dynamic import PROVIDER_KEY
 
-from swarm.naming import SPEC_LABEL
+from swarm_zero_downtime.swarm.naming import SPEC_LABEL
 
 POLL_S = 1.0
 # Swarm's UpdateStatus.State values (moby api/types/swarm UpdateState).

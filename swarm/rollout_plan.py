@@ -13,7 +13,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from swarm.values import HealthCheck, ResourceAmounts, RolloutPolicy, TaskResources
+from swarm_zero_downtime.swarm.values import HealthCheck, ResourceAmounts, RolloutPolicy, TaskResources
 
 
 @dataclass(frozen=True)

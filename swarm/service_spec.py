@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from swarm.values import Duration, HealthCheck, ResourceAmounts, RolloutPolicy, TaskResources
+from swarm_zero_downtime.swarm.values import Duration, HealthCheck, ResourceAmounts, RolloutPolicy, TaskResources
 
 # What the Docker client records in a service when pulumi-docker creates it
 # (QueryRegistry: the image's platforms from the registry) but that no update

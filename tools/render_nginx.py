@@ -8,7 +8,7 @@ import base64
 
 from offline_runner.mock_program import DeclaredProgram
 from offline_runner.resource_types import SERVICE_CONFIG
-from swarm.naming import config_owner, edge_name, l7_tier_name
+from swarm_zero_downtime.swarm.naming import config_owner, edge_name, l7_tier_name
 from tools.validate import declare_or_exit
 
 

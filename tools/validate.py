@@ -19,7 +19,7 @@ from pathlib import Path
 
 from offline_runner.mock_program import DeclaredProgram, run_program
 from offline_runner.stack_config import REPO_ROOT, StackConfig, StackConfigError, read_stack_config
-from settings import SettingsError
+from swarm_zero_downtime.settings import SettingsError
 
 
 def summarize(stack: str, program: DeclaredProgram) -> str:

@@ -66,10 +66,10 @@ from engine_standin.swarm_applier.translate import reveal, translate
 from offline_runner.mock_program import DeclaredProgram, DeclaredResource, auto_name, mock_id
 from offline_runner.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
 from offline_runner.stack_config import REPO_ROOT, refresh_always
-from swarm.api_request import get_json, post_json
-from swarm.image_ref import image_with_digest_string
-from swarm.refresh import refresh_excludes
-from swarm.rollout_gate import GATE_TYPE
+from swarm_zero_downtime.swarm.api_request import get_json, post_json
+from swarm_zero_downtime.swarm.image_ref import image_with_digest_string
+from swarm_zero_downtime.swarm.refresh import refresh_excludes
+from swarm_zero_downtime.swarm.rollout_gate import GATE_TYPE
 
 # resource_docker_network_funcs.go: networkRemoveRefresh* and networkReadRefresh* (Timeout 30s, MinTimeout 5s, Delay 2s).
 NETWORK_WAIT = (30.0, 5.0, 2.0)

@@ -30,7 +30,8 @@ How the engine launches it (pulumi/pulumi at the 3.27x line):
   sets one).
 - ``python -m`` puts the working directory first on ``sys.path``: the project
   root, so a provider pickled by reference to a module of this project
-  (``swarm.rollout_gate.RolloutGateProvider``) imports; PYTHONPATH is
+  (``swarm_zero_downtime.swarm.rollout_gate.RolloutGateProvider``; in another
+  program, the package installed in its virtualenv) imports; PYTHONPATH is
   inherited from the engine's environment.
 
 The engine's side (pkg/resource/deploy/step_generator.go ``diffResource``,

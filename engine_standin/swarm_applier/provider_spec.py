@@ -25,7 +25,7 @@ import random
 from typing import Any
 
 from engine_standin.swarm_applier.gotime import parse_duration_or_zero
-from swarm.image_ref import tagged
+from swarm_zero_downtime.swarm.image_ref import tagged
 
 
 def _get(obj: dict[str, Any] | None, key: str, zero: Any) -> Any:

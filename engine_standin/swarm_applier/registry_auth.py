@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine_standin.swarm_applier.report import ApplyError
-from swarm.registry_auth import (
+from swarm_zero_downtime.swarm.registry_auth import (
     EMPTY_AUTH,
     auth_for_registry,
     canonical_address,

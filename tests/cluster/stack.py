@@ -24,11 +24,11 @@ import requests
 
 from engine_standin.swarm_applier import NETWORK, SERVICE, ApplyReport, SwarmApplier
 from engine_standin.swarm_env import LocalRegistry, overlay_addresses
-from nginx.edge import NEXT_UPSTREAM_TIMEOUT
-from nginx.edge_start_gate import gate_waited
 from offline_runner.mock_program import DeclaredProgram
-from swarm.naming import POOL_ROLES, TASK_PATTERN, edge_network_name, l7_tier_name, role_of_hostname
-from swarm.rollout_gate import wait_for_rollout
+from swarm_zero_downtime.nginx.edge import NEXT_UPSTREAM_TIMEOUT
+from swarm_zero_downtime.nginx.edge_start_gate import gate_waited
+from swarm_zero_downtime.swarm.naming import POOL_ROLES, TASK_PATTERN, edge_network_name, l7_tier_name, role_of_hostname
+from swarm_zero_downtime.swarm.rollout_gate import wait_for_rollout
 from tests.cluster.nodes import Cluster, Node, host_api, wait_until
 from tests.conftest import record_measurement
 from tests.e2e.harness import E2E_OVERRIDES

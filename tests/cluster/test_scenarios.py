@@ -31,9 +31,9 @@ import pytest
 import requests
 
 from engine_standin.swarm_applier import ApplyReport
-from nginx.edge_start_gate import BOUND, MIN_L7_TASKS
-from nginx.l7_tier import HEALTH_PATH
-from swarm.values import SECOND
+from swarm_zero_downtime.nginx.edge_start_gate import BOUND, MIN_L7_TASKS
+from swarm_zero_downtime.nginx.l7_tier import HEALTH_PATH
+from swarm_zero_downtime.swarm.values import SECOND
 from tests.cluster.nodes import DOCKER_PORT, NODES, Node, wait_until
 from tests.cluster.stack import (
     APP,

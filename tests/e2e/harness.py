@@ -24,7 +24,7 @@ import requests
 from engine_standin.swarm_applier import SERVICE, SERVICE_CONFIG, ApplyReport, SwarmApplier
 from engine_standin.swarm_env import LocalRegistry
 from offline_runner.mock_program import DeclaredProgram
-from swarm.rollout_gate import wait_for_rollout
+from swarm_zero_downtime.swarm.rollout_gate import wait_for_rollout
 from tests.conftest import record_measurement
 from tests.support.probe_load import Load as ProbeLoad
 from tools.probe import ProbeOptions, ProbeResult, format_summary

@@ -28,16 +28,16 @@ import docker
 import pytest
 import requests
 
-from components import edge as edge_component
-from components.nginx_service import EDGE_SYSCTLS, RETRANSMISSION_LIMIT
 from engine_standin.swarm_applier import NETWORK, ApplyError, SwarmApplier, parse_time
 from engine_standin.swarm_applier.registry_auth import REGISTRY_AUTH_KEY
 from engine_standin.swarm_env import BASE_STACK, port_in_use
-from nginx.edge_start_gate import gate_waited
 from offline_runner.stack_config import load_stack_config
-from settings import SettingsError
-from swarm.image_pin import ImageNotResolved
-from swarm.naming import RELEASE_LABEL, release_name
+from swarm_zero_downtime.components import edge as edge_component
+from swarm_zero_downtime.components.nginx_service import EDGE_SYSCTLS, RETRANSMISSION_LIMIT
+from swarm_zero_downtime.nginx.edge_start_gate import gate_waited
+from swarm_zero_downtime.settings import SettingsError
+from swarm_zero_downtime.swarm.image_pin import ImageNotResolved
+from swarm_zero_downtime.swarm.naming import RELEASE_LABEL, release_name
 from tests.conftest import record_measurement
 from tests.e2e.harness import (
     APP_SECRET,

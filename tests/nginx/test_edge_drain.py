@@ -11,9 +11,9 @@ import ssl
 import time
 import urllib.request
 
-from nginx.edge_drain import tls_connection_lifetime
-from nginx.l7_tier import HEALTH_PATH
-from swarm.values import SECOND, Duration
+from swarm_zero_downtime.nginx.edge_drain import tls_connection_lifetime
+from swarm_zero_downtime.nginx.l7_tier import HEALTH_PATH
+from swarm_zero_downtime.swarm.values import SECOND, Duration
 from tests.support.load_balancer import EdgeAddress, LoadBalancer
 from tests.support.nginx_configs import DRAIN_MARKER_NAME
 from tests.support.nginx_edge import EdgeSite, connect, fetch

@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from components.nginx_service import NGINX_HEALTH
-from nginx.l7_health import l7_health_command
-from nginx.l7_tier import HEALTH_PORT, HTTPS_PORT
 from offline_runner.mock_program import run_stack
 from offline_runner.resource_types import SERVICE
-from swarm.service_spec import http_probe
+from swarm_zero_downtime.components.nginx_service import NGINX_HEALTH
+from swarm_zero_downtime.nginx.l7_health import l7_health_command
+from swarm_zero_downtime.nginx.l7_tier import HEALTH_PORT, HTTPS_PORT
+from swarm_zero_downtime.swarm.service_spec import http_probe
 from tests.support.nginx_chroot import NginxInstall, run_in_rootfs
 from tests.support.nginx_loopback import LoopbackSite
 from tests.support.tls import PAIRS, issue

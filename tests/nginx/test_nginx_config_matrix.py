@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from nginx.l7_tier import TLS_PEM_PATH
 from offline_runner.mock_program import run_stack
+from swarm_zero_downtime.nginx.l7_tier import TLS_PEM_PATH
 from tests.support.nginx_chroot import NginxInstall, NginxSandbox
 from tests.support.nginx_configs import program_config
 from tests.support.tls import IssuedCertificate, issue

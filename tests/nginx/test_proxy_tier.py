@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from nginx.l7_tier import HEADER_BUFFER_KIB, HEALTH_PATH
+from swarm_zero_downtime.nginx.l7_tier import HEADER_BUFFER_KIB, HEALTH_PATH
 from tests.support.nginx_edge import CLIENT, Answer, EdgeSite, connect
 from tests.support.nginx_edge import fetch as fetch_as
 from tests.support.nginx_loopback import LoopbackSite, pool_of_label

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from nginx.client_limits import LIMIT_STATUS
+from swarm_zero_downtime.nginx.client_limits import LIMIT_STATUS
 from tests.support.nginx_chroot import AccessLine
 from tests.support.nginx_edge import EdgeSite, fetch
 from tests.support.nginx_loopback import BACKEND_PATTERN

@@ -15,10 +15,10 @@ import ssl
 
 import pytest
 
-from components.nginx_service import NGINX_HEALTH
-from nginx.l7_health import l7_health_command
 from offline_runner.mock_program import run_stack
-from settings import SettingsError
+from swarm_zero_downtime.components.nginx_service import NGINX_HEALTH
+from swarm_zero_downtime.nginx.l7_health import l7_health_command
+from swarm_zero_downtime.settings import SettingsError
 from tests.support.nginx_chroot import NginxInstall, run_in_rootfs
 from tests.support.nginx_loopback import LoopbackSite
 from tests.support.tls import PAIRS, issue

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from nginx.upstream_reuse import L7_TO_APP_IDLE
+from swarm_zero_downtime.nginx.upstream_reuse import L7_TO_APP_IDLE
 from tests.support.closing_backend import ClosingBackend
 from tests.support.nginx_edge import EdgeSite
 from tests.support.nginx_loopback import REAL_ADDRESSES, LoopbackSite, pool_of_label

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
-from nginx.l7_tier import HEALTH_PATH
+from swarm_zero_downtime.nginx.l7_tier import HEALTH_PATH
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROVISION = REPO_ROOT / "scripts" / "provision.sh"

@@ -18,12 +18,12 @@ from typing import Any
 
 import pulumi
 
-from nginx.edge import EdgeConfigArgs, edge_config_args, render_edge_config
-from nginx.l7_tier import L7TierConfigArgs, NginxSite, l7_tier_config_args, render_l7_tier_config
 from offline_runner.mock_program import run_stack
 from offline_runner.stack_config import load_stack_config, project_name
-from settings import StackSettings, load_settings
-from swarm.naming import l7_tier_name
+from swarm_zero_downtime.nginx.edge import EdgeConfigArgs, edge_config_args, render_edge_config
+from swarm_zero_downtime.nginx.l7_tier import L7TierConfigArgs, NginxSite, l7_tier_config_args, render_l7_tier_config
+from swarm_zero_downtime.settings import StackSettings, load_settings
+from swarm_zero_downtime.swarm.naming import l7_tier_name
 from tools.render_nginx import edge_config, nginx_config
 
 

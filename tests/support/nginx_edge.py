@@ -29,8 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Self
 
-from nginx.edge_start_gate import start_gate_command
-from swarm.values import Duration
+from swarm_zero_downtime.nginx.edge_start_gate import start_gate_command
+from swarm_zero_downtime.swarm.values import Duration
 from tests.support.edge_command import DEFAULT_SIGNALS
 from tests.support.nginx_chroot import NginxInstall, NginxSandbox
 from tests.support.nginx_configs import EdgePlaces, edge_loopback_config

@@ -25,8 +25,8 @@ from typing import Any, Self
 
 import requests
 
-from nginx.l7_tier import L7TierConfigArgs
-from swarm.naming import TASK_PATTERN, role_of_hostname
+from swarm_zero_downtime.nginx.l7_tier import L7TierConfigArgs
+from swarm_zero_downtime.swarm.naming import TASK_PATTERN, role_of_hostname
 from tests.support.dns_stub import DnsStub
 from tests.support.nginx_chroot import NginxInstall, NginxSandbox
 from tests.support.nginx_configs import LoopbackPlaces, loopback_config

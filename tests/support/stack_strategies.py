@@ -16,8 +16,8 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from offline_runner.stack_config import REPO_ROOT, project_name
-from settings import RULES
-from settings.parsers import (
+from swarm_zero_downtime.settings import RULES
+from swarm_zero_downtime.settings.parsers import (
     HOSTNAME,
     Boolean,
     Choice,
@@ -29,10 +29,10 @@ from settings.parsers import (
     Repository,
     SizeRule,
 )
-from settings.process import STOP_SIGNALS, EnvironmentMap, StopSignal, WordList
-from settings.resources import ResourcesRule
-from settings.secrets import SecretMap
-from swarm.values import go_duration
+from swarm_zero_downtime.settings.process import STOP_SIGNALS, EnvironmentMap, StopSignal, WordList
+from swarm_zero_downtime.settings.resources import ResourcesRule
+from swarm_zero_downtime.settings.secrets import SecretMap
+from swarm_zero_downtime.swarm.values import go_duration
 
 PROJECT = project_name()
 UNIT_NANOS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from components.app_pool import AppPool
-from components.edge import Edge
-from components.l7_tier import L7Tier
 from offline_runner.mock_program import DeclaredProgram, DeclaredResource, run_stack
 from offline_runner.resource_types import SERVICE
+from swarm_zero_downtime.components.app_pool import AppPool
+from swarm_zero_downtime.components.edge import Edge
+from swarm_zero_downtime.components.l7_tier import L7Tier
 
 
 def service(program: DeclaredProgram, logical_name: str) -> DeclaredResource:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from swarm.naming import POOL_PATTERN
+from swarm_zero_downtime.swarm.naming import POOL_PATTERN
 
 # A name of this module's own: strict mypy re-exports no imported name.
 DEFAULT_POOL_PATTERN = POOL_PATTERN

@@ -4,8 +4,8 @@ from dataclasses import replace
 
 import pulumi
 
-from components.deployment import ZeroDowntimeDeployment, ZeroDowntimeDeploymentArgs
-from settings import project_defaults
+from swarm_zero_downtime.components.deployment import ZeroDowntimeDeployment, ZeroDowntimeDeploymentArgs
+from swarm_zero_downtime.settings import project_defaults
 
 app = replace(project_defaults().app, name="shop", repository="ghcr.io/acme/shop", tag="v3", port=3000)
 shop = ZeroDowntimeDeployment("shop", ZeroDowntimeDeploymentArgs(app=app))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from components.base import spec_fingerprint
 from offline_runner.mock_program import mock_digest, run_stack
 from offline_runner.resource_types import NETWORK, SERVICE
-from swarm.naming import SPEC_LABEL
+from swarm_zero_downtime.components.base import spec_fingerprint
+from swarm_zero_downtime.swarm.naming import SPEC_LABEL
 from tests.unit.conftest import run_stack_with_args, service
 
 

@@ -10,7 +10,7 @@ import pytest
 from engine_standin.swarm_applier.translate import SECRET_SIG, SIG_KEY
 from offline_runner.mock_program import DeclaredProgram, auto_name, run_stack
 from offline_runner.resource_types import SECRET
-from swarm.rollout_gate import GATE_TYPE
+from swarm_zero_downtime.swarm.rollout_gate import GATE_TYPE
 from tests.unit.conftest import service
 
 SECRETS = {"DB_PASSWORD": "hunter2-Pa55", "API_TOKEN": "t0ken-xyz"}

@@ -12,16 +12,16 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.app_pool import AppPoolArgs
-from components.base import _plain, spec_fingerprint, spec_label
-from components.edge import EdgeArgs
-from components.l7_tier import L7TierArgs
 from offline_runner.mock_program import DeclaredProgram, DeclaredResource, run_stack
-from settings.secrets import AppSecret
-from settings.tls import Certificate
-from swarm.naming import SPEC_LABEL
-from swarm.rollout_gate import GATE_TYPE
-from swarm.values import SECOND, Duration
+from swarm_zero_downtime.components.app_pool import AppPoolArgs
+from swarm_zero_downtime.components.base import _plain, spec_fingerprint, spec_label
+from swarm_zero_downtime.components.edge import EdgeArgs
+from swarm_zero_downtime.components.l7_tier import L7TierArgs
+from swarm_zero_downtime.settings.secrets import AppSecret
+from swarm_zero_downtime.settings.tls import Certificate
+from swarm_zero_downtime.swarm.naming import SPEC_LABEL
+from swarm_zero_downtime.swarm.rollout_gate import GATE_TYPE
+from swarm_zero_downtime.swarm.values import SECOND, Duration
 from tests.support.tls import IssuedCertificate, issue
 from tests.unit.conftest import run_stack_with_args, service
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 from collections import Counter
 
-from components.base import TYPE_PREFIX
 from offline_runner.mock_program import DeclaredProgram, DeclaredResource
 from offline_runner.resource_types import NETWORK, SERVICE, SERVICE_CONFIG
-from swarm.naming import config_owner
-from swarm.rollout_gate import GATE_TYPE
+from swarm_zero_downtime.components.base import TYPE_PREFIX
+from swarm_zero_downtime.swarm.naming import config_owner
+from swarm_zero_downtime.swarm.rollout_gate import GATE_TYPE
 from tests.unit.conftest import service
 
 EXPECTED_PARENTS = {
@@ -88,7 +88,7 @@ def test_the_gate_watches_the_real_service_for_its_declared_image(dev):
     assert gate.inputs["timeout_s"] == 300
     assert gate.inputs.get("docker_host") is None  # DOCKER_HOST then, as for pulumi-docker
     # Pickled by reference to this project's module, so the engine's host imports the same code.
-    assert "swarm.rollout_gate" in base64.b64decode(gate.inputs["__provider"]).decode("latin-1")
+    assert "swarm_zero_downtime.swarm.rollout_gate" in base64.b64decode(gate.inputs["__provider"]).decode("latin-1")
 
 
 def test_every_service_but_the_backup_pool_is_gated(dev):

@@ -6,10 +6,10 @@ import dataclasses
 from collections import Counter
 from pathlib import Path
 
-from components.deployment import ZeroDowntimeDeploymentArgs
 from offline_runner.mock_program import mock_digest, run_program
 from offline_runner.resource_types import SERVICE
-from settings import StackSettings, project_defaults
+from swarm_zero_downtime.components.deployment import ZeroDowntimeDeploymentArgs
+from swarm_zero_downtime.settings import StackSettings, project_defaults
 from tests.unit.conftest import service
 
 CONSUMER = Path(__file__).with_name("consumer_program.py")

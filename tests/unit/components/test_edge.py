@@ -7,11 +7,11 @@ import logging
 
 import pytest
 
-from nginx.edge_start_gate import start_gate_command
 from offline_runner.mock_program import mock_digest, run_stack
 from offline_runner.resource_types import NETWORK, SERVICE_CONFIG
-from swarm.naming import config_owner
-from swarm.values import SECOND, Duration
+from swarm_zero_downtime.nginx.edge_start_gate import start_gate_command
+from swarm_zero_downtime.swarm.naming import config_owner
+from swarm_zero_downtime.swarm.values import SECOND, Duration
 from tests.support.tls import issue
 from tests.unit.conftest import service
 from tools.render_nginx import nginx_config
@@ -134,7 +134,7 @@ def test_a_replaced_edge_is_deleted_first_because_it_holds_the_published_ports(d
 
 
 def test_the_preview_says_what_an_edge_update_does_to_traffic():
-    from components.edge import describe_edge_rollout
+    from swarm_zero_downtime.components.edge import describe_edge_rollout
 
     assert "stop-first" in describe_edge_rollout("host") and "refuses connections" in describe_edge_rollout("host")
     assert "no gap" in describe_edge_rollout("ingress")
@@ -213,7 +213,7 @@ def test_a_grace_period_too_short_for_the_drain_and_the_deadline_is_warned_at_pr
 
 
 def test_the_preview_says_what_the_drain_does_and_what_it_needs():
-    from components.edge import describe_edge_rollout
+    from swarm_zero_downtime.components.edge import describe_edge_rollout
 
     text = describe_edge_rollout("host", drain=Duration(5 * SECOND))
     assert "first each stopping edge drains for 5s: its health path on the published port answers 503" in text

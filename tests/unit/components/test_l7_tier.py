@@ -6,10 +6,10 @@ import base64
 
 import pytest
 
-from nginx.render import content_hash
 from offline_runner.mock_program import auto_name, mock_digest, run_stack
 from offline_runner.resource_types import NETWORK, SECRET, SERVICE_CONFIG
-from swarm.naming import config_owner
+from swarm_zero_downtime.nginx.render import content_hash
+from swarm_zero_downtime.swarm.naming import config_owner
 from tests.support.tls import issue
 from tests.unit.conftest import service
 

@@ -13,8 +13,8 @@ import pytest
 from engine_standin.swarm_applier.translate import SECRET_SIG, SIG_KEY
 from offline_runner.mock_program import DeclaredProgram, auto_name, run_stack
 from offline_runner.resource_types import NETWORK, SECRET
-from swarm.release_step import AUTH_KEY, RELEASE_TYPE
-from swarm.rollout_gate import GATE_TYPE
+from swarm_zero_downtime.swarm.release_step import AUTH_KEY, RELEASE_TYPE
+from swarm_zero_downtime.swarm.rollout_gate import GATE_TYPE
 from tests.unit.conftest import service
 
 COMMAND = ["bin/migrate", "--to", "latest"]
@@ -57,7 +57,7 @@ def test_the_step_runs_the_command_from_the_real_pools_image_as_the_pools_run_th
     # Public images on Docker Hub with no registryAuth: nothing to send, no credentials among the inputs.
     assert AUTH_KEY not in inputs
     # Pickled by reference to this project's module, so the engine's host imports the same code.
-    assert "swarm.release_step" in base64.b64decode(inputs["__provider"]).decode("latin-1")
+    assert "swarm_zero_downtime.swarm.release_step" in base64.b64decode(inputs["__provider"]).decode("latin-1")
 
 
 def test_the_real_pool_waits_for_the_step_and_the_step_for_nothing_of_the_pools(program):

@@ -22,7 +22,7 @@ from engine_standin.swarm_applier.readback import (
 from engine_standin.swarm_applier.schema import SCHEMAS, field_at
 from engine_standin.swarm_applier.state import open_secrets, seal_outputs
 from offline_runner.resource_types import NETWORK, SECRET, SERVICE, SERVICE_CONFIG
-from swarm.image_ref import image_with_digest_string, image_with_tag_string, tagged
+from swarm_zero_downtime.swarm.image_ref import image_with_digest_string, image_with_tag_string, tagged
 
 S = SCHEMAS[SERVICE]
 

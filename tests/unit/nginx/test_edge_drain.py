@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from nginx.edge_drain import LOG_PREFIX, drain_tail
-from nginx.edge_start_gate import NGINX, start_gate_command
-from swarm.values import MILLISECOND, SECOND, Duration
+from swarm_zero_downtime.nginx.edge_drain import LOG_PREFIX, drain_tail
+from swarm_zero_downtime.nginx.edge_start_gate import NGINX, start_gate_command
+from swarm_zero_downtime.swarm.values import MILLISECOND, SECOND, Duration
 from tests.support.edge_command import DEFAULT_SIGNALS, NAME, Shell, stand_in_env
 from tests.support.waiting import until
 

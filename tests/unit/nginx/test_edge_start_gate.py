@@ -8,9 +8,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from components.nginx_service import NGINX_HEALTH
-from nginx.edge_start_gate import BOUND, LOG_PREFIX, gate_waited, start_gate_command
-from swarm.values import SECOND, Duration
+from swarm_zero_downtime.components.nginx_service import NGINX_HEALTH
+from swarm_zero_downtime.nginx.edge_start_gate import BOUND, LOG_PREFIX, gate_waited, start_gate_command
+from swarm_zero_downtime.swarm.values import SECOND, Duration
 from tests.support.edge_command import NAME, Shell, stand_in_env
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nginx.l7_tier import render_l7_tier_config
 from offline_runner.mock_program import run_stack
+from swarm_zero_downtime.nginx.l7_tier import render_l7_tier_config
 from tests.support.nginx_configs import settings_config_args, stack_settings
 from tests.support.tls import issue
 from tools.render_nginx import nginx_config

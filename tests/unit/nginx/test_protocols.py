@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from nginx.protocols import EDGE_WAIT, LONGEST_APP_WAIT, LONGEST_CONNECT, LONGEST_RETRY_WINDOW
 from offline_runner.mock_program import run_stack
-from settings import RULES
+from swarm_zero_downtime.nginx.protocols import EDGE_WAIT, LONGEST_APP_WAIT, LONGEST_CONNECT, LONGEST_RETRY_WINDOW
+from swarm_zero_downtime.settings import RULES
 from tests.support.tls import issue
 from tests.unit.nginx.test_client_limits import servers, value
 from tests.unit.nginx.test_l7_tier import directives

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from nginx.client_limits import KEEPALIVE_TIMEOUT
-from nginx.upstream_reuse import EDGE_TO_L7_IDLE, L7_TO_APP_IDLE
-from swarm.values import SECOND, Duration
+from swarm_zero_downtime.nginx.client_limits import KEEPALIVE_TIMEOUT
+from swarm_zero_downtime.nginx.upstream_reuse import EDGE_TO_L7_IDLE, L7_TO_APP_IDLE
+from swarm_zero_downtime.swarm.values import SECOND, Duration
 from tests.unit.nginx.test_client_limits import outside_upstreams, servers, value
 from tests.unit.nginx.test_l7_tier import directives
 from tools.render_nginx import edge_config, nginx_config

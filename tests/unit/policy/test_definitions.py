@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from offline_runner.resource_types import SERVICE
 from rollout_policy import service
 from rollout_policy.durations import describe, parse_duration
-from swarm import naming
-from swarm.values import HOUR, MILLISECOND, Duration, HealthCheck, go_duration
+from swarm_zero_downtime.swarm import naming
+from swarm_zero_downtime.swarm.values import HOUR, MILLISECOND, Duration, HealthCheck, go_duration
 
 nanos = st.integers(min_value=0, max_value=100 * HOUR)
 

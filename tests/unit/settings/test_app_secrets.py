@@ -9,9 +9,9 @@ import pytest
 
 from offline_runner.mock_program import run_stack
 from offline_runner.stack_config import load_stack_config, project_name
-from settings import SettingsError, load_settings
-from settings.reader import SECRET_NOT_SHOWN
-from settings.secrets import VALUE_MAX_BYTES, AppSecret
+from swarm_zero_downtime.settings import SettingsError, load_settings
+from swarm_zero_downtime.settings.reader import SECRET_NOT_SHOWN
+from swarm_zero_downtime.settings.secrets import VALUE_MAX_BYTES, AppSecret
 
 KEY = "swarm-zero-downtime:appSecrets"
 VALUE = "hunter2-Pa55"

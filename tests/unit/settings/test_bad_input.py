@@ -10,7 +10,7 @@ import pytest
 
 from offline_runner.mock_program import run_stack
 from offline_runner.stack_config import REPO_ROOT, StackConfigError
-from settings import SettingsError
+from swarm_zero_downtime.settings import SettingsError
 
 KEY = "swarm-zero-downtime:"
 

@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from offline_runner.mock_program import run_stack
-from settings import SettingsError
-from settings.overlay import AddressNeeds, app_network_needs, edge_network_needs
+from swarm_zero_downtime.settings import SettingsError
+from swarm_zero_downtime.settings.overlay import AddressNeeds, app_network_needs, edge_network_needs
 from tests.support.nginx_configs import stack_settings
 
 PROJECT = "swarm-zero-downtime"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from settings.parsers import (
+from swarm_zero_downtime.settings.parsers import (
     HOSTNAME,
     IMAGE_REFERENCE,
     NGINX_SECOND_UNITS,
@@ -20,7 +20,7 @@ from settings.parsers import (
     SizeRule,
     dns_label,
 )
-from swarm.values import GIB, HOUR, MILLISECOND, SECOND, ByteSize, Duration, go_duration
+from swarm_zero_downtime.swarm.values import GIB, HOUR, MILLISECOND, SECOND, ByteSize, Duration, go_duration
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 ANY_DURATION = DurationRule(0, HOUR)
@@ -186,7 +186,7 @@ def test_url_path_is_safe_in_a_shell_command():
 
 
 def test_image_tag_may_be_pinned_to_a_digest():
-    from settings.parsers import PINNABLE_TAG
+    from swarm_zero_downtime.settings.parsers import PINNABLE_TAG
 
     assert PINNABLE_TAG.parse(f"v2@{DIGEST}") == f"v2@{DIGEST}"
     assert PINNABLE_TAG.parse("v2") == "v2"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from offline_runner.mock_program import run_stack
-from settings import SettingsError
+from swarm_zero_downtime.settings import SettingsError
 
 KEY = "docker:registryAuth"
 PASSWORD = "hunter2-registry"

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from offline_runner.mock_program import run_stack
-from settings import SettingsError
-from settings.parsers import InvalidValue
-from settings.resources import RULES, ResourcesRule
-from swarm.values import KIB, ResourceAmounts, TaskResources
+from swarm_zero_downtime.settings import SettingsError
+from swarm_zero_downtime.settings.parsers import InvalidValue
+from swarm_zero_downtime.settings.resources import RULES, ResourcesRule
+from swarm_zero_downtime.swarm.values import KIB, ResourceAmounts, TaskResources
 
 KEY = "swarm-zero-downtime:"
 KEYS = ("appResources", "nginxResources", "edgeResources")

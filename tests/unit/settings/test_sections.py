@@ -6,13 +6,13 @@ import pulumi
 import pytest
 
 from offline_runner.stack_config import load_stack_config, project_name
-from settings.app import AppSettings, read_app
-from settings.health import read_health
-from settings.nginx import check_nginx, read_nginx
-from settings.pools import PoolSettings, read_pools
-from settings.process import AppProcess
-from settings.reader import ConfigReader
-from settings.rollout import check_rollout, read_rollout
+from swarm_zero_downtime.settings.app import AppSettings, read_app
+from swarm_zero_downtime.settings.health import read_health
+from swarm_zero_downtime.settings.nginx import check_nginx, read_nginx
+from swarm_zero_downtime.settings.pools import PoolSettings, read_pools
+from swarm_zero_downtime.settings.process import AppProcess
+from swarm_zero_downtime.settings.reader import ConfigReader
+from swarm_zero_downtime.settings.rollout import check_rollout, read_rollout
 
 
 def reader(**overrides: object) -> ConfigReader:

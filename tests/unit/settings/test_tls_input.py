@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import serialization
 
 from offline_runner.mock_program import run_stack
 from offline_runner.stack_config import load_stack_config, project_name
-from settings import SettingsError, load_settings
-from settings.reader import SECRET_NOT_SHOWN
+from swarm_zero_downtime.settings import SettingsError, load_settings
+from swarm_zero_downtime.settings.reader import SECRET_NOT_SHOWN
 from tests.support.tls import PAIRS, IssuedCertificate, issue
 from tools.config_docs import config_table
 

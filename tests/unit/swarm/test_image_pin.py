@@ -8,7 +8,7 @@ import pytest
 from offline_runner.mock_program import REGISTRY_IMAGE, DeclaredProgram, Digest, mock_digest, run_program
 from offline_runner.resource_types import SERVICE
 from offline_runner.stack_config import load_stack_config
-from swarm.image_pin import ImageNotResolved, pin
+from swarm_zero_downtime.swarm.image_pin import ImageNotResolved, pin
 from tests.unit.components.test_image_tag_change import POOL_SPEC_LABEL, SPEC_LABEL_PATH, changed_inputs
 
 IMAGE = "taskSpec.containerSpec.image"
@@ -88,7 +88,9 @@ def test_only_the_images_without_a_digest_are_looked_up():
 
 def test_pin_returns_a_pinned_image_without_an_invoke(monkeypatch: pytest.MonkeyPatch):
     invoked: list[str] = []
-    monkeypatch.setattr("swarm.image_pin.docker.get_registry_image", lambda name, opts=None: invoked.append(name))
+    monkeypatch.setattr(
+        "swarm_zero_downtime.swarm.image_pin.docker.get_registry_image", lambda name, opts=None: invoked.append(name)
+    )
     assert pin(f"nginx:1.30@{NGINX_DIGEST}") == f"nginx:1.30@{NGINX_DIGEST}"
     assert pin(f"docker.io/library/nginx:1.30@{NGINX_DIGEST}") == f"nginx:1.30@{NGINX_DIGEST}"
     assert invoked == []

@@ -9,7 +9,7 @@ from engine_standin.swarm_applier.apply import urn_matches
 from offline_runner.mock_program import run_stack
 from offline_runner.resource_types import NETWORK, SECRET, SERVICE_CONFIG
 from offline_runner.stack_config import REPO_ROOT
-from swarm.refresh import NOT_REFRESHED, refresh_excludes
+from swarm_zero_downtime.swarm.refresh import NOT_REFRESHED, refresh_excludes
 from tests.support.tls import issue
 
 
@@ -41,7 +41,13 @@ def test_urn_patterns_match_as_the_engine_matches_them():
 
 def test_the_pipeline_reads_the_patterns_from_the_module():
     printed = subprocess.run(
-        [sys.executable, "-m", "swarm.refresh"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "swarm_zero_downtime.swarm.refresh"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     assert printed == refresh_excludes()
-    assert "venv/bin/python -m swarm.refresh" in (REPO_ROOT / "scripts" / "pulumi-up.sh").read_text()
+    assert (
+        "venv/bin/python -m swarm_zero_downtime.swarm.refresh" in (REPO_ROOT / "scripts" / "pulumi-up.sh").read_text()
+    )

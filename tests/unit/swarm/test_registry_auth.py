@@ -8,7 +8,7 @@ import json
 import pytest
 
 from engine_standin.swarm_applier.registry_auth import REGISTRY_AUTH_KEY, provider_auth_configs, service_registry_auth
-from swarm.registry_auth import EMPTY_AUTH, x_registry_auth
+from swarm_zero_downtime.swarm.registry_auth import EMPTY_AUTH, x_registry_auth
 
 PRIVATE = "registry.example:5000"
 ENTRIES = [

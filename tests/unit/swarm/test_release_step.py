@@ -22,8 +22,8 @@ from pulumi.dynamic.dynamic import serialize_provider
 from engine_standin.swarm_applier import DynamicProviderError, SwarmApplier
 from engine_standin.swarm_applier.translate import SECRET_SIG, SIG_KEY
 from offline_runner.mock_program import DeclaredProgram, DeclaredResource
-from swarm.naming import RELEASE_LABEL
-from swarm.release_step import AUTH_KEY, RELEASE_TYPE, ReleaseFailed, ReleaseStepProvider
+from swarm_zero_downtime.swarm.naming import RELEASE_LABEL
+from swarm_zero_downtime.swarm.release_step import AUTH_KEY, RELEASE_TYPE, ReleaseFailed, ReleaseStepProvider
 from tests.unit.engine_standin.fake_docker import FakeClock, FakeDocker
 
 AUTH = "eyJ1c2VybmFtZSI6ImRlcGxveSJ9"  # what swarm/registry_auth.py makes for the image's registry
@@ -155,7 +155,7 @@ def props(docker_host: str, **changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def fast_polls(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr("swarm.release_step.POLL_S", 0.01)
+    monkeypatch.setattr("swarm_zero_downtime.swarm.release_step.POLL_S", 0.01)
     yield
 
 

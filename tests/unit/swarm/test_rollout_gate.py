@@ -6,8 +6,14 @@ from typing import Any
 
 import pytest
 
-from swarm.naming import SPEC_LABEL
-from swarm.rollout_gate import RolloutFailed, RolloutGateProvider, same_image, verdict, wait_for_rollout
+from swarm_zero_downtime.swarm.naming import SPEC_LABEL
+from swarm_zero_downtime.swarm.rollout_gate import (
+    RolloutFailed,
+    RolloutGateProvider,
+    same_image,
+    verdict,
+    wait_for_rollout,
+)
 
 V1, V2, BAD = "szd-testapp:v1", "szd-testapp:v2", "szd-testapp:bad"
 DIGEST = "@sha256:" + "ab" * 32
@@ -118,7 +124,7 @@ def test_a_global_service_waits_for_one_task_per_ready_active_node():
 def test_the_provider_waits_on_a_global_gate_whose_props_have_no_replicas(monkeypatch):
     # Pulumi drops a None input, so a global gate's props have no "replicas" at all.
     api = FakeApi([(service(V2, "completed", spec=NEW_SPEC), [task(V2)])], [node()])
-    monkeypatch.setattr("swarm.rollout_gate.docker_api", lambda host: api)
+    monkeypatch.setattr("swarm_zero_downtime.swarm.rollout_gate.docker_api", lambda host: api)
     result = RolloutGateProvider().create({"service_id": "id", "image": V2, "timeout_s": 1, "spec_sha256": NEW_SPEC})
     assert result.id == "rollout-of-id"
     assert api.calls == 1
@@ -259,7 +265,7 @@ def props(spec_sha256: str) -> dict[str, Any]:
 def test_the_provider_checks_the_declared_spec_on_create_and_update(monkeypatch):
     rolled_back = service(V2, "rollback_completed", "rollback completed", OLD_SPEC)
     api = FakeApi([(rolled_back, [task(V2), task(V2)])])
-    monkeypatch.setattr("swarm.rollout_gate.docker_api", lambda host: api)
+    monkeypatch.setattr("swarm_zero_downtime.swarm.rollout_gate.docker_api", lambda host: api)
     provider = RolloutGateProvider()
     with pytest.raises(RolloutFailed, match="rollback_completed: rollback completed"):
         provider.create(props(NEW_SPEC))
@@ -300,6 +306,8 @@ def test_a_rotation_waits_for_swarm_then_is_done_on_the_new_secret():
 
 def test_the_provider_passes_the_declared_secrets_on(monkeypatch):
     rolled_back = mounting(service(V2, "rollback_completed", "rollback completed", NEW_SPEC), "old")
-    monkeypatch.setattr("swarm.rollout_gate.docker_api", lambda host: FakeApi([(rolled_back, [task(V2), task(V2)])]))
+    monkeypatch.setattr(
+        "swarm_zero_downtime.swarm.rollout_gate.docker_api", lambda host: FakeApi([(rolled_back, [task(V2), task(V2)])])
+    )
     with pytest.raises(RolloutFailed, match=r"does not mount the declared Swarm secrets \['new'\]"):
         RolloutGateProvider().update("rollout-of-id", props(NEW_SPEC), {**props(NEW_SPEC), "secret_ids": ["new"]})

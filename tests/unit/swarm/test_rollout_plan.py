@@ -5,8 +5,15 @@ from __future__ import annotations
 import logging
 
 from offline_runner.mock_program import run_stack
-from swarm.rollout_plan import followup_policy, plan_rollout
-from swarm.values import SECOND, Duration, HealthCheck, ResourceAmounts, RolloutPolicy, TaskResources
+from swarm_zero_downtime.swarm.rollout_plan import followup_policy, plan_rollout
+from swarm_zero_downtime.swarm.values import (
+    SECOND,
+    Duration,
+    HealthCheck,
+    ResourceAmounts,
+    RolloutPolicy,
+    TaskResources,
+)
 
 
 def d(seconds: int) -> Duration:

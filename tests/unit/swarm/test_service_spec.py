@@ -7,7 +7,7 @@ import pytest
 
 from offline_runner.mock_program import DeclaredProgram, run_stack
 from offline_runner.resource_types import SERVICE
-from swarm.service_spec import RECORDED_AT_CREATE, service_options
+from swarm_zero_downtime.swarm.service_spec import RECORDED_AT_CREATE, service_options
 
 PLATFORMS = ("taskSpec.placement.platforms",)
 SERVICES = {"webapp-real", "webapp-backup", "webapp-nginx", "webapp-edge"}

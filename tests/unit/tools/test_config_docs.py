@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from offline_runner.stack_config import REPO_ROOT, StackConfigError
-from settings import RULES
+from swarm_zero_downtime.settings import RULES
 from tools.config_docs import CONFIG_PAGE, config_table, main, with_table
 
 
