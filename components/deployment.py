@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pulumi
@@ -22,6 +22,7 @@ from swarm_zero_downtime.settings import (
     PoolSettings,
     ReleaseSettings,
     ResourceSettings,
+    StackSettings,
     TlsSettings,
     project_defaults,
 )
@@ -44,11 +45,10 @@ from swarm_zero_downtime.swarm.values import HealthCheck, RolloutPolicy
 class ZeroDowntimeDeploymentArgs:
     """What the component deploys, grouped as the stack config's keys are (settings/).
 
-    Every group defaults to what a stack that sets no key gets (Pulumi.yaml's
-    defaults, parsed by the same rules), so a program sets only what differs::
-
-        defaults = project_defaults()
-        ZeroDowntimeDeploymentArgs(app=replace(defaults.app, repository="ghcr.io/acme/shop", tag="v3"))
+    Made from checked config: ``from_settings(load_settings())`` here, and
+    ``from_settings(load_settings_under("shop"))`` in a program of your own
+    (docs/package.md). Every group defaults to what a stack that sets no key
+    gets. A group built in code is taken as given, without the keys' checks.
     """
 
     app: AppSettings = field(default_factory=lambda: project_defaults().app)
@@ -60,6 +60,11 @@ class ZeroDowntimeDeploymentArgs:
     tls: TlsSettings = field(default_factory=lambda: project_defaults().tls)
     resources: ResourceSettings = field(default_factory=lambda: project_defaults().resources)
     release: ReleaseSettings = field(default_factory=lambda: project_defaults().release)
+
+    @classmethod
+    def from_settings(cls, settings: StackSettings) -> ZeroDowntimeDeploymentArgs:
+        """Every group as a stack's config keys set it (``load_settings``, ``load_settings_under``)."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
 class ZeroDowntimeDeployment(pulumi.ComponentResource):

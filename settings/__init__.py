@@ -43,6 +43,7 @@ __all__ = [
     "StackSettings",
     "TlsSettings",
     "load_settings",
+    "load_settings_under",
     "project_defaults",
 ]
 
@@ -120,3 +121,26 @@ class _ProjectDefaults:
 def project_defaults() -> StackSettings:
     """The settings of a stack that sets no key: what every key defaults to, parsed by its rule."""
     return load_settings(_ProjectDefaults())
+
+
+class _UnderNamespace:
+    """Another project's config under ``namespace:``, where its Pulumi.yaml declares none of
+    these keys: the CLI merges no default, so a key it does not set takes Pulumi.yaml's here."""
+
+    def __init__(self, namespace: str) -> None:
+        self.config = pulumi.Config(namespace)
+        self.defaults = _ProjectDefaults()
+
+    def get(self, key: str) -> str | None:
+        value = self.config.get(key)
+        return value if value is not None else self.defaults.get(key)
+
+    def full_key(self, key: str) -> str:
+        return self.config.full_key(key)
+
+
+def load_settings_under(namespace: str) -> StackSettings:
+    """``load_settings`` for a program of your own: this project's keys set under ``namespace:``
+    in your stack config (`pulumi config set shop:imageTag v3`), checked by the same rules,
+    each problem naming your key; a key you do not set takes its default."""
+    return load_settings(_UnderNamespace(namespace))

@@ -1,6 +1,6 @@
 """Zero-downtime deployments of a containerised web app on Docker Swarm behind nginx.
 
-The package other Pulumi programs install; this repository's
+The package other Pulumi programs install (docs/package.md); this repository's
 own program (__main__.py) uses it the same way. Its parts keep their folders at
 the repository's top level (components/, nginx/, settings/, swarm/, linked from
 here), and are imported only through this package's name, which no program's
@@ -18,6 +18,7 @@ from swarm_zero_downtime.settings import (
     StackSettings,
     TlsSettings,
     load_settings,
+    load_settings_under,
     project_defaults,
 )
 from swarm_zero_downtime.swarm.values import HealthCheck, RolloutPolicy
@@ -36,5 +37,6 @@ __all__ = [
     "ZeroDowntimeDeployment",
     "ZeroDowntimeDeploymentArgs",
     "load_settings",
+    "load_settings_under",
     "project_defaults",
 ]
