@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 
 from offline_runner.mock_program import DeclaredProgram, DeclaredResource, run_stack
@@ -48,3 +49,14 @@ def prod() -> DeclaredProgram:
 @pytest.fixture(params=["dev", "prod"], scope="session")
 def stack_program(request, dev, prod) -> DeclaredProgram:
     return {"dev": dev, "prod": prod}[request.param]
+
+
+@pytest.fixture
+def namespaced_config():
+    """Sets config the way the CLI hands a program its stack's keys, and clears it after."""
+
+    def set_config(config: dict[str, str], secret_keys: list[str] | None = None) -> None:
+        pulumi.runtime.set_all_config(config, secret_keys or [])
+
+    yield set_config
+    pulumi.runtime.set_all_config({}, [])

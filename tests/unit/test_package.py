@@ -11,24 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import pytest
 
-from offline_runner.mock_program import DeclaredProgram, run_program
-from offline_runner.stack_config import REPO_ROOT, project
-from swarm_zero_downtime import SettingsError, ZeroDowntimeDeploymentArgs, load_settings, load_settings_under
+from offline_runner.stack_config import REPO_ROOT
 from swarm_zero_downtime.components.base import component_type
+from tests.support.consumer import KEYS, NAMESPACE, comparable, namespaced, this_program
 
 DOCS_PAGE = REPO_ROOT / "docs" / "package.md"
-NAMESPACE = "shop"
-# What the documented program's stack sets under its namespace.
-KEYS = {
-    "appName": "shop",
-    "appImage": "registry.example.com/acme/shop",
-    "imageTag": "v3",
-    "realReplicas": "3",
-    "nginxNextUpstreamTries": "4",
-}
 # The documented program's own components/ folder, which must not shadow the package's.
 OWN_COMPONENT = """
 import pulumi
@@ -62,19 +51,6 @@ def documented_program() -> str:
     blocks = re.findall(r"^```python\n(.*?)^```$", DOCS_PAGE.read_text(), re.MULTILINE | re.DOTALL)
     assert len(blocks) == 1, f"{DOCS_PAGE.name} should show one Python program"
     return blocks[0]
-
-
-def namespaced(keys: dict[str, str], namespace: str) -> dict[str, str]:
-    return {f"{namespace}:{key}": value for key, value in keys.items()}
-
-
-def comparable(resources: list[list[Any]]) -> list[tuple[str, str, str]]:
-    """(type, name, inputs as JSON) in a stable order (registrations interleave), the
-    dynamic providers' pickles left out: they carry code, not values."""
-    return sorted(
-        (type_, name, json.dumps({k: v for k, v in inputs.items() if k != "__provider"}, sort_keys=True, default=str))
-        for type_, name, inputs in resources
-    )
 
 
 @pytest.fixture(scope="module")
@@ -143,12 +119,6 @@ def documented_run(clean_venv: Path, tmp_path_factory: pytest.TempPathFactory) -
     return run
 
 
-def this_program(keys: dict[str, str]) -> DeclaredProgram:
-    """This repository's program, with Pulumi.yaml's defaults as the CLI merges them, and ``keys``."""
-    name, defaults = project()
-    return run_program(namespaced({**defaults, **keys}, name), "dev")
-
-
 def test_the_wheel_carries_the_product_and_what_it_reads_at_run_time(wheel: Path):
     names = subprocess.run(
         [sys.executable, "-m", "zipfile", "-l", wheel], check=True, capture_output=True, text=True
@@ -182,50 +152,3 @@ def test_the_documented_program_declares_what_this_program_declares_for_the_same
     real = next(i for type_, name, i in theirs if (type_, name) == ("docker:index/service:Service", "shop-real"))
     assert real["mode"]["replicated"]["replicas"] == 3
     assert real["taskSpec"]["containerSpec"]["image"].startswith("registry.example.com/acme/shop:v3@sha256:")
-
-
-@pytest.fixture
-def namespaced_config():
-    """Sets config the way the CLI hands a program its stack's keys, and clears it after."""
-
-    def set_config(config: dict[str, str], secret_keys: list[str] | None = None) -> None:
-        pulumi.runtime.set_all_config(config, secret_keys or [])
-
-    yield set_config
-    pulumi.runtime.set_all_config({}, [])
-
-
-def test_keys_under_a_namespace_take_the_defaults_where_unset(namespaced_config):
-    namespaced_config(namespaced(KEYS, NAMESPACE))
-    settings = load_settings_under(NAMESPACE)
-    assert (settings.app.name, settings.app.image, settings.pools.real_replicas) == (
-        "shop",
-        "registry.example.com/acme/shop:v3",
-        3,
-    )
-    # Every other key as a stack of this project that sets only these.
-    name, defaults = project()
-    namespaced_config(namespaced({**defaults, **KEYS}, name))
-    assert settings == load_settings(pulumi.Config(name))
-
-
-def test_a_bad_key_under_a_namespace_is_named_as_the_user_set_it(namespaced_config):
-    namespaced_config(namespaced({**KEYS, "appPort": "0", "publishedPort": "http"}, NAMESPACE))
-    with pytest.raises(SettingsError) as raised:
-        load_settings_under(NAMESPACE)
-    assert [p.split(":")[0:2] for p in raised.value.problems] == [["shop", "appPort"], ["shop", "publishedPort"]]
-
-
-def test_a_secret_key_under_a_namespace_is_checked_as_a_secret(namespaced_config):
-    namespaced_config(namespaced({"appSecrets": '{"DB_PASSWORD": "hunter2"}'}, NAMESPACE))
-    with pytest.raises(SettingsError) as raised:
-        load_settings_under(NAMESPACE)
-    assert "shop:appSecrets: is stored in plain text" in str(raised.value)
-    assert "hunter2" not in str(raised.value)
-
-
-def test_the_args_take_every_group_a_stack_sets(namespaced_config):
-    name, defaults = project()
-    namespaced_config(namespaced(defaults, name))
-    settings = load_settings(pulumi.Config(name))
-    assert vars(ZeroDowntimeDeploymentArgs.from_settings(settings)) == vars(settings)

@@ -6,10 +6,14 @@ import dataclasses
 from collections import Counter
 from pathlib import Path
 
+import pulumi
+
 from offline_runner.mock_program import mock_digest, run_program
 from offline_runner.resource_types import SERVICE
+from offline_runner.stack_config import project
 from swarm_zero_downtime.components.deployment import ZeroDowntimeDeploymentArgs
-from swarm_zero_downtime.settings import StackSettings, project_defaults
+from swarm_zero_downtime.settings import StackSettings, load_settings, project_defaults
+from tests.support.consumer import namespaced
 from tests.unit.conftest import service
 
 CONSUMER = Path(__file__).with_name("consumer_program.py")
@@ -35,3 +39,10 @@ def test_another_program_sets_only_its_app_and_gets_the_whole_stack(dev):
     # The same resources as a stack of this project with the defaults, under the consumer's name.
     assert Counter(r.type for r in shop.resources) == Counter(r.type for r in dev.resources)
     assert len(shop.of_type(SERVICE)) == 4
+
+
+def test_from_settings_takes_every_group_a_stack_sets(namespaced_config):
+    name, defaults = project()
+    namespaced_config(namespaced(defaults, name))
+    settings = load_settings(pulumi.Config(name))
+    assert vars(ZeroDowntimeDeploymentArgs.from_settings(settings)) == vars(settings)
