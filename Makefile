@@ -81,6 +81,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy policy/__main__.py
+	$(VENV)/bin/mypy provider/__main__.py
 
 docs: venv
 	$(PY) -m tools.config_docs

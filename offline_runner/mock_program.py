@@ -76,7 +76,7 @@ def auto_name(name: str) -> str:
     return f"{name}-{hashlib.sha256(name.encode()).hexdigest()[:7]}"
 
 
-class _Mocks(pulumi.runtime.Mocks):
+class ProgramMocks(pulumi.runtime.Mocks):
     def __init__(self, digest: Digest) -> None:
         self.digest = digest
 
@@ -113,7 +113,7 @@ def run_program(
         runpy.run_path(str(program), run_name="__main__")
 
     registered, outputs = run_with_mocks(
-        run, _Mocks(digest), project=project_name(), stack=stack, config=config, secret_keys=secret_keys
+        run, ProgramMocks(digest), project=project_name(), stack=stack, config=config, secret_keys=secret_keys
     )
     resources = [DeclaredResource(**vars(r)) for r in registered]
     return DeclaredProgram(resources=resources, outputs=outputs, config=dict(config))

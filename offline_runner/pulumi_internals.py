@@ -40,7 +40,7 @@ class Registration:
     ignore_changes: tuple[str, ...] = ()
 
 
-class _RecordingMonitor(MockMonitor):
+class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
         self.registered: list[Registration] = []
@@ -64,6 +64,12 @@ class _RecordingMonitor(MockMonitor):
         return response
 
 
+def recording_monitor(mocks: pulumi.runtime.Mocks, *, project: str, stack: str) -> RecordingMonitor:
+    """A recording monitor for a program of ``project``/``stack``: MockMonitor names URNs from the SDK's global settings."""
+    reset_options(project=project, stack=stack)
+    return RecordingMonitor(mocks)
+
+
 def run_with_mocks(
     program: Callable[[], None],
     mocks: pulumi.runtime.Mocks,
@@ -79,8 +85,7 @@ def run_with_mocks(
     """
     # A previous run leaves its root stack and settings behind; without a reset
     # the next program would register under them.
-    reset_options(project=project, stack=stack)
-    monitor = _RecordingMonitor(mocks)
+    monitor = recording_monitor(mocks, project=project, stack=stack)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config, list(secret_keys))
     _sync_await(run_pulumi_func(program))
