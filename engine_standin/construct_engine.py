@@ -81,7 +81,7 @@ class Constructed:
 
 @dataclass
 class ProviderHost:
-    """A component provider process, started as the CLI starts one: its entry point and the engine's address."""
+    """A component provider process, started as the Python language host starts one (``provider_host``)."""
 
     process: subprocess.Popen[str]
     channel: grpc.Channel
@@ -168,12 +168,14 @@ def _first_line(process: subprocess.Popen[str]) -> str:
 
 
 @contextmanager
-def provider_host(entry_point: Path, cwd: Path) -> Iterator[ProviderHost]:
-    """Run ``entry_point`` as the Python language host runs a plugin (`python <main> <engine address>`)."""
+def provider_host(plugin: Path, cwd: Path) -> Iterator[ProviderHost]:
+    """Run the plugin folder ``plugin`` as the Python language host runs one with a
+    ``__main__.py``: ``python <plugin folder> <engine address>``, from the caller's folder
+    (sdk/python/cmd/pulumi-language-python/main.go ``RunPlugin``; in the plugin's virtualenv there)."""
     engine = _Engine()
     with _serve(lambda server: engine_pb2_grpc.add_EngineServicer_to_server(engine, server)) as engine_address:
         process = subprocess.Popen(
-            [sys.executable, str(entry_point), engine_address],
+            [sys.executable, str(plugin), engine_address],
             cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

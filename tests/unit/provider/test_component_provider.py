@@ -24,7 +24,7 @@ STACK = "dev"
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProviderHost]:
     # Started from another folder: the plugin must not depend on where the CLI stands.
-    with provider_host(PROVIDER / "__main__.py", cwd=tmp_path_factory.mktemp("elsewhere")) as started:
+    with provider_host(PROVIDER, cwd=tmp_path_factory.mktemp("elsewhere")) as started:
         yield started
 
 
