@@ -579,9 +579,13 @@ def test_scenario4_bad_tag_rolls_back_and_never_reaches_the_backup_pool(deployme
 
     assert result.failed == 0, d.explain(load)
     # Reported as `pulumi up` reports them: pulumi-docker's converge error for
-    # the real service, and the gate's, naming Swarm's state, when only it ran.
+    # the real service, or the gate's, naming Swarm's state, when pulumi-docker
+    # called the update done at a poll between the bad task's failure and Swarm's
+    # rollback (engine_standin/swarm_applier/converge.py) or did not run.
     for failure in (first, again):
-        assert "service rollback completed" in str(failure.value), str(failure.value)
+        assert re.search(
+            r"service rollback completed|Swarm's update state is rollback_(started|completed)", str(failure.value)
+        ), str(failure.value)
     assert f"not the declared {d.pinned('szd-testapp:bad')}: Swarm's update state is rollback_completed" in str(
         plain_again.value
     ), str(plain_again.value)
