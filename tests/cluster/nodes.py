@@ -45,16 +45,21 @@ NODE_IMAGE = "szd-node:sid"
 PROVISION = "bash scripts/provision.sh all  (or: make provision; the node image alone: provision.sh cluster-image)"
 SWARM_PORT = 2377
 DOCKER_PORT = 2375
-# Swarm's default is 5 s: a dead node is marked down after about 11 s. 3 s is
-# the shortest that stays safe through a leader change: the new leader gives
-# every node 6 times a heartbeat period drawn within +-0.5 s (3 s: 15 to 21 s;
-# 1 s: 3 to 9 s) to open a session with it before it marks the node down and
-# restarts all its tasks elsewhere at once (swarmkit
-# manager/dispatcher: markNodesUnknown, gracePeriodMultiplierUnknown), and an
-# agent that failed while there was no leader waits up to 8 s before it tries
-# again (agent/agent.go maxSessionFailureBackoff). With 1 s, healthy nodes
-# were marked down in 2 of 5 leader kills here (3 s: 0 of 6).
-HEARTBEAT_NS = 3_000_000_000
+# Swarm's default, which docs/multi-node.md advises: a dead node is marked down
+# after 3 heartbeat periods, each drawn within +-0.5 s (13.5 to 16.5 s;
+# swarmkit manager/dispatcher/nodes.go). Shorter is not safe for a live node:
+# - an agent whose manager dies without a word waits a period for its next
+#   heartbeat and 5 s for the answer before it tries another manager
+#   (agent/session.go dispatcherRPCTimeout). With 3 s that was a race against
+#   the leader's 7.5 to 10.5 s: a node just back from scenario 3, whose agent
+#   talked through the node scenario 4 kills, was marked down and its edge
+#   restarted (1 of 8 fresh-clone runs);
+# - after a leader change, the new leader gives every node 6 periods to open
+#   a session with it (markNodesUnknown, gracePeriodMultiplierUnknown), and an
+#   agent that failed while there was no leader waits up to 8 s before it tries
+#   again (agent/agent.go maxSessionFailureBackoff). With 1 s, live nodes were
+#   marked down in 2 of 5 leader kills here.
+HEARTBEAT_NS = 5_000_000_000
 # The hosts' own TCP stack, as docs/multi-node.md advises for managers. A
 # manager cut off by a power loss leaves its peers' connections to its swarm
 # port (2377) open, their unacknowledged raft messages retransmitted with the
