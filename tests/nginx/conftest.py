@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
+from swarm_zero_downtime.nginx.l7_tier import TLS_PEM_PATH
 from tests.conftest import record_measurement, require
 from tests.support.nginx_chroot import HOW_TO_PROVISION, NginxInstall, find_nginx
 from tests.support.nginx_loopback import LoopbackSite, Tally
+from tests.support.tls import IssuedCertificate, issue
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +24,16 @@ def nginx_install() -> NginxInstall:
     require(install is not None, f"nginx >= 1.27.4 from the provisioned rootfs via chroot ({why})", HOW_TO_PROVISION)
     assert install is not None
     return install
+
+
+@pytest.fixture(scope="session")
+def certificate(nginx_install: NginxInstall) -> IssuedCertificate:
+    """A throw-away certificate where the L7 tier's config expects it (a Swarm secret in a task)."""
+    issued = issue("app.example.com")
+    pem = nginx_install.rootfs / TLS_PEM_PATH.lstrip("/")
+    pem.parent.mkdir(parents=True, exist_ok=True)
+    pem.write_text(issued.chain + issued.key)
+    return issued
 
 
 @pytest.fixture(scope="session")

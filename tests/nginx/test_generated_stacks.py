@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,8 @@ from tests.support.stack_strategies import LONGEST_HOST, Written, stack_files, v
 from tools.render_nginx import edge_config, nginx_config
 from tools.validate import check_stack
 
+# A stack with TLS names the certificate's path in the task: it must be there for `nginx -t`.
+pytestmark = pytest.mark.usefixtures("certificate")
 # Encrypted in the stack file: the program runs with its stand-in certificate (tools/validate.py).
 TLS_ON = {key: Written("{secure: AAAA}", True) for key in ("tlsCertificate", "tlsKey")}
 SLOW_EXAMPLES = settings(

@@ -20,10 +20,9 @@ from typing import Any
 import pytest
 
 from offline_runner.mock_program import run_stack
-from swarm_zero_downtime.nginx.l7_tier import TLS_PEM_PATH
 from tests.support.nginx_chroot import NginxInstall, NginxSandbox
 from tests.support.nginx_configs import program_config
-from tests.support.tls import IssuedCertificate, issue
+from tests.support.tls import IssuedCertificate
 from tools.render_nginx import edge_config, nginx_config
 
 # Not a config key: the case deploys a certificate (tlsCertificate and tlsKey, as secrets).
@@ -92,16 +91,6 @@ def render(case: tuple[str, dict[str, Any]], certificate: IssuedCertificate) -> 
     keys = {k: v for k, v in overrides.items() if k != TLS}
     program = run_stack(stack, keys, secrets=certificate.secrets if overrides.get(TLS) else None)
     return nginx_config(program), edge_config(program)
-
-
-@pytest.fixture(scope="module")
-def certificate(nginx_install: NginxInstall) -> IssuedCertificate:
-    """A throw-away certificate where the L7 tier's config expects it (a Swarm secret in a task)."""
-    issued = issue("app.example.com")
-    pem = nginx_install.rootfs / TLS_PEM_PATH.lstrip("/")
-    pem.parent.mkdir(parents=True, exist_ok=True)
-    pem.write_text(issued.chain + issued.key)
-    return issued
 
 
 @pytest.fixture(scope="module")
