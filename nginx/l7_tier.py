@@ -21,7 +21,7 @@ from swarm_zero_downtime.nginx.protocols import AppProtocols, ProxyProtocols, pr
 from swarm_zero_downtime.nginx.render import render
 from swarm_zero_downtime.nginx.upstream_reuse import L7_TO_APP_IDLE
 from swarm_zero_downtime.swarm.naming import BACKUP, REAL, pool_alias
-from swarm_zero_downtime.swarm.values import Duration
+from swarm_zero_downtime.swarm.values import SECOND, Duration
 
 TEMPLATE_NAME = "l7_tier.conf.j2"
 
@@ -120,6 +120,10 @@ KEEPALIVE_MIN_TIMEOUT = "1s"
 # answers it itself, and the check's requests stay out of the access log.
 TLS_PROBE_METHOD = "TRACE"
 TLS_PROBE_SOURCE = "127.0.0.1"
+# The access log is buffered (nginx/l7_tier.conf.j2 says why): a worker writes
+# a line this long after it at most, and at once when it reopens its logs or exits.
+ACCESS_LOG_FLUSH = Duration(SECOND)
+ACCESS_LOG_BUFFER = "64k"
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,8 @@ class L7TierConfigArgs:
     buffers: ProxyBuffers = ProxyBuffers(HEADER_BUFFER_KIB)
     upstream_idle: str = L7_TO_APP_IDLE.nginx
     keepalive_min_timeout: str = KEEPALIVE_MIN_TIMEOUT
+    access_log_buffer: str = ACCESS_LOG_BUFFER
+    access_log_flush: str = ACCESS_LOG_FLUSH.nginx
 
 
 def upstream_host(alias: str, endpoint_mode: str) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from swarm_zero_downtime.nginx.client_limits import LIMIT_STATUS
+from swarm_zero_downtime.nginx.l7_tier import ACCESS_LOG_FLUSH
 from tests.support.nginx_chroot import AccessLine
 from tests.support.nginx_edge import EdgeSite, fetch
 from tests.support.nginx_loopback import BACKEND_PATTERN
@@ -88,7 +89,7 @@ def test_slow_http_clients_are_closed_in_time_and_one_address_is_held_to_its_lim
                 return [line for line in site.l7.nginx.access_log() if "/slow-body-" in line.request]
 
             # The edge closes its connection to the L7 tier with the client's: the L7 tier ends the request.
-            until(lambda: len(l7_lines()) == LIMIT, crowd, time.monotonic() + LATE)
+            until(lambda: len(l7_lines()) == LIMIT, crowd, time.monotonic() + LATE + ACCESS_LOG_FLUSH.seconds)
             ended = [line.status for line in l7_lines()]
             after = fetch(site.http_port, "/", host="localhost", source=SLOW).status
     result = load.result

@@ -158,4 +158,4 @@ def test_with_tls_and_every_host_served_the_handshake_names_localhost():
 def test_the_tls_health_check_is_kept_out_of_the_access_log(certificate):
     rendered = base64.b64decode(l7_config(tls_program(certificate)).inputs["data"]).decode()
     assert 'map "$remote_addr $request_method" $logged {\n    "127.0.0.1 TRACE" 0;\n    default 1;\n}' in rendered
-    assert "access_log /var/log/nginx/access.log upstream_log if=$logged;" in rendered
+    assert "access_log /var/log/nginx/access.log upstream_log buffer=64k flush=1s if=$logged;" in rendered
