@@ -13,6 +13,9 @@ differ only in the hops they take:
 - tier: load generator -> the edge task (edge network IP, port 80) -> an L7 task -> an app task;
 - l7: load generator -> one L7 task (edge network IP, port 80) -> an app task: splits the edge off;
 - app: load generator -> one real app task (app network IP, port 8080), no proxy at all;
+- plain: load generator -> two nginx hops with nothing but proxying in their configs -> the
+  real tasks, spread as the tier spreads them (bench/plain_hops.py): the floor any two nginx
+  hops cost here;
 - host: the same tools on the host -> 127.0.0.1:<published port> (Docker's docker-proxy,
   with its default userland proxy) -> the edge -> ...: what a client on this machine
   sees (a different starting place, so in no difference).
@@ -38,8 +41,9 @@ from typing import Any
 import docker
 from docker.errors import APIError, ImageNotFound, NotFound
 
-from bench.load_tools import TOOLS, TierLoad, foreign_libraries, output_tail
+from bench.load_tools import TOOLS, TierLoad, foreign_libraries, output_tail, parse_hey
 from bench.measure import wait_for_real
+from bench.plain_hops import PlainHops
 from bench.report import Machine
 from bench.setups import PREFIX, TIMEOUT_S, ProjectSetup
 from bench.tier_figures import Route, measure
@@ -109,6 +113,7 @@ class TierCostBench:
         }
         self.config = load_stack_config("dev", overrides=self.overrides)
         self._container: Any = None
+        self.plain_hops = PlainHops(client)
 
     @property
     def url(self) -> str:
@@ -125,6 +130,7 @@ class TierCostBench:
         """The load generator, then the stack: also what an interrupted run left behind."""
         remove_loadgen(self.client)
         self._container = None
+        self.plain_hops.remove()
         self.setup.tear_down()
 
     def start_loadgen(self) -> None:
@@ -178,14 +184,26 @@ class TierCostBench:
         edge_network = self._find(NETWORK, edge_network_name(PREFIX))["Id"]
         edge = self._addresses(edge_name(PREFIX), edge_network)
         l7 = self._addresses(l7_tier_name(PREFIX), edge_network)
-        real = self._addresses(pool_name(PREFIX, REAL), self._find(NETWORK, network_name(PREFIX))["Id"])
+        app_network = self._find(NETWORK, network_name(PREFIX))
+        real = self._addresses(pool_name(PREFIX, REAL), app_network["Id"])
         app_port = int(self.config[f"{project_name()}:appPort"])
+        plain = self.plain_hops.start(app_network, [f"{address}:{app_port}" for address in real])
+        self._wait_answers(plain)
         return [
             Route("tier", "through the tier", "edge → L7 → app", f"http://{edge[0]}:{HTTP_PORT}/"),
             Route("l7", "one L7 task", "L7 → app", f"http://{l7[0]}:{HTTP_PORT}/"),
+            Route("plain", "two plain nginx hops", "nginx → nginx → app (proxying only)", plain),
             Route("app", "straight to one app task", "app", f"http://{real[0]}:{app_port}/"),
             Route("host", "host → published port", f"{host_mapping(self.port)} → edge → L7 → app", self.url, True),
         ]
+
+    def _wait_answers(self, url: str) -> None:
+        """Until one request from the load generator gets a 200 there (nginx listens after its container starts)."""
+        deadline = time.monotonic() + TIMEOUT_S
+        while parse_hey(self.in_container(["hey", "-n", "1", "-c", "1", "-t", "2", url])).statuses.get(200) != 1:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url}: no 200 from the load generator after {TIMEOUT_S:g}s")
+            time.sleep(0.25)
 
     def _find(self, type_: str, logical_name: str) -> dict[str, Any]:
         found = self.setup.applier.find(type_, logical_name)

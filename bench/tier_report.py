@@ -14,7 +14,7 @@ from bench.tier_figures import Ceiling, RouteFigures, Step, added_ms, ms, rate_r
 
 PERCENTILES = (50, 90, 99)
 BASELINE = "app"  # what "added" is measured against
-COMPARED = ("tier", "l7")  # same starting place as the baseline
+COMPARED = ("tier", "l7", "plain")  # same starting place as the baseline
 
 
 @dataclass(frozen=True)
@@ -149,11 +149,12 @@ class TierCostReport:
         return rows
 
     def _reading(self) -> str:
-        tier, l7, app, host = (self._of(k) for k in ("tier", "l7", "app", "host"))
+        tier, l7, plain, app, host = (self._of(k) for k in ("tier", "l7", "plain", "app", "host"))
         sentences = [
-            "The first three paths start in the same container on the overlay with the same tool and load, so"
+            "The first four paths start in the same container on the overlay with the same tool and load, so"
             " a row's latency minus the straight row's is what its proxies add (the tier row minus the L7 row:"
-            " the edge's share), and the ratio of the ceilings is the share of the straight path's request rate"
+            " the edge's share; the plain row: what any two nginx hops cost here, their configs doing nothing"
+            " but proxying), and the ratio of the ceilings is the share of the straight path's request rate"
             " a path keeps. Both are taken round by round, each round running every path within seconds, and"
             " given as the median of the rounds with the lowest and highest: a change smaller than that spread"
             " is not shown by this run. The added median latency is the steadier figure and comes first; a"
@@ -173,6 +174,12 @@ class TierCostReport:
                     f" and {_signed(_median(added_ms(l7, app, 99)))} ms"
                 )
             sentences.append(added + ".")
+            if plain:
+                sentences.append(
+                    f"Two plain nginx hops added {_spread(added_ms(plain, app, 50), _signed)} ms at the median,"
+                    f" so the edge's and the L7 tier's configs added {_spread(added_ms(tier, plain, 50), _signed)}"
+                    " ms to what two hops cost (tier minus plain, round by round)."
+                )
             if rate_ratios(tier, app):
                 sentences.append(
                     f"The most requests/s without an error: {_spread(tier.best_rates(), _rate)} through the tier"
@@ -190,8 +197,8 @@ class TierCostReport:
                 )
             )
         sentences.append(
-            f"Straight sends all {self.load.rate:g} requests/s to one app task, while the tier spreads them over"
-            " both real tasks, so at the tail the straight path can be the slower one. All of it, the load"
+            f"Straight sends all {self.load.rate:g} requests/s to one app task, while the tier and the plain hops"
+            " spread them over both real tasks, so at the tail the straight path can be the slower one. All of it, the load"
             f" generator included, shares this machine's {self.machine.cores} cores: a ceiling is where the"
             " machine or the path's weakest link runs out, not one component alone, and the ceilings compare how"
             " much each path spends per request. A ceiling is the best step before the first step with errors"

@@ -28,6 +28,13 @@ def figures_of(key: str, hey: str, *wrk_outputs: str) -> RouteFigures:
     return figures
 
 
+def rounds(key: str, *p50s: float) -> RouteFigures:
+    """A path's latency rounds, each with this p50 (and four times it at p99)."""
+    figures = RouteFigures(Route(key, key, "hops", f"http://{key}/"))
+    figures.latency.extend(HeyResult(10.0, 200.0, {50: p50, 99: p50 * 4}, {200: 2000}, {}) for p50 in p50s)
+    return figures
+
+
 def markdown(
     figures: list[RouteFigures], load: TierLoad, keepalive: dict[str, dict[str, str]], overrides: dict[str, object]
 ) -> str:
@@ -76,13 +83,13 @@ def test_report_puts_the_paths_side_by_side():
 
 
 def test_report_gives_the_added_latency_of_each_round_as_a_median_and_its_spread():
-    def rounds(key: str, *p50s: float) -> RouteFigures:
-        figures = RouteFigures(Route(key, key, "hops", f"http://{key}/"))
-        figures.latency.extend(HeyResult(10.0, 200.0, {50: p50, 99: p50 * 4}, {200: 2000}, {}) for p50 in p50s)
-        return figures
-
     report = markdown(
-        figures=[rounds("tier", 2.0, 2.2, 2.4), rounds("l7", 1.2, 1.5, 1.8), rounds("app", 1.0, 1.3, 1.4)],
+        figures=[
+            rounds("tier", 2.0, 2.2, 2.4),
+            rounds("l7", 1.2, 1.5, 1.8),
+            rounds("plain", 1.5, 1.9, 1.8),
+            rounds("app", 1.0, 1.3, 1.4),
+        ],
         load=TierLoad(rounds=3),
         keepalive={},
         overrides={},
@@ -92,6 +99,10 @@ def test_report_gives_the_added_latency_of_each_round_as_a_median_and_its_spread
     assert "the L7 tier alone +0.2 (+0.2 to +0.4) ms and +0.8 ms." in report
     assert "| tier | hops | 200 | 2.2 (2.0\N{EN DASH}2.4) |" in report
     assert "| +1.0 (+0.9 to +1.0) | ~ / +4.0 |" in report.replace("\N{EN DASH}", "~")
+    # The plain hops: plain minus app +0.5, +0.6, +0.4; tier minus plain +0.5, +0.3, +0.6.
+    assert "Two plain nginx hops added +0.5 (+0.4 to +0.6) ms at the median," in report
+    assert "the edge's and the L7 tier's configs added +0.5 (+0.3 to +0.6) ms to what two hops cost" in report
+    assert "| plain | hops | 200 | 1.8 (1.5\N{EN DASH}1.9) |" in report
 
 
 def test_report_gives_each_rounds_ceiling_and_the_median_of_the_ratios():
