@@ -26,7 +26,7 @@ help:
 	@echo "make test-cluster              the program on a real 3-node swarm (Docker-in-Docker nodes), node failures under load"
 	@echo "make validate STACK=name       run the program for Pulumi.<name>.yaml under mocks; list config errors"
 	@echo "make render-nginx STACK=name   print the nginx config the program generates for a stack"
-	@echo "make bench                     zero-downtime benchmark against the tutorial's setup: a rollout, the edge's own changes, what the proxy tier costs"
+	@echo "make bench                     zero-downtime benchmark against the tutorial's setup: a rollout, the edge's own changes, what the edge and the L7 tier cost"
 
 # What the deploy jobs run `pulumi up` with, and nothing else: every file checked
 # against the lock's hashes, no dependency resolved at install time, no package
