@@ -28,7 +28,8 @@ def nginx_install() -> NginxInstall:
 
 @pytest.fixture(scope="session")
 def certificate(nginx_install: NginxInstall) -> IssuedCertificate:
-    """A throw-away certificate where the L7 tier's config expects it (a Swarm secret in a task)."""
+    """A throw-away certificate for app.example.com, also where the L7 tier's config expects it in
+    the rootfs (a Swarm secret in a task) for `nginx -t`."""
     issued = issue("app.example.com")
     pem = nginx_install.rootfs / TLS_PEM_PATH.lstrip("/")
     pem.parent.mkdir(parents=True, exist_ok=True)

@@ -18,17 +18,12 @@ import requests
 
 from tests.support.nginx_chroot import run_in_rootfs
 from tests.support.nginx_edge import CLIENT, EdgeSite, fetch
-from tests.support.tls import IssuedCertificate, issue
+from tests.support.tls import IssuedCertificate
 from tools.probe.websocket_client import HandshakeRefused, WebSocket
 
 HOST = "app.example.com"
 # How long the test app holds an event stream open after its first event.
 HOLD_MS = 1500
-
-
-@pytest.fixture(scope="module")
-def certificate() -> IssuedCertificate:
-    return issue(HOST)
 
 
 @contextmanager

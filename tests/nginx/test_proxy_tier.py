@@ -21,7 +21,7 @@ from swarm_zero_downtime.nginx.l7_tier import HEADER_BUFFER_KIB, HEALTH_PATH
 from tests.support.nginx_edge import CLIENT, Answer, EdgeSite, connect
 from tests.support.nginx_edge import fetch as fetch_as
 from tests.support.nginx_loopback import LoopbackSite, pool_of_label
-from tests.support.tls import IssuedCertificate, issue
+from tests.support.tls import IssuedCertificate
 
 HOST = "app.example.com"
 HTTPS_PORT = 8443  # the stack's published HTTPS port: the redirect names it
@@ -48,11 +48,6 @@ def fetch(port: int, path: str = "/client", host: str = HOST, **kwargs) -> Answe
 def client_context(certificate: IssuedCertificate, directory: Path) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(certificate.ca_file(directory)))
     return context
-
-
-@pytest.fixture(scope="module")
-def certificate() -> IssuedCertificate:
-    return issue(HOST)
 
 
 @pytest.fixture

@@ -12,8 +12,6 @@ import ssl
 import time
 from collections.abc import Callable
 
-import pytest
-
 from swarm_zero_downtime.nginx.client_limits import LIMIT_STATUS
 from swarm_zero_downtime.nginx.l7_tier import ACCESS_LOG_FLUSH
 from tests.support.nginx_chroot import AccessLine
@@ -21,7 +19,6 @@ from tests.support.nginx_edge import EdgeSite, fetch
 from tests.support.nginx_loopback import BACKEND_PATTERN
 from tests.support.probe_load import Load
 from tests.support.slow_clients import SLOW, Crowd, SlowClient, established_to
-from tests.support.tls import IssuedCertificate, issue
 from tools.probe import ProbeOptions
 
 TIMEOUT_S = 2.0
@@ -110,11 +107,6 @@ def test_slow_http_clients_are_closed_in_time_and_one_address_is_held_to_its_lim
     assert ended == [400] * LIMIT
     assert after == 200
     assert result.sent > 0 and result.failed == 0, result.failures_by_kind
-
-
-@pytest.fixture(scope="module")
-def certificate() -> IssuedCertificate:
-    return issue(HOST)
 
 
 def test_silent_tls_connections_are_closed_in_time_and_one_address_is_held_to_its_limit(
